@@ -1,0 +1,1 @@
+//! The reference driver: serves `crate::net` over the driver protocol.
