@@ -1,3 +1,4 @@
+//! The `nodecompat` command line.
 fn main() {
-    println!("Hello, world!");
+    // Filled in by the harness work; see `nodecompat --help`.
 }

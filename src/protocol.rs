@@ -183,6 +183,11 @@ pub enum Expr {
         target: Box<Expr>,
         property: String,
     },
+    Set {
+        target: Box<Expr>,
+        property: String,
+        value: Box<Expr>,
+    },
     Call {
         target: Box<Expr>,
         method: String,
