@@ -1,1 +1,283 @@
-//! The spec model.
+//! The spec model: literate Markdown spec files parsed into cases.
+//!
+//! - [`markdown`] finds the cases, their metadata and fenced blocks;
+//! - [`lexer`] and [`parse`] read script and events lines;
+//! - [`check`] validates names against the [`vocabulary`] and derives each
+//!   case's [`Plan`](check::Plan);
+//! - [`render`] writes values, patterns and events back as spec text;
+//! - [`version`] matches Node version ranges.
+
+pub mod ast;
+pub mod check;
+pub mod lexer;
+pub mod markdown;
+pub mod parse;
+pub mod render;
+pub mod vocabulary;
+pub mod version;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use ast::*;
+pub use check::Plan;
+
+/// A problem in a spec file, with its position.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SpecError {
+    pub file: String,
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.pos.line, self.pos.col, self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// A loaded case with its derived plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedCase {
+    pub case: Case,
+    pub plan: Plan,
+}
+
+/// How strictly to load.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Accept cases without an `events` block (for `record`).
+    pub allow_missing_events: bool,
+}
+
+/// Parses one spec file's text. `file` is the path shown in errors; `id_prefix`
+/// the file's path under `spec/` without `.md` (`net/half-open`).
+pub fn parse_file(text: &str, file: &str, id_prefix: &str, opts: LoadOptions) -> Result<Vec<LoadedCase>, Vec<SpecError>> {
+    let err = |pos: Pos, message: String| SpecError {
+        file: file.to_string(),
+        pos,
+        message,
+    };
+    let sections = markdown::sections(text).map_err(|(pos, m)| vec![err(pos, m)])?;
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for section in sections {
+        let Some(script_block) = section.script.clone() else {
+            if let Some(events) = &section.events {
+                errors.push(err(
+                    Pos { line: events.fence.0, col: 1 },
+                    format!("the case `{}` has an `events` block but no `script` block", section.title),
+                ));
+            }
+            continue;
+        };
+        let mut case_errors = Vec::new();
+        let meta = match &section.meta {
+            Some((json, pos)) => parse_meta(json).unwrap_or_else(|m| {
+                case_errors.push(err(*pos, m));
+                Meta::default()
+            }),
+            None => Meta::default(),
+        };
+        let mut script = Vec::new();
+        for (k, line) in script_block.lines.iter().enumerate() {
+            let line_no = script_block.first_line + k;
+            match parse::statement(line, line_no) {
+                Ok(Some(s)) => script.push(s),
+                Ok(None) => {}
+                Err((col, m)) => case_errors.push(err(Pos { line: line_no, col }, m)),
+            }
+        }
+        if script.is_empty() && case_errors.is_empty() {
+            case_errors.push(err(Pos { line: script_block.fence.0, col: 1 }, "the `script` block is empty".into()));
+        }
+        let events = section.events.as_ref().map(|block| {
+            let mut lines = Vec::new();
+            for (k, line) in block.lines.iter().enumerate() {
+                let line_no = block.first_line + k;
+                match parse::event_line(line, line_no) {
+                    Ok(Some(l)) => lines.push(l),
+                    Ok(None) => {}
+                    Err((col, m)) => case_errors.push(err(Pos { line: line_no, col }, m)),
+                }
+            }
+            lines
+        });
+        if events.is_none() && !opts.allow_missing_events {
+            case_errors.push(err(
+                section.pos,
+                format!("the case `{}` has no `events` block (`nodecompat record` can capture one from live Node)", section.title),
+            ));
+        }
+        let docs = meta.docs.clone().or(section.docs_link.clone());
+        if docs.is_none() {
+            case_errors.push(err(
+                section.pos,
+                format!("the case `{}` links no Node documentation (add a https://nodejs.org/api/… link or \"docs\")", section.title),
+            ));
+        }
+        let local = meta.id.clone().unwrap_or_else(|| markdown::slug(&section.title));
+        if local.is_empty() || !local.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            case_errors.push(err(section.pos, format!("the case id `{local}` must be letters, digits and `-`")));
+        }
+        let plan = if case_errors.is_empty() {
+            match check::check(&script, events.as_deref()) {
+                Ok(plan) => Some(plan),
+                Err(es) => {
+                    case_errors.extend(es.into_iter().map(|(pos, m)| err(pos, m)));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        match plan {
+            Some(plan) if case_errors.is_empty() => out.push(LoadedCase {
+                case: Case {
+                    id: format!("{id_prefix}/{local}"),
+                    title: section.title.clone(),
+                    file: file.to_string(),
+                    pos: section.pos,
+                    meta,
+                    docs,
+                    script,
+                    events,
+                    events_block: section.events.clone(),
+                    script_block,
+                },
+                plan,
+            }),
+            _ => errors.extend(case_errors),
+        }
+    }
+    for (i, a) in out.iter().enumerate() {
+        if let Some(b) = out[..i].iter().find(|b| b.case.id == a.case.id) {
+            errors.push(err(a.case.pos, format!("duplicate case id `{}` (also at line {})", a.case.id, b.case.pos.line)));
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        errors.sort();
+        Err(errors)
+    }
+}
+
+fn parse_meta(json: &str) -> Result<Meta, String> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("the metadata comment is not valid JSON: {e}"))?;
+    let obj = value.as_object().ok_or("the metadata comment must hold a JSON object")?;
+    let mut meta = Meta::default();
+    for (k, v) in obj {
+        let string = || v.as_str().map(str::to_string).ok_or(format!("metadata `{k}` must be a string"));
+        match k.as_str() {
+            "id" => meta.id = Some(string()?),
+            "docs" => meta.docs = Some(string()?),
+            "node" => {
+                let range = string()?;
+                version::Range::parse(&range).map_err(|e| format!("metadata `node`: {e}"))?;
+                meta.node = Some(range);
+            }
+            "requires" => {
+                let items = v.as_array().ok_or("metadata `requires` must be an array of strings")?;
+                for item in items {
+                    let f = item.as_str().ok_or("metadata `requires` must be an array of strings")?;
+                    if !vocabulary::FEATURES.contains(&f) {
+                        return Err(format!("unknown requirement `{f}` (known: {})", vocabulary::FEATURES.join(", ")));
+                    }
+                    meta.requires.push(f.to_string());
+                }
+            }
+            "timeout" => {
+                let ms = v.as_u64().ok_or("metadata `timeout` must be a number of milliseconds")?;
+                meta.timeout = Some(Duration::from_millis(ms));
+            }
+            "chunks" => {
+                meta.chunks = match v.as_str() {
+                    Some("exact") => Chunks::Exact,
+                    Some("joined") => Chunks::Joined,
+                    _ => return Err("metadata `chunks` must be \"exact\" or \"joined\"".into()),
+                }
+            }
+            other => return Err(format!("unknown metadata key `{other}` (known: id, docs, node, requires, timeout, chunks)")),
+        }
+    }
+    Ok(meta)
+}
+
+/// Reads and parses one spec file. `root` is the `spec/` directory that ids
+/// are relative to.
+pub fn load_file(path: &Path, root: &Path, opts: LoadOptions) -> Result<Vec<LoadedCase>, Vec<SpecError>> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![SpecError {
+            file: shown.clone(),
+            pos: Pos { line: 0, col: 0 },
+            message: format!("cannot read: {e}"),
+        }]
+    })?;
+    let rel = path.strip_prefix(root).unwrap_or(path).with_extension("");
+    let prefix: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    parse_file(&text, &shown, &prefix.join("/"), opts)
+}
+
+/// Every spec file under `root` (`*.md` below a module folder; the guides
+/// at the top level are not specs), sorted.
+pub fn spec_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(root)? {
+        let dir = entry?.path();
+        if dir.is_dir() {
+            walk(&dir, &mut out)?;
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "md") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Loads every case under `root`; errors of all files are collected, and a
+/// case id used twice across files is an error too.
+pub fn load_suite(root: &Path, opts: LoadOptions) -> Result<Vec<LoadedCase>, Vec<SpecError>> {
+    let files = spec_files(root).map_err(|e| {
+        vec![SpecError {
+            file: root.display().to_string(),
+            pos: Pos::default(),
+            message: format!("cannot list spec files: {e}"),
+        }]
+    })?;
+    let mut cases: Vec<LoadedCase> = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match load_file(&f, root, opts) {
+            Ok(cs) => {
+                for c in cs {
+                    if let Some(other) = cases.iter().find(|o| o.case.id == c.case.id) {
+                        errors.push(SpecError {
+                            file: c.case.file.clone(),
+                            pos: c.case.pos,
+                            message: format!("duplicate case id `{}` (also in {})", c.case.id, other.case.file),
+                        });
+                    } else {
+                        cases.push(c);
+                    }
+                }
+            }
+            Err(es) => errors.extend(es),
+        }
+    }
+    if errors.is_empty() { Ok(cases) } else { Err(errors) }
+}

@@ -1,0 +1,151 @@
+//! The spec model: a case's script and expected events, as parsed.
+
+use std::time::Duration;
+
+use crate::protocol::Value;
+
+/// A 1-based position in a spec file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// An expression in a script line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ast {
+    /// A literal, already computed (`Buffer.alloc(4, "x")` arrives as bytes).
+    Lit(Value),
+    /// A variable or a module name.
+    Ident(String, Pos),
+    Get(Box<Ast>, String, Pos),
+    Set(Box<Ast>, String, Box<Ast>, Pos),
+    Call(Box<Ast>, String, Vec<Ast>, Pos),
+    /// `new target.Class(args)`.
+    New(Box<Ast>, String, Vec<Ast>, Pos),
+    Object(Vec<(String, Ast)>),
+    Array(Vec<Ast>),
+    /// `@name`.
+    Callback(String, Pos),
+    /// `tempPath("name")`, resolved per run.
+    TempPath(String),
+}
+
+/// What a line expects of its result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    Returns(Pattern),
+    Throws(Pattern),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StmtKind {
+    Eval {
+        assign: Option<String>,
+        expr: Ast,
+        expect: Option<Expect>,
+    },
+    Wait {
+        object: String,
+        event: String,
+        args: Vec<ArgPattern>,
+        within: Option<Duration>,
+    },
+    Sleep(Duration),
+    Observe {
+        object: String,
+        events: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub pos: Pos,
+    /// The line as written, for reports.
+    pub text: String,
+}
+
+/// A pattern that a value is matched against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    Any,
+    Exact(Value),
+    /// `<string>`, `<number>`, `<boolean>`, `<Buffer>`, `<object>`.
+    Type(String),
+    /// `{k: p}` or `RangeError {k: p}`: an object or error with at least
+    /// these properties; `class` names the error.
+    Object {
+        class: Option<String>,
+        props: Vec<(String, Pattern)>,
+    },
+    Array(Vec<Pattern>),
+    /// A named object, or a capture where the name is new.
+    Name(String),
+    /// Any object of this class (`Socket`).
+    Class(String),
+}
+
+/// One argument pattern of an event line: positional or `name=pattern`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgPattern {
+    pub name: Option<String>,
+    pub pattern: Pattern,
+    pub col: usize,
+}
+
+/// One line of an `events` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventLine {
+    pub object: String,
+    pub event: String,
+    pub args: Vec<ArgPattern>,
+    pub pos: Pos,
+}
+
+/// How `data` events are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Chunks {
+    /// Consecutive `data` events are joined first.
+    #[default]
+    Joined,
+    Exact,
+}
+
+/// A case's metadata comment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Meta {
+    pub id: Option<String>,
+    pub docs: Option<String>,
+    pub node: Option<String>,
+    pub requires: Vec<String>,
+    pub timeout: Option<Duration>,
+    pub chunks: Chunks,
+}
+
+/// A fenced block's content with the file line of its first content line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub lines: Vec<String>,
+    pub first_line: usize,
+    /// Line of the opening fence and of the closing fence.
+    pub fence: (usize, usize),
+}
+
+/// One case: a `##` section with a script.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// `net/half-open/client-ends-first`.
+    pub id: String,
+    pub title: String,
+    pub file: String,
+    pub pos: Pos,
+    pub meta: Meta,
+    /// The Node docs link the case pins down.
+    pub docs: Option<String>,
+    pub script: Vec<Stmt>,
+    pub events: Option<Vec<EventLine>>,
+    /// Where the events block sits (for `record`).
+    pub events_block: Option<Block>,
+    pub script_block: Block,
+}

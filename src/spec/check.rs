@@ -1,0 +1,475 @@
+//! Static checks of a case against the vocabulary, and what the harness
+//! derives from them: each object's class, the captures and the events each
+//! object must be observed for.
+//!
+//! Everything that can be known before running is checked here, so that a
+//! typo in a method or event name fails at load time with its position.
+
+use std::collections::BTreeMap;
+
+use super::ast::*;
+use super::vocabulary::{self as vocab, Class, Observe, Ty};
+use crate::protocol::Capture;
+
+/// A checked case's derived facts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Every event-emitting object by name, with its class name.
+    pub objects: BTreeMap<String, &'static str>,
+    /// Objects that arrive as event arguments.
+    pub captures: Vec<Capture>,
+    /// Events to subscribe on each object when it is created.
+    pub observe: BTreeMap<String, Vec<String>>,
+}
+
+pub type CheckError = (Pos, String);
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Module(&'static vocab::Module),
+    Obj(Ty),
+}
+
+struct Checker {
+    env: BTreeMap<String, Kind>,
+    /// Capture name → (source object, event, nth, class).
+    pending: BTreeMap<String, (String, String, usize, &'static str)>,
+    waits: BTreeMap<(String, String), usize>,
+    plan: Plan,
+    errors: Vec<CheckError>,
+}
+
+fn class_of(ty: Ty) -> Option<&'static Class> {
+    match ty {
+        Ty::Class(c) => vocab::class(c),
+        _ => None,
+    }
+}
+
+impl Checker {
+    fn err(&mut self, pos: Pos, msg: impl Into<String>) {
+        self.errors.push((pos, msg.into()));
+    }
+
+    fn lookup(&mut self, name: &str, pos: Pos) -> Option<Kind> {
+        if let Some(k) = self.env.get(name) {
+            return Some(*k);
+        }
+        if let Some(m) = vocab::module(name) {
+            return Some(Kind::Module(m));
+        }
+        if let Some((src, ev, nth, _)) = self.pending.get(name) {
+            let (src, ev, nth) = (src.clone(), ev.clone(), *nth);
+            self.err(
+                pos,
+                format!("`{name}` is captured by `{src} {ev}` #{nth}: add `wait {src} {ev}` before using it"),
+            );
+        } else {
+            self.err(pos, format!("unknown name `{name}`"));
+        }
+        None
+    }
+
+    fn expr(&mut self, e: &Ast) -> Ty {
+        match e {
+            Ast::Lit(_) | Ast::TempPath(_) => Ty::Value,
+            Ast::Ident(name, pos) => match self.lookup(name, *pos) {
+                Some(Kind::Obj(t)) => t,
+                Some(Kind::Module(_)) => {
+                    self.err(*pos, format!("the module `{name}` is not a value; call one of its functions"));
+                    Ty::Value
+                }
+                None => Ty::Value,
+            },
+            Ast::Callback(name, _) => {
+                self.env.insert(name.clone(), Kind::Obj(Ty::Class("Function")));
+                self.plan.objects.insert(name.clone(), "Function");
+                Ty::Value
+            }
+            Ast::Object(members) => {
+                for (_, m) in members {
+                    self.expr(m);
+                }
+                Ty::Value
+            }
+            Ast::Array(items) => {
+                for i in items {
+                    self.expr(i);
+                }
+                Ty::Value
+            }
+            Ast::Get(target, prop, pos) => {
+                if let Some(m) = self.module_target(target) {
+                    if !m.properties.contains(&prop.as_str()) && !m.classes.contains(&prop.as_str()) {
+                        self.err(*pos, format!("`{}` has no property `{prop}`", m.name));
+                    }
+                    return Ty::Value;
+                }
+                let t = self.expr(target);
+                if let Some(c) = class_of(t) {
+                    if !c.has_property(prop) && c.method(prop).is_none() {
+                        self.err(*pos, format!("{} has no property `{prop}`", c.name));
+                    }
+                }
+                Ty::Value
+            }
+            Ast::Set(target, prop, value, pos) => {
+                let t = self.expr(target);
+                if let Some(c) = class_of(t) {
+                    if !c.has_property(prop) {
+                        self.err(*pos, format!("{} has no property `{prop}`", c.name));
+                    }
+                }
+                self.expr(value)
+            }
+            Ast::Call(target, method, args, pos) => {
+                let ret = if let Some(m) = self.module_target(target) {
+                    match m.functions.iter().find(|f| f.name == method) {
+                        Some(f) => f.returns,
+                        None => {
+                            self.err(*pos, format!("`{}` has no function `{method}`", m.name));
+                            Ty::Value
+                        }
+                    }
+                } else {
+                    let t = self.expr(target);
+                    match class_of(t) {
+                        Some(c) => match c.method(method) {
+                            Some(m) if m.returns == Ty::This => t,
+                            Some(m) => m.returns,
+                            None => {
+                                self.err(*pos, format!("{} has no method `{method}`", c.name));
+                                Ty::Value
+                            }
+                        },
+                        None => Ty::Value,
+                    }
+                };
+                for a in args {
+                    self.expr(a);
+                }
+                ret
+            }
+            Ast::New(target, class, args, pos) => {
+                for a in args {
+                    self.expr(a);
+                }
+                match self.module_target(target) {
+                    Some(m) if m.classes.contains(&class.as_str()) => Ty::Class(vocab::class(class).map_or("?", |c| c.name)),
+                    Some(m) => {
+                        self.err(*pos, format!("`{}` has no class `{class}`", m.name));
+                        Ty::Value
+                    }
+                    None => {
+                        self.err(*pos, "`new` takes a module's class: `new net.Socket()`");
+                        Ty::Value
+                    }
+                }
+            }
+        }
+    }
+
+    fn module_target(&mut self, target: &Ast) -> Option<&'static vocab::Module> {
+        match target {
+            Ast::Ident(name, pos) => match self.lookup(name, *pos)? {
+                Kind::Module(m) => Some(m),
+                Kind::Obj(_) => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The class of an object named in a wait, observe or events line.
+    fn emitter(&mut self, name: &str, pos: Pos, defined_only: bool) -> Option<&'static Class> {
+        let ty = match self.env.get(name) {
+            Some(Kind::Obj(t)) => Some(*t),
+            Some(Kind::Module(_)) => None,
+            None if !defined_only => self.pending.get(name).map(|p| Ty::Class(p.3)),
+            None => {
+                self.lookup(name, pos);
+                return None;
+            }
+        };
+        match ty.and_then(class_of) {
+            Some(c) => Some(c),
+            None if ty.is_none() && !self.env.contains_key(name) => {
+                self.err(pos, format!("unknown object `{name}`"));
+                None
+            }
+            None => {
+                self.err(pos, format!("`{name}` is not an object that emits events"));
+                None
+            }
+        }
+    }
+
+    fn event<'c>(&mut self, class: &'c Class, event: &str, pos: Pos) -> Option<&'c vocab::Event> {
+        let e = class.event(event);
+        if e.is_none() {
+            let known: Vec<&str> = class.events.iter().map(|e| e.name).collect();
+            self.err(pos, format!("{} has no event `{event}` (it has: {})", class.name, known.join(", ")));
+        }
+        e
+    }
+
+    fn note_observed(&mut self, object: &str, class: &Class, event: &str) {
+        if let Some(e) = class.event(event) {
+            if e.observe != Observe::Default {
+                let list = self.plan.observe.entry(object.to_string()).or_default();
+                if !list.iter().any(|x| x == event) {
+                    list.push(event.to_string());
+                }
+            }
+        }
+    }
+
+    fn patterns_refer(&mut self, p: &Pattern, pos: Pos) {
+        match p {
+            Pattern::Name(n) if !self.env.contains_key(n) && !self.pending.contains_key(n) => {
+                self.err(pos, format!("unknown name `{n}`"))
+            }
+            Pattern::Object { props, .. } => {
+                for (_, p) in props {
+                    self.patterns_refer(p, pos);
+                }
+            }
+            Pattern::Array(items) => {
+                for p in items {
+                    self.patterns_refer(p, pos);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Checks a case's script and events; returns the derived plan or every
+/// problem found, each with its position.
+pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<CheckError>> {
+    let mut c = Checker {
+        env: BTreeMap::new(),
+        pending: BTreeMap::new(),
+        waits: BTreeMap::new(),
+        plan: Plan::default(),
+        errors: Vec::new(),
+    };
+
+    // Captures are declared in the events block but may be used by the
+    // script, so collect them first (their sources must be script objects).
+    let mut script_names: BTreeMap<String, ()> = BTreeMap::new();
+    for s in script {
+        if let StmtKind::Eval { assign: Some(n), .. } = &s.kind {
+            script_names.insert(n.clone(), ());
+        }
+        if let StmtKind::Eval { expr, .. } = &s.kind {
+            collect_callbacks(expr, &mut script_names);
+        }
+    }
+    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for line in events.unwrap_or(&[]) {
+        let n = counts.entry((line.object.clone(), line.event.clone())).or_default();
+        *n += 1;
+        let nth = *n;
+        for (i, a) in line.args.iter().enumerate() {
+            let Pattern::Name(name) = &a.pattern else { continue };
+            if script_names.contains_key(name) || c.pending.contains_key(name) || name == &line.object {
+                continue;
+            }
+            // Which class will the captured object have? The source's event says.
+            let source_class = class_for_capture_source(script, &line.object, &c.pending);
+            let Some(src) = source_class else {
+                c.err(line.pos, format!("unknown name `{name}`: to name an object passed to an event, capture it from an object's event, e.g. `server connection peer`"));
+                continue;
+            };
+            let Some(ev) = src.event(&line.event) else { continue };
+            let arg = match &a.name {
+                Some(n) => ev.args.iter().position(|x| x == n).unwrap_or(i),
+                None => i,
+            };
+            match ev.arg_types.get(arg) {
+                Some(Ty::Class(cls)) => {
+                    c.pending.insert(name.clone(), (line.object.clone(), line.event.clone(), nth, cls));
+                    c.plan.captures.push(Capture {
+                        object: line.object.clone(),
+                        event: line.event.clone(),
+                        nth,
+                        arg,
+                        name: name.clone(),
+                        observe: Vec::new(),
+                    });
+                    c.plan.objects.insert(name.clone(), cls);
+                }
+                _ => c.err(
+                    line.pos,
+                    format!("unknown name `{name}` (argument {} of `{}` is a value, not an object to capture)", arg + 1, line.event),
+                ),
+            }
+        }
+    }
+
+    let mut later_observed: Vec<(String, String)> = Vec::new();
+    for s in script {
+        match &s.kind {
+            StmtKind::Eval { assign, expr, expect } => {
+                let t = c.expr(expr);
+                if let Some(Expect::Returns(p) | Expect::Throws(p)) = expect {
+                    c.patterns_refer(p, s.pos);
+                }
+                if let Some(name) = assign {
+                    if vocab::module(name).is_some() || c.plan.captures.iter().any(|cap| &cap.name == name) {
+                        c.err(s.pos, format!("`{name}` is already the name of a module or a capture"));
+                    }
+                    let t = if t == Ty::This { Ty::Value } else { t };
+                    c.env.insert(name.clone(), Kind::Obj(t));
+                    if let Ty::Class(cls) = t {
+                        c.plan.objects.insert(name.clone(), cls);
+                    }
+                }
+            }
+            StmtKind::Wait { object, event, args, .. } => {
+                if let Some(cls) = c.emitter(object, s.pos, true) {
+                    if c.event(cls, event, s.pos).is_some() {
+                        c.note_observed(object, cls, event);
+                        let n = c.waits.entry((object.clone(), event.clone())).or_default();
+                        *n += 1;
+                        let n = *n;
+                        let ready: Vec<String> = c
+                            .pending
+                            .iter()
+                            .filter(|(_, (src, ev, nth, _))| src == object && ev == event && *nth <= n)
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        for name in ready {
+                            let (_, _, _, cls) = c.pending.remove(&name).expect("listed above");
+                            c.env.insert(name, Kind::Obj(Ty::Class(cls)));
+                        }
+                    }
+                }
+                for a in args {
+                    c.patterns_refer(&a.pattern, s.pos);
+                }
+            }
+            StmtKind::Observe { object, events } => {
+                if let Some(cls) = c.emitter(object, s.pos, true) {
+                    for e in events {
+                        if c.event(cls, e, s.pos).is_some() {
+                            later_observed.push((object.clone(), e.clone()));
+                        }
+                    }
+                }
+            }
+            StmtKind::Sleep(_) => {}
+        }
+    }
+
+    // Captures not waited for still exist for the events block.
+    for (name, (_, _, _, cls)) in std::mem::take(&mut c.pending) {
+        c.env.insert(name, Kind::Obj(Ty::Class(cls)));
+    }
+    for line in events.unwrap_or(&[]) {
+        let Some(cls) = c.emitter(&line.object, line.pos, true) else { continue };
+        let Some(ev) = c.event(cls, &line.event, line.pos) else { continue };
+        if cls.name == "Function" && line.args.iter().any(|a| a.name.is_some()) {
+            c.err(line.pos, "callback arguments have no names; give them in order");
+        }
+        if cls.name != "Function" {
+            let mut positional = 0;
+            for a in &line.args {
+                let pos = Pos { line: line.pos.line, col: a.col };
+                match &a.name {
+                    Some(n) if !ev.args.contains(&n.as_str()) => {
+                        c.err(pos, format!("`{}` has no argument `{n}` (it has: {})", ev.name, ev.args.join(", ")))
+                    }
+                    Some(_) => {}
+                    None => {
+                        positional += 1;
+                        if positional > ev.args.len() {
+                            c.err(pos, format!("`{}` has {} argument(s)", ev.name, ev.args.len()));
+                        }
+                    }
+                }
+            }
+        }
+        let (object, event) = (line.object.clone(), line.event.clone());
+        c.note_observed(&object, cls, &event);
+        for a in &line.args {
+            c.patterns_refer(&a.pattern, line.pos);
+        }
+    }
+
+    // Observe lists: defaults of the class plus what the case names, minus
+    // what an `observe` line attaches later.
+    let objects = c.plan.objects.clone();
+    for (name, cls) in &objects {
+        let class = vocab::class(cls).expect("objects have vocabulary classes");
+        let mut list = vocab::default_observed(class);
+        for e in c.plan.observe.get(name).cloned().unwrap_or_default() {
+            if !list.contains(&e) {
+                list.push(e);
+            }
+        }
+        list.retain(|e| !later_observed.iter().any(|(o, x)| o == name && x == e));
+        c.plan.observe.insert(name.clone(), list);
+    }
+    for cap in &mut c.plan.captures {
+        cap.observe = c.plan.observe.get(&cap.name).cloned().unwrap_or_default();
+    }
+
+    if c.errors.is_empty() {
+        Ok(c.plan)
+    } else {
+        c.errors.sort();
+        c.errors.dedup();
+        Err(c.errors)
+    }
+}
+
+fn collect_callbacks(e: &Ast, names: &mut BTreeMap<String, ()>) {
+    match e {
+        Ast::Callback(n, _) => {
+            names.insert(n.clone(), ());
+        }
+        Ast::Get(t, _, _) => collect_callbacks(t, names),
+        Ast::Set(t, _, v, _) => {
+            collect_callbacks(t, names);
+            collect_callbacks(v, names);
+        }
+        Ast::Call(t, _, args, _) | Ast::New(t, _, args, _) => {
+            collect_callbacks(t, names);
+            args.iter().for_each(|a| collect_callbacks(a, names));
+        }
+        Ast::Object(m) => m.iter().for_each(|(_, a)| collect_callbacks(a, names)),
+        Ast::Array(items) => items.iter().for_each(|a| collect_callbacks(a, names)),
+        Ast::Lit(_) | Ast::Ident(..) | Ast::TempPath(_) => {}
+    }
+}
+
+/// The class of an object that captures come from: a script variable whose
+/// type a quick pass can tell, or an earlier capture.
+fn class_for_capture_source(
+    script: &[Stmt],
+    object: &str,
+    pending: &BTreeMap<String, (String, String, usize, &'static str)>,
+) -> Option<&'static Class> {
+    if let Some((_, _, _, cls)) = pending.get(object) {
+        return vocab::class(cls);
+    }
+    // A throwaway checker over the script gives the variable's type.
+    let mut c = Checker {
+        env: BTreeMap::new(),
+        pending: BTreeMap::new(),
+        waits: BTreeMap::new(),
+        plan: Plan::default(),
+        errors: Vec::new(),
+    };
+    for s in script {
+        if let StmtKind::Eval { assign: Some(n), expr, .. } = &s.kind {
+            let t = c.expr(expr);
+            c.env.insert(n.clone(), Kind::Obj(t));
+            if n == object {
+                return class_of(t);
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,196 @@
+//! Writes values, patterns and event lines back as spec text: for `record`,
+//! for diffs, and for the round-trip property (render, parse, compare).
+
+use super::ast::{ArgPattern, EventLine, Pattern};
+use super::vocabulary;
+use crate::protocol::Value;
+
+/// Long runs of one byte are written as `Buffer.alloc(n, "x")`.
+const RUN_THRESHOLD: usize = 64;
+
+fn string_literal(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+fn key(k: &str) -> String {
+    if is_ident(k) { k.to_string() } else { string_literal(k) }
+}
+
+fn number(n: f64) -> String {
+    if n.is_nan() {
+        "NaN".into()
+    } else if n.is_infinite() {
+        if n > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+    } else if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A value as a spec literal that parses back to the same value.
+pub fn value(v: &Value) -> String {
+    match v {
+        Value::Undefined => "undefined".into(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => number(*n),
+        Value::String(s) => {
+            let first = s.chars().next();
+            if s.len() >= RUN_THRESHOLD && first.is_some_and(|f| s.chars().all(|c| c == f)) {
+                let f = first.unwrap_or(' ').to_string();
+                format!("{}.repeat({})", string_literal(&f), s.chars().count())
+            } else {
+                string_literal(s)
+            }
+        }
+        Value::Buffer(b) => buffer(b),
+        Value::Array(items) => format!("[{}]", items.iter().map(value).collect::<Vec<_>>().join(", ")),
+        Value::Object(m) => {
+            let members: Vec<String> = m.iter().map(|(k, v)| format!("{}: {}", key(k), value(v))).collect();
+            format!("{{{}}}", members.join(", "))
+        }
+        Value::Error(m) => {
+            let name = match m.get("name") {
+                Some(Value::String(n)) if vocabulary::ERROR_NAMES.contains(&n.as_str()) => n.clone(),
+                _ => "Error".into(),
+            };
+            // Messages are not matched by default, so a recorded error
+            // names its code; only an error without one keeps its message.
+            let props: Vec<String> = match m.get("code") {
+                Some(code) => vec![format!("code: {}", value(code))],
+                None => m.get("message").map(|msg| format!("message: {}", value(msg))).into_iter().collect(),
+            };
+            if props.is_empty() { name } else { format!("{name} {{{}}}", props.join(", ")) }
+        }
+        Value::Handle { class, id } => {
+            if id.starts_with('#') {
+                class.clone()
+            } else {
+                id.clone()
+            }
+        }
+        Value::Function(_) => "<function>".into(),
+    }
+}
+
+fn buffer(b: &[u8]) -> String {
+    if b.len() >= RUN_THRESHOLD && b.iter().all(|x| *x == b[0]) {
+        return if b[0].is_ascii_graphic() && b[0] != b'"' && b[0] != b'\\' {
+            format!("Buffer.alloc({}, \"{}\")", b.len(), b[0] as char)
+        } else {
+            format!("Buffer.alloc({}, {})", b.len(), b[0])
+        };
+    }
+    match std::str::from_utf8(b) {
+        Ok(s) if s.chars().all(|c| !c.is_control() || c == '\n' || c == '\r' || c == '\t') => {
+            format!("Buffer.from({})", string_literal(s))
+        }
+        _ => {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            format!("Buffer.from(\"{hex}\", \"hex\")")
+        }
+    }
+}
+
+/// A pattern as spec text.
+pub fn pattern(p: &Pattern) -> String {
+    match p {
+        Pattern::Any => "_".into(),
+        Pattern::Exact(v) => value(v),
+        Pattern::Type(t) => format!("<{t}>"),
+        Pattern::Object { class, props } => {
+            let members: Vec<String> = props.iter().map(|(k, p)| format!("{}: {}", key(k), pattern(p))).collect();
+            match (class, members.is_empty()) {
+                (Some(c), true) => c.clone(),
+                (Some(c), false) => format!("{c} {{{}}}", members.join(", ")),
+                (None, _) => format!("{{{}}}", members.join(", ")),
+            }
+        }
+        Pattern::Array(items) => format!("[{}]", items.iter().map(pattern).collect::<Vec<_>>().join(", ")),
+        Pattern::Name(n) | Pattern::Class(n) => n.clone(),
+    }
+}
+
+fn arg(a: &ArgPattern) -> String {
+    match &a.name {
+        Some(n) => format!("{n}={}", pattern(&a.pattern)),
+        None => pattern(&a.pattern),
+    }
+}
+
+/// An events line, with the object column padded to `width`.
+pub fn event_line(line: &EventLine, width: usize) -> String {
+    let mut s = format!("{:width$}  {}", line.object, line.event);
+    for a in &line.args {
+        s.push(' ');
+        s.push_str(&arg(a));
+    }
+    s
+}
+
+/// The canonical pattern for an observed value: what `record` writes.
+/// Objects become names (or class patterns when unnamed), errors keep their
+/// name and code, plain objects and arrays are matched member by member.
+pub fn pattern_of(v: &Value) -> Pattern {
+    match v {
+        Value::Handle { class, id } if id.starts_with('#') => Pattern::Class(class.clone()),
+        Value::Handle { id, .. } => Pattern::Name(id.clone()),
+        Value::Function(_) => Pattern::Type("function".into()),
+        Value::Array(items) => Pattern::Array(items.iter().map(pattern_of).collect()),
+        Value::Object(m) => Pattern::Object {
+            class: None,
+            props: m.iter().map(|(k, v)| (k.clone(), pattern_of(v))).collect(),
+        },
+        Value::Error(_) => super::parse::pattern(&value(v)).unwrap_or(Pattern::Any),
+        other => Pattern::Exact(other.clone()),
+    }
+}
+
+/// Arguments of an observed event as patterns: named where the vocabulary
+/// says so (`close hadError=false`), positional otherwise.
+pub fn observed_args(class: Option<&str>, event: &str, args: &[Value]) -> Vec<ArgPattern> {
+    let ev = class.and_then(vocabulary::class).and_then(|c| c.event(event));
+    args.iter()
+        .enumerate()
+        .map(|(i, v)| ArgPattern {
+            name: ev.filter(|e| e.named).and_then(|e| e.args.get(i)).map(|n| n.to_string()),
+            pattern: pattern_of(v),
+            col: 0,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn values_render_as_literals_that_parse_back() {
+        let samples = vec![
+            Value::Buffer(b"hello\n".to_vec()),
+            Value::Buffer(vec![0, 255, 7]),
+            Value::Buffer(vec![b'x'; 100]),
+            Value::String("y".repeat(70)),
+            Value::Object(BTreeMap::from([("a-b".into(), Value::Number(1.5)), ("port".into(), Value::Number(80.0))])),
+            Value::Array(vec![Value::Null, Value::Undefined, Value::Number(f64::NEG_INFINITY)]),
+        ];
+        for v in samples {
+            let text = value(&v);
+            assert_eq!(super::super::parse::pattern(&text).unwrap(), pattern_of(&v), "{text}");
+        }
+        let err = Value::Error(BTreeMap::from([
+            ("name".into(), Value::String("RangeError".into())),
+            ("code".into(), Value::String("ERR_SOCKET_BAD_PORT".into())),
+            ("message".into(), Value::String("no".into())),
+        ]));
+        assert_eq!(value(&err), r#"RangeError {code: "ERR_SOCKET_BAD_PORT"}"#);
+    }
+}
