@@ -8,6 +8,7 @@
 //   node scripts/node-driver.js
 'use strict';
 
+const { Buffer } = require('node:buffer');
 const EventEmitter = require('node:events');
 const util = require('node:util');
 
