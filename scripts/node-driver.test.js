@@ -376,3 +376,31 @@ test('stdin closing makes the driver exit', async () => {
     ],
   );
 });
+
+test('a capture works on an unobserved event, and observe subscribes later', async () => {
+  await withDriver(async (d) => {
+    await d.begin([{ object: 'server', event: 'connection', nth: 2, arg: 0, name: 'second', observe: ['data', 'end'] }]);
+    await d.eval(call(net, 'createServer'), { assign: 'server', observe: ['listening'] });
+    await d.eval(call(ref('server'), 'listen', val(0), val('127.0.0.1')));
+    await d.event('server', 'listening');
+    const port = (await d.eval(get(call(ref('server'), 'address'), 'port'))).value;
+    await d.eval(call(net, 'connect', val({ port, host: '127.0.0.1' })), { assign: 'a', observe: ['connect'] });
+    await d.event('a', 'connect');
+    await d.eval(call(net, 'connect', val({ port, host: '127.0.0.1' })), { assign: 'b', observe: ['connect'] });
+    await d.eval(call(ref('b'), 'end', val('two')));
+    const data = await d.event('second', 'data');
+    assert.equal(Buffer.from(data.args[0].$buffer, 'base64').toString(), 'two');
+    await d.event('second', 'end');
+    // 'connection' was counted for the capture, never reported.
+    assert.deepEqual(d.events('server').map((m) => m.event), ['listening']);
+    // Observing later; observing twice adds no second listener.
+    assert.equal((await d.request({ op: 'observe', object: 'a', events: ['close', 'close'] })).type, 'ok');
+    assert.equal((await d.request({ op: 'observe', object: 'a', events: ['close'] })).type, 'ok');
+    await d.eval(call(ref('a'), 'destroy'));
+    await d.event('a', 'close');
+    await sleep(50);
+    assert.equal(d.events('a').filter((m) => m.event === 'close').length, 1);
+    assert.equal((await d.eval(call(ref('a'), 'listenerCount', val('close')))).value >= 1, true);
+    await d.end();
+  });
+});
