@@ -1,1 +1,11 @@
-//! The replay harness.
+//! The replay harness: runs cases against drivers, matches traces, reports.
+//!
+//! - [`matcher`]: traces, patterns, per-object comparison and diffs;
+//! - [`runner`]: one case against one driver session;
+//! - [`suite`]: many cases over a pool of sessions (`--jobs`);
+//! - [`report`]: pretty, JSON, JUnit and TAP output.
+pub mod matcher;
+pub mod runner;
+pub mod record;
+pub mod report;
+pub mod suite;

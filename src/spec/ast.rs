@@ -49,6 +49,8 @@ pub enum StmtKind {
         object: String,
         event: String,
         args: Vec<ArgPattern>,
+        /// `as name`: captures the event's object argument.
+        capture: Option<String>,
         within: Option<Duration>,
     },
     Sleep(Duration),

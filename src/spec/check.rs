@@ -265,6 +265,38 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
             collect_callbacks(expr, &mut script_names);
         }
     }
+    // `wait server connection as peer` declares a capture in the script.
+    let mut wait_counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for s in script {
+        let StmtKind::Wait { object, event, capture, .. } = &s.kind else { continue };
+        let n = wait_counts.entry((object.clone(), event.clone())).or_default();
+        *n += 1;
+        let Some(name) = capture else { continue };
+        let ev = class_for_capture_source(script, object, &c.pending).and_then(|cls| cls.event(event));
+        let slot = ev.and_then(|ev| ev.arg_types.iter().enumerate().find_map(|(i, t)| match t {
+            Ty::Class(cls) => Some((i, *cls)),
+            _ => None,
+        }));
+        match slot {
+            Some((arg, cls)) => {
+                if script_names.contains_key(name) || c.pending.contains_key(name) {
+                    c.err(s.pos, format!("`{name}` is already defined"));
+                    continue;
+                }
+                c.pending.insert(name.clone(), (object.clone(), event.clone(), *n, cls));
+                c.plan.captures.push(Capture {
+                    object: object.clone(),
+                    event: event.clone(),
+                    nth: *n,
+                    arg,
+                    name: name.clone(),
+                    observe: Vec::new(),
+                });
+                c.plan.objects.insert(name.clone(), cls);
+            }
+            None => c.err(s.pos, format!("`wait {object} {event}` passes no object to capture as `{name}`")),
+        }
+    }
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
     for line in events.unwrap_or(&[]) {
         let n = counts.entry((line.object.clone(), line.event.clone())).or_default();
@@ -272,7 +304,14 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
         let nth = *n;
         for (i, a) in line.args.iter().enumerate() {
             let Pattern::Name(name) = &a.pattern else { continue };
-            if script_names.contains_key(name) || c.pending.contains_key(name) || name == &line.object {
+            if let Some((src, ev, n, _)) = c.pending.get(name) {
+                // Already captured by a `wait … as`: it must be the same event.
+                if (src, ev) == (&line.object, &line.event) && *n != nth {
+                    c.err(line.pos, format!("`{name}` was captured by `{src} {ev}` #{n}, but this is #{nth}"));
+                }
+                continue;
+            }
+            if script_names.contains_key(name) || name == &line.object {
                 continue;
             }
             // Which class will the captured object have? The source's event says.

@@ -433,7 +433,7 @@ impl<'a> Parser<'a> {
 
     fn arg_patterns(&mut self) -> Result<Vec<ArgPattern>, ParseError> {
         let mut args = Vec::new();
-        while self.peek().is_some() && !self.at_ident("within") {
+        while self.peek().is_some() && !self.at_ident("within") && !self.at_ident("as") {
             let col = self.col();
             let name = match (self.peek(), self.peek_at(1)) {
                 (Some(Tok::Ident(n)), Some(Tok::Punct("="))) => {
@@ -529,6 +529,12 @@ pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError>
             let object = p.ident("an object name")?;
             let event = p.ident("an event name")?;
             let args = p.arg_patterns()?;
+            let capture = if p.at_ident("as") {
+                p.i += 1;
+                Some(p.ident("a name to capture the object as")?)
+            } else {
+                None
+            };
             let within = if p.at_ident("within") {
                 p.i += 1;
                 Some(p.duration()?)
@@ -539,6 +545,7 @@ pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError>
                 object,
                 event,
                 args,
+                capture,
                 within,
             }
         }
@@ -607,8 +614,8 @@ pub fn event_line(line: &str, line_no: usize) -> Result<Option<EventLine>, Parse
     let object = p.ident("an object name")?;
     let event = p.ident("an event name")?;
     let args = p.arg_patterns()?;
-    if p.at_ident("within") {
-        return Err((p.col(), "`within` belongs to `wait` lines in the script".into()));
+    if p.at_ident("within") || p.at_ident("as") {
+        return Err((p.col(), "`within` and `as` belong to `wait` lines in the script".into()));
     }
     p.done()?;
     Ok(Some(EventLine { object, event, args, pos }))
@@ -670,6 +677,7 @@ mod tests {
                     pattern: Pattern::Exact(Value::Bool(true)),
                     col: 14
                 }],
+                capture: None,
                 within: Some(Duration::from_secs(3)),
             }
         );

@@ -127,8 +127,13 @@ fn arg(a: &ArgPattern) -> String {
 
 /// An events line, with the object column padded to `width`.
 pub fn event_line(line: &EventLine, width: usize) -> String {
-    let mut s = format!("{:width$}  {}", line.object, line.event);
-    for a in &line.args {
+    format!("{:width$}  {}", line.object, event_text(&line.event, &line.args))
+}
+
+/// An event and its arguments, without the object: `close hadError=false`.
+pub fn event_text(event: &str, args: &[ArgPattern]) -> String {
+    let mut s = event.to_string();
+    for a in args {
         s.push(' ');
         s.push_str(&arg(a));
     }

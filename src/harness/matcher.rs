@@ -1,0 +1,351 @@
+//! Matching: a case's expected events against the events a driver observed.
+//!
+//! Each object's events are a total order and must match exactly; there is
+//! no order between objects. Consecutive `data` events of one object are
+//! joined first unless the case asks for exact chunks.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::protocol::Value;
+use crate::spec::ast::{ArgPattern, Chunks, EventLine, Pattern};
+use crate::spec::{render, vocabulary};
+
+/// One observed event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub event: String,
+    pub args: Vec<Value>,
+}
+
+/// Every event a case observed, per object, in arrival order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trace {
+    pub objects: BTreeMap<String, Vec<Observed>>,
+    /// (object, index) in global arrival order, for rendering a story.
+    pub arrival: Vec<(String, usize)>,
+}
+
+impl Trace {
+    pub fn push(&mut self, object: &str, event: &str, args: Vec<Value>) {
+        let list = self.objects.entry(object.to_string()).or_default();
+        self.arrival.push((object.to_string(), list.len()));
+        list.push(Observed {
+            event: event.to_string(),
+            args,
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.arrival.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.arrival.is_empty()
+    }
+
+    /// How many times `object` emitted `event`.
+    pub fn count(&self, object: &str, event: &str) -> usize {
+        self.objects.get(object).map_or(0, |l| l.iter().filter(|o| o.event == event).count())
+    }
+
+    /// An object's events with consecutive `data` joined (per `chunks`).
+    pub fn normalized(&self, object: &str, chunks: Chunks) -> Vec<Observed> {
+        self.normalized_with_origin(object, chunks).into_iter().map(|(_, o)| o).collect()
+    }
+
+    /// Like [`normalized`](Self::normalized), each event with the index of
+    /// the first raw event it was made from.
+    pub fn normalized_with_origin(&self, object: &str, chunks: Chunks) -> Vec<(usize, Observed)> {
+        let mut out: Vec<(usize, Observed)> = Vec::new();
+        for (i, o) in self.objects.get(object).into_iter().flatten().enumerate() {
+            if chunks == Chunks::Joined && o.event == "data" {
+                if let Some((_, last)) = out.last_mut().filter(|(_, l)| l.event == "data") {
+                    if let (Some(a), Some(b)) = (last.args.first_mut(), o.args.first()) {
+                        if join(a, b) {
+                            continue;
+                        }
+                    }
+                }
+            }
+            out.push((i, o.clone()));
+        }
+        out
+    }
+
+    /// The bytes of every `data` event of an object, concatenated.
+    pub fn data_bytes(&self, object: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for o in self.objects.get(object).into_iter().flatten() {
+            if o.event == "data" {
+                match o.args.first() {
+                    Some(Value::Buffer(b)) => out.extend_from_slice(b),
+                    Some(Value::String(s)) => out.extend_from_slice(s.as_bytes()),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Appends `b` to `a` when both are strings or both are buffers.
+fn join(a: &mut Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Buffer(x), Value::Buffer(y)) => {
+            x.extend_from_slice(y);
+            true
+        }
+        (Value::String(x), Value::String(y)) => {
+            x.push_str(y);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Whether `value` matches `pattern`. A name matches the object registered
+/// under it.
+pub fn matches(pattern: &Pattern, value: &Value) -> bool {
+    match pattern {
+        Pattern::Any => true,
+        Pattern::Exact(expected) => same(expected, value),
+        Pattern::Type(t) => matches!(
+            (t.as_str(), value),
+            ("string", Value::String(_))
+                | ("number", Value::Number(_))
+                | ("boolean", Value::Bool(_))
+                | ("Buffer", Value::Buffer(_))
+                | ("function", Value::Function(_))
+                | ("object", Value::Object(_) | Value::Error(_) | Value::Array(_) | Value::Handle { .. })
+        ),
+        Pattern::Object { class, props } => {
+            let fields = match (class, value) {
+                (None, Value::Object(m) | Value::Error(m)) => m,
+                (Some(c), Value::Error(m)) => {
+                    let name = m.get("name");
+                    let name_ok = c == "Error" || matches!(name, Some(Value::String(n)) if n == c);
+                    if !name_ok {
+                        return false;
+                    }
+                    m
+                }
+                _ => return false,
+            };
+            props.iter().all(|(k, p)| matches(p, fields.get(k).unwrap_or(&Value::Undefined)))
+        }
+        Pattern::Array(items) => match value {
+            Value::Array(vs) => vs.len() == items.len() && items.iter().zip(vs).all(|(p, v)| matches(p, v)),
+            _ => false,
+        },
+        Pattern::Name(n) => matches!(value, Value::Handle { id, .. } if id == n),
+        Pattern::Class(c) => matches!(value, Value::Handle { class, .. } if class == c),
+    }
+}
+
+/// Value equality as a spec means it: NaN equals NaN, numbers by value.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || (x.is_nan() && y.is_nan()),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Object(x), Value::Object(y)) | (Value::Error(x), Value::Error(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+        }
+        _ => a == b,
+    }
+}
+
+/// The argument index each pattern of an events line applies to.
+fn arg_index(class: Option<&str>, event: &str, args: &[ArgPattern]) -> Vec<usize> {
+    let names = class.and_then(vocabulary::class).and_then(|c| c.event(event)).map_or(&[][..], |e| e.args);
+    let mut positional = 0;
+    args.iter()
+        .map(|a| match &a.name {
+            Some(n) => names.iter().position(|x| x == n).unwrap_or(usize::MAX),
+            None => {
+                positional += 1;
+                positional - 1
+            }
+        })
+        .collect()
+}
+
+/// Whether an observed event matches an expected line.
+pub fn line_matches(class: Option<&str>, line: &EventLine, o: &Observed) -> bool {
+    if line.event != o.event {
+        return false;
+    }
+    arg_index(class, &line.event, &line.args)
+        .into_iter()
+        .zip(&line.args)
+        .all(|(i, a)| matches(&a.pattern, o.args.get(i).unwrap_or(&Value::Undefined)))
+}
+
+/// Whether an observed event matches a `wait`'s event and argument patterns.
+pub fn wait_matches(class: Option<&str>, event: &str, args: &[ArgPattern], o: &Observed) -> bool {
+    o.event == event
+        && arg_index(class, event, args)
+            .into_iter()
+            .zip(args)
+            .all(|(i, a)| matches(&a.pattern, o.args.get(i).unwrap_or(&Value::Undefined)))
+}
+
+/// The difference for one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectDiff {
+    pub object: String,
+    /// Index of the first event that differs.
+    pub first: usize,
+    pub expected: Vec<String>,
+    pub actual: Vec<String>,
+}
+
+/// Expected lines grouped by object, in order.
+pub fn expected_by_object(lines: &[EventLine]) -> BTreeMap<String, Vec<&EventLine>> {
+    let mut out: BTreeMap<String, Vec<&EventLine>> = BTreeMap::new();
+    for l in lines {
+        out.entry(l.object.clone()).or_default().push(l);
+    }
+    out
+}
+
+/// Renders an observed event the way the events block would write it,
+/// without the object: `close hadError=false`.
+pub fn show_observed(class: Option<&str>, o: &Observed) -> String {
+    render::event_text(&o.event, &render::observed_args(class, &o.event, &o.args))
+}
+
+/// Whether every object has emitted at least its expected events, each
+/// matching: the run may stop waiting.
+pub fn covered(expected: &[EventLine], trace: &Trace, classes: &BTreeMap<String, &'static str>, chunks: Chunks) -> bool {
+    expected_by_object(expected).iter().all(|(obj, lines)| {
+        let actual = trace.normalized(obj, chunks);
+        let class = classes.get(obj).copied();
+        actual.len() >= lines.len() && lines.iter().zip(&actual).all(|(l, o)| line_matches(class, l, o))
+    })
+}
+
+/// Compares; returns one diff per object that differs. `objects` lists
+/// every object the case names (those without lines must emit nothing).
+pub fn compare(
+    expected: &[EventLine],
+    trace: &Trace,
+    classes: &BTreeMap<String, &'static str>,
+    chunks: Chunks,
+) -> Vec<ObjectDiff> {
+    let by_obj = expected_by_object(expected);
+    let mut names: Vec<String> = classes.keys().cloned().collect();
+    for k in by_obj.keys().chain(trace.objects.keys()) {
+        if !names.contains(k) && !k.starts_with('#') {
+            names.push(k.clone());
+        }
+    }
+    let mut diffs = Vec::new();
+    for obj in names {
+        let class = classes.get(&obj).copied();
+        let lines = by_obj.get(&obj).cloned().unwrap_or_default();
+        let actual = trace.normalized(&obj, chunks);
+        let first = lines.iter().zip(&actual).take_while(|(l, o)| line_matches(class, l, o)).count();
+        if first == lines.len() && first == actual.len() {
+            continue;
+        }
+        diffs.push(ObjectDiff {
+            object: obj.clone(),
+            first,
+            expected: lines.iter().map(|l| render::event_text(&l.event, &l.args)).collect(),
+            actual: actual.iter().map(|o| show_observed(class, o)).collect(),
+        });
+    }
+    diffs
+}
+
+/// A readable diff: matching events once, then the expected rest (`-`) and
+/// the actual rest (`+`), the first divergence marked.
+pub fn render_diffs(diffs: &[ObjectDiff]) -> String {
+    let mut s = String::new();
+    for d in diffs {
+        let _ = writeln!(s, "  {}: differs at event {}", d.object, d.first + 1);
+        for line in d.actual.iter().take(d.first) {
+            let _ = writeln!(s, "        {line}");
+        }
+        for (k, line) in d.expected.iter().enumerate().skip(d.first) {
+            let mark = if k == d.first { ">" } else { " " };
+            let _ = writeln!(s, "    {mark} - {}", clip(line));
+        }
+        if d.expected.len() <= d.first {
+            let _ = writeln!(s, "    > - (nothing more)");
+        }
+        for (k, line) in d.actual.iter().enumerate().skip(d.first) {
+            let mark = if k == d.first { ">" } else { " " };
+            let _ = writeln!(s, "    {mark} + {}", clip(line));
+        }
+        if d.actual.len() <= d.first {
+            let _ = writeln!(s, "    > + (nothing more)");
+        }
+    }
+    s
+}
+
+/// Long lines (a megabyte of data) are shortened for display.
+fn clip(line: &str) -> String {
+    const MAX: usize = 300;
+    if line.chars().count() <= MAX {
+        line.to_string()
+    } else {
+        let head: String = line.chars().take(MAX).collect();
+        format!("{head}… ({} characters)", line.chars().count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::parse;
+
+    fn lines(text: &str) -> Vec<EventLine> {
+        text.lines().enumerate().filter_map(|(i, l)| parse::event_line(l, i + 1).unwrap()).collect()
+    }
+
+    fn classes() -> BTreeMap<String, &'static str> {
+        BTreeMap::from([("c".to_string(), "Socket"), ("s".to_string(), "Server")])
+    }
+
+    #[test]
+    fn data_is_joined_and_objects_are_independent() {
+        let mut t = Trace::default();
+        t.push("c", "data", vec![Value::Buffer(b"hel".to_vec())]);
+        t.push("s", "listening", vec![]);
+        t.push("c", "data", vec![Value::Buffer(b"lo".to_vec())]);
+        t.push("c", "close", vec![Value::Bool(false)]);
+        let exp = lines("c data Buffer.from(\"hello\")\nc close hadError=false\ns listening");
+        assert!(covered(&exp, &t, &classes(), Chunks::Joined));
+        assert!(compare(&exp, &t, &classes(), Chunks::Joined).is_empty());
+        assert_eq!(compare(&exp, &t, &classes(), Chunks::Exact).len(), 1);
+    }
+
+    #[test]
+    fn a_diff_marks_the_first_divergence() {
+        let mut t = Trace::default();
+        t.push("c", "end", vec![]);
+        t.push("c", "close", vec![Value::Bool(true)]);
+        let exp = lines("c end\nc finish\nc close hadError=false");
+        let diffs = compare(&exp, &t, &classes(), Chunks::Joined);
+        assert_eq!(diffs[0].first, 1);
+        insta::assert_snapshot!("diff_first_divergence", render_diffs(&diffs));
+    }
+
+    #[test]
+    fn patterns_match_errors_by_name_and_code() {
+        let err = Value::Error(BTreeMap::from([
+            ("name".into(), Value::String("RangeError".into())),
+            ("code".into(), Value::String("ERR_SOCKET_BAD_PORT".into())),
+        ]));
+        let p = |s: &str| parse::pattern(s).unwrap();
+        assert!(matches(&p(r#"RangeError {code: "ERR_SOCKET_BAD_PORT"}"#), &err));
+        assert!(matches(&p(r#"Error {code: "ERR_SOCKET_BAD_PORT"}"#), &err));
+        assert!(!matches(&p(r#"TypeError {code: "ERR_SOCKET_BAD_PORT"}"#), &err));
+        assert!(!matches(&p(r#"{code: "X"}"#), &err));
+        assert!(matches(&p("<number>"), &Value::Number(3.0)));
+        assert!(!matches(&p(r#""hi""#), &Value::Buffer(b"hi".to_vec())));
+    }
+}

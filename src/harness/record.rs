@@ -1,0 +1,76 @@
+//! `nodecompat record`: runs a spec's scripts and writes what the
+//! implementation did into each case's `events` block, for a person to
+//! review. The rest of the file is left byte for byte as it was.
+
+use std::path::Path;
+
+use super::matcher::show_observed;
+use super::runner::{self, Mode, Status};
+use crate::driver::Implementation;
+use crate::spec::{self, LoadOptions};
+
+/// Records every case of `file` (or those whose id contains `only`);
+/// returns a summary line.
+pub async fn record_file(imp: &Implementation, root: &Path, file: &Path, only: Option<&str>) -> Result<String, String> {
+    let opts = LoadOptions { allow_missing_events: true };
+    let cases = spec::load_file(file, root, opts).map_err(|es| es.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?;
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let session = imp.start().await?;
+    let mut recorded = 0;
+    let mut notes = Vec::new();
+    // Later cases first, so earlier line numbers stay valid while editing.
+    for lc in cases.iter().rev() {
+        if only.is_some_and(|o| !lc.case.id.contains(o)) {
+            continue;
+        }
+        let r = runner::run_case(&session, lc, Mode::Record).await;
+        match &r.status {
+            Status::Skipped(why) => {
+                notes.push(format!("{}: skipped ({why})", lc.case.id));
+                continue;
+            }
+            Status::Failed => notes.push(format!("{}: {}", lc.case.id, r.message)),
+            Status::Passed => {}
+        }
+        if r.driver_lost {
+            return Err(format!("{}: the driver was lost: {}", lc.case.id, r.message));
+        }
+        let width = r.trace.objects.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+        let mut block = vec!["```events".to_string()];
+        let normalized: std::collections::BTreeMap<&String, Vec<(usize, _)>> = r
+            .trace
+            .objects
+            .keys()
+            .map(|k| (k, r.trace.normalized_with_origin(k, lc.case.meta.chunks)))
+            .collect();
+        for (obj, i) in &r.trace.arrival {
+            // A run of joined `data` is written once, where it started.
+            let Some((_, o)) = normalized[obj].iter().find(|(origin, _)| origin == i) else { continue };
+            let class = lc.plan.objects.get(obj).copied();
+            block.push(format!("{obj:width$}  {}", show_observed(class, o)));
+        }
+        block.push("```".to_string());
+        match &lc.case.events_block {
+            Some(b) => {
+                lines.splice(b.fence.0 - 1..b.fence.1, block);
+            }
+            None => {
+                let after = lc.case.script_block.fence.1;
+                block.insert(0, String::new());
+                lines.splice(after..after, block);
+            }
+        }
+        recorded += 1;
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    std::fs::write(file, out).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut summary = format!("recorded {recorded} case(s) into {} with {} {}", file.display(), session.hello.implementation, session.hello.version);
+    for n in notes {
+        summary.push_str(&format!("\n  note: {n}"));
+    }
+    Ok(summary)
+}

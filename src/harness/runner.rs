@@ -1,0 +1,491 @@
+//! Runs one case against one driver session: sends the script's actions,
+//! honours its waits, records the trace, then matches it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::driver::{Incoming, Session};
+use crate::protocol::{Expr, Message, Request, Value};
+use crate::spec::ast::{Ast, Expect, Stmt, StmtKind};
+use crate::spec::version::Range;
+use crate::spec::{LoadedCase, render};
+
+use super::matcher::{self, Trace};
+
+/// How long a `wait` waits unless it says otherwise.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(2);
+/// How long a driver may take to answer a request.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// After the expected events arrived, how long to watch for extra ones.
+pub const SETTLE: Duration = Duration::from_millis(50);
+/// `record`: the trace is complete once nothing arrived for this long.
+pub const RECORD_QUIET: Duration = Duration::from_millis(300);
+
+/// What a run is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Match the events block.
+    Check,
+    /// Record what happens; nothing is matched.
+    Record,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Passed,
+    Failed,
+    Skipped(String),
+}
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub id: String,
+    pub file: String,
+    pub line: usize,
+    pub status: Status,
+    pub duration: Duration,
+    /// Why it failed: the problems, then the events diff.
+    pub message: String,
+    pub trace: Trace,
+    /// The driver is unusable afterwards (crashed, hung, or lost sync).
+    pub driver_lost: bool,
+}
+
+/// Where a run keeps per-case files (Unix socket paths).
+pub struct Scratch {
+    pub dir: PathBuf,
+}
+
+impl Scratch {
+    /// A fresh directory under the system temp dir, short enough for
+    /// Unix socket paths (107 bytes on Linux).
+    pub fn new(tag: &str) -> std::io::Result<Scratch> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("nc-{}-{tag}{n}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Scratch { dir })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Why a case could not go on.
+enum Stop {
+    /// The case failed; the driver is still in sync.
+    Fail(String),
+    /// The driver is gone or out of sync.
+    Lost(String),
+}
+
+struct Run<'a> {
+    session: &'a Session,
+    lc: &'a LoadedCase,
+    trace: Trace,
+    next_id: u64,
+    problems: Vec<String>,
+    scratch: PathBuf,
+    /// Per (object, event): how many emissions earlier waits consumed.
+    consumed: BTreeMap<(String, String), usize>,
+    /// Per object: how many data bytes earlier data waits consumed.
+    data_consumed: BTreeMap<String, usize>,
+}
+
+/// Whether the session's driver can run this case; the reason if not.
+pub fn skip_reason(lc: &LoadedCase, session: &Session) -> Option<String> {
+    for r in &lc.case.meta.requires {
+        if !session.hello.features.contains(r) {
+            return Some(format!("requires {r}, which {} does not support here", session.hello.implementation));
+        }
+    }
+    if let Some(range) = &lc.case.meta.node {
+        if let Ok(r) = Range::parse(range) {
+            if !r.matches(&session.hello.node) {
+                return Some(format!("holds for Node {range}; {} claims {}", session.hello.implementation, session.hello.node));
+            }
+        }
+    }
+    None
+}
+
+/// Runs one case. Never panics on driver misbehaviour: every problem ends
+/// up in the result.
+pub async fn run_case(session: &Session, lc: &LoadedCase, mode: Mode) -> CaseResult {
+    let started = Instant::now();
+    let mut result = CaseResult {
+        id: lc.case.id.clone(),
+        file: lc.case.file.clone(),
+        line: lc.case.pos.line,
+        status: Status::Passed,
+        duration: Duration::ZERO,
+        message: String::new(),
+        trace: Trace::default(),
+        driver_lost: false,
+    };
+    if let Some(reason) = skip_reason(lc, session) {
+        result.status = Status::Skipped(reason);
+        return result;
+    }
+    let scratch = match Scratch::new("c") {
+        Ok(s) => s,
+        Err(e) => {
+            result.status = Status::Failed;
+            result.message = format!("cannot create a scratch directory: {e}");
+            return result;
+        }
+    };
+    let mut run = Run {
+        session,
+        lc,
+        trace: Trace::default(),
+        next_id: 0,
+        problems: Vec::new(),
+        scratch: scratch.dir.clone(),
+        consumed: BTreeMap::new(),
+        data_consumed: BTreeMap::new(),
+    };
+    let outcome = run.execute(mode).await;
+    let mut lost = None;
+    match outcome {
+        Ok(()) => {}
+        Err(Stop::Fail(m)) => run.problems.push(m),
+        Err(Stop::Lost(m)) => {
+            run.problems.push(m.clone());
+            lost = Some(m);
+        }
+    }
+    if lost.is_none() {
+        // Tear down even after a failure, so the driver is clean for the next case.
+        let id = run.id();
+        if let Err(stop) = run.request(Request::End { id }, None).await {
+            let m = match stop {
+                Stop::Fail(m) | Stop::Lost(m) => m,
+            };
+            run.problems.push(format!("teardown: {m}"));
+            lost = Some(m);
+        }
+    }
+    result.driver_lost = lost.is_some();
+
+    // The diff is shown even when the script went wrong: it tells how far
+    // the story got.
+    if let (Mode::Check, Some(expected)) = (mode, &lc.case.events) {
+        let diffs = matcher::compare(expected, &run.trace, &lc.plan.objects, lc.case.meta.chunks);
+        if !diffs.is_empty() {
+            run.problems.push(format!("events differ (- expected, + actual):\n{}", matcher::render_diffs(&diffs).trim_end()));
+        }
+    }
+    if !run.problems.is_empty() {
+        result.status = Status::Failed;
+        result.message = run.problems.join("\n");
+    }
+    result.trace = run.trace;
+    result.duration = started.elapsed();
+    result
+}
+
+impl Run<'_> {
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    async fn execute(&mut self, mode: Mode) -> Result<(), Stop> {
+        let id = self.id();
+        self.request(
+            Request::Begin {
+                id,
+                case: self.lc.case.id.clone(),
+                captures: self.lc.plan.captures.clone(),
+            },
+            None,
+        )
+        .await?;
+        for stmt in &self.lc.case.script {
+            self.statement(stmt).await?;
+        }
+        match mode {
+            Mode::Check => self.await_expected().await,
+            Mode::Record => self.await_quiet().await,
+        }
+    }
+
+    async fn statement(&mut self, stmt: &Stmt) -> Result<(), Stop> {
+        let at = format!("line {} `{}`", stmt.pos.line, stmt.text);
+        match &stmt.kind {
+            StmtKind::Eval { assign, expr, expect } => {
+                let observe = assign
+                    .as_ref()
+                    .and_then(|n| self.lc.plan.observe.get(n))
+                    .cloned()
+                    .unwrap_or_default();
+                let id = self.id();
+                let reply = self
+                    .request(
+                        Request::Eval {
+                            id,
+                            expr: self.to_expr(expr),
+                            assign: assign.clone(),
+                            observe,
+                        },
+                        Some(&at),
+                    )
+                    .await?;
+                match (reply, expect) {
+                    (Message::Result { .. }, None) => {}
+                    (Message::Result { value, .. }, Some(Expect::Returns(p))) => {
+                        if !matcher::matches(p, &value) {
+                            self.problems.push(format!("{at} returned {}, expected {}", render::value(&value), render::pattern(p)));
+                        }
+                    }
+                    (Message::Result { value, .. }, Some(Expect::Throws(p))) => {
+                        self.problems.push(format!("{at} returned {}, expected it to throw {}", render::value(&value), render::pattern(p)));
+                    }
+                    (Message::Throw { error, .. }, Some(Expect::Throws(p))) => {
+                        if !matcher::matches(p, &error) {
+                            self.problems.push(format!("{at} threw {}, expected it to throw {}", describe_error(&error), render::pattern(p)));
+                        }
+                    }
+                    (Message::Throw { error, .. }, _) => {
+                        return Err(Stop::Fail(format!("{at} threw {}", describe_error(&error))));
+                    }
+                    (Message::Error { message, .. }, _) => {
+                        return Err(Stop::Fail(format!("{at}: the driver could not run it: {message}")));
+                    }
+                    (other, _) => return Err(Stop::Lost(format!("{at}: unexpected reply {other:?}"))),
+                }
+            }
+            StmtKind::Wait {
+                object, event, args, within, ..
+            } => {
+                let limit = within.unwrap_or(DEFAULT_WAIT);
+                let deadline = Instant::now() + limit;
+                let class = self.lc.plan.objects.get(object).copied();
+                if event == "data" && !args.is_empty() {
+                    let needle = match &args[0].pattern {
+                        crate::spec::Pattern::Exact(Value::String(s)) => s.as_bytes().to_vec(),
+                        crate::spec::Pattern::Exact(Value::Buffer(b)) => b.clone(),
+                        _ => Vec::new(),
+                    };
+                    let from = self.data_consumed.get(object).copied().unwrap_or(0);
+                    loop {
+                        let bytes = self.trace.data_bytes(object);
+                        if let Some(at) = find(&bytes[from.min(bytes.len())..], &needle) {
+                            self.data_consumed.insert(object.clone(), from + at + needle.len());
+                            break;
+                        }
+                        self.pump_until(deadline, &at, limit).await?;
+                    }
+                } else {
+                    let key = (object.clone(), event.clone());
+                    let seen = self.consumed.get(&key).copied().unwrap_or(0);
+                    loop {
+                        let list = self.trace.objects.get(object).map(Vec::as_slice).unwrap_or(&[]);
+                        let hit = list
+                            .iter()
+                            .filter(|o| o.event == *event)
+                            .enumerate()
+                            .skip(seen)
+                            .find(|(_, o)| matcher::wait_matches(class, event, args, o));
+                        if let Some((k, _)) = hit {
+                            self.consumed.insert(key, k + 1);
+                            break;
+                        }
+                        self.pump_until(deadline, &at, limit).await?;
+                    }
+                }
+            }
+            StmtKind::Sleep(d) => {
+                let deadline = Instant::now() + *d;
+                while Instant::now() < deadline {
+                    self.pump(deadline).await?;
+                }
+            }
+            StmtKind::Observe { object, events } => {
+                let id = self.id();
+                let reply = self
+                    .request(
+                        Request::Observe {
+                            id,
+                            object: object.clone(),
+                            events: events.clone(),
+                        },
+                        Some(&at),
+                    )
+                    .await?;
+                if let Message::Error { message, .. } = reply {
+                    return Err(Stop::Fail(format!("{at}: the driver could not run it: {message}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After the script: wait until every expected event arrived (or the
+    /// case's limit passed), then watch a little longer for extra ones.
+    async fn await_expected(&mut self) -> Result<(), Stop> {
+        let Some(expected) = &self.lc.case.events else { return Ok(()) };
+        let limit = self.lc.case.meta.timeout.unwrap_or(DEFAULT_WAIT);
+        let deadline = Instant::now() + limit;
+        while !matcher::covered(expected, &self.trace, &self.lc.plan.objects, self.lc.case.meta.chunks) {
+            if Instant::now() >= deadline {
+                return Err(Stop::Fail(format!(
+                    "the expected events did not all arrive within {} ms after the script",
+                    limit.as_millis()
+                )));
+            }
+            self.pump(deadline).await?;
+        }
+        let settle = Instant::now() + SETTLE;
+        while Instant::now() < settle {
+            self.pump(settle).await?;
+        }
+        Ok(())
+    }
+
+    async fn await_quiet(&mut self) -> Result<(), Stop> {
+        let overall = Instant::now() + Duration::from_secs(5);
+        loop {
+            let before = self.trace.len();
+            let quiet = (Instant::now() + RECORD_QUIET).min(overall);
+            while Instant::now() < quiet {
+                self.pump(quiet).await?;
+            }
+            if self.trace.len() == before || Instant::now() >= overall {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn pump_until(&mut self, deadline: Instant, at: &str, limit: Duration) -> Result<(), Stop> {
+        if Instant::now() >= deadline {
+            return Err(Stop::Fail(format!("{at} timed out after {} ms", limit.as_millis())));
+        }
+        self.pump(deadline).await
+    }
+
+    /// Receives one message (recording events) or returns at `deadline`.
+    async fn pump(&mut self, deadline: Instant) -> Result<(), Stop> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match async_std::future::timeout(left, self.session.recv()).await {
+            Err(_) => Ok(()),
+            Ok(None) => Err(Stop::Lost("the driver is gone".into())),
+            Ok(Some(Incoming::Failed(reason))) => Err(Stop::Lost(reason)),
+            Ok(Some(Incoming::Message(Message::Event { object, event, args }))) => {
+                self.trace.push(&object, &event, args);
+                Ok(())
+            }
+            Ok(Some(Incoming::Message(other))) => Err(Stop::Lost(format!("a reply nobody asked for: {other:?}"))),
+        }
+    }
+
+    /// Sends a request and waits for its reply, recording events meanwhile.
+    async fn request(&mut self, r: Request, at: Option<&str>) -> Result<Message, Stop> {
+        let (id, op) = match &r {
+            Request::Begin { id, .. } => (*id, "begin"),
+            Request::Eval { id, .. } => (*id, "eval"),
+            Request::Observe { id, .. } => (*id, "observe"),
+            Request::End { id } => (*id, "end"),
+            Request::Bye => (0, "bye"),
+        };
+        let what = at.map_or_else(|| format!("`{op}`"), str::to_string);
+        self.session.send(r).await.map_err(Stop::Lost)?;
+        let deadline = Instant::now() + REPLY_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match async_std::future::timeout(left, self.session.recv()).await {
+                Err(_) => {
+                    return Err(Stop::Lost(format!(
+                        "the driver did not answer {what} within {} s",
+                        REPLY_TIMEOUT.as_secs()
+                    )));
+                }
+                Ok(None) => return Err(Stop::Lost(format!("the driver is gone (during {what})"))),
+                Ok(Some(Incoming::Failed(reason))) => return Err(Stop::Lost(format!("during {what}: {reason}"))),
+                Ok(Some(Incoming::Message(Message::Event { object, event, args }))) => {
+                    self.trace.push(&object, &event, args);
+                }
+                Ok(Some(Incoming::Message(m))) => {
+                    let reply_id = match &m {
+                        Message::Ok { id } | Message::Result { id, .. } | Message::Throw { id, .. } | Message::Error { id, .. } => *id,
+                        Message::Hello(_) | Message::Event { .. } => u64::MAX,
+                    };
+                    if reply_id != id {
+                        return Err(Stop::Lost(format!("the driver answered {what} with {m:?}")));
+                    }
+                    if let (Message::Error { message, .. }, "begin" | "end") = (&m, op) {
+                        return Err(Stop::Lost(format!("the driver refused `{op}`: {message}")));
+                    }
+                    return Ok(m);
+                }
+            }
+        }
+    }
+
+    fn to_expr(&self, a: &Ast) -> Expr {
+        match a {
+            Ast::Lit(v) => Expr::Value(v.clone()),
+            Ast::Ident(n, _) => {
+                if crate::spec::vocabulary::module(n).is_some() && !self.lc.plan.objects.contains_key(n) {
+                    Expr::Global(n.clone())
+                } else {
+                    Expr::Ref(n.clone())
+                }
+            }
+            Ast::Get(t, p, _) => Expr::Get {
+                target: Box::new(self.to_expr(t)),
+                property: p.clone(),
+            },
+            Ast::Set(t, p, v, _) => Expr::Set {
+                target: Box::new(self.to_expr(t)),
+                property: p.clone(),
+                value: Box::new(self.to_expr(v)),
+            },
+            Ast::Call(t, m, args, _) => Expr::Call {
+                target: Box::new(self.to_expr(t)),
+                method: m.clone(),
+                args: args.iter().map(|a| self.to_expr(a)).collect(),
+            },
+            Ast::New(t, c, args, _) => Expr::New {
+                target: Box::new(self.to_expr(t)),
+                class: c.clone(),
+                args: args.iter().map(|a| self.to_expr(a)).collect(),
+            },
+            Ast::Object(m) => Expr::Object(m.iter().map(|(k, v)| (k.clone(), self.to_expr(v))).collect()),
+            Ast::Array(items) => Expr::Array(items.iter().map(|a| self.to_expr(a)).collect()),
+            Ast::Callback(n, _) => Expr::Callback(n.clone()),
+            Ast::TempPath(name) => Expr::Value(Value::String(self.scratch.join(name).display().to_string())),
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return if hay.is_empty() { None } else { Some(0) };
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// An error for a message: its name, code and message.
+fn describe_error(v: &Value) -> String {
+    let text = |k: &str| match v.prop(k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match (text("name"), text("code"), text("message")) {
+        (name, code, Some(msg)) => {
+            let mut s = name.unwrap_or_else(|| "Error".into());
+            if let Some(c) = code {
+                s.push_str(&format!(" [{c}]"));
+            }
+            format!("{s}: {msg}")
+        }
+        _ => render::value(v),
+    }
+}
