@@ -63,7 +63,10 @@ impl Implementation {
             "reference" => Ok(Implementation::Reference),
             "node" => {
                 let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
-                let script: PathBuf = repo_root.join("scripts").join("node-driver.js");
+                let mut script: PathBuf = repo_root.join("scripts").join("node-driver.js");
+                if !script.exists() {
+                    script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join("node-driver.js");
+                }
                 Ok(Implementation::Command(vec![node, script.display().to_string()]))
             }
             other => {
