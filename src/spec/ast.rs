@@ -49,6 +49,7 @@ pub enum StmtKind {
         object: String,
         event: String,
         args: Vec<ArgPattern>,
+        event_col: usize,
         /// `as name`: captures the event's object argument.
         capture: Option<String>,
         within: Option<Duration>,
@@ -103,6 +104,8 @@ pub struct EventLine {
     pub event: String,
     pub args: Vec<ArgPattern>,
     pub pos: Pos,
+    /// Where the event name starts, for errors about it.
+    pub event_col: usize,
 }
 
 /// How `data` events are compared.

@@ -365,9 +365,15 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
                     }
                 }
             }
-            StmtKind::Wait { object, event, args, .. } => {
+            StmtKind::Wait {
+                object, event, args, event_col, ..
+            } => {
+                let event_pos = Pos {
+                    line: s.pos.line,
+                    col: *event_col,
+                };
                 if let Some(cls) = c.emitter(object, s.pos, true) {
-                    if c.event(cls, event, s.pos).is_some() {
+                    if c.event(cls, event, event_pos).is_some() {
                         c.note_observed(object, cls, event);
                         let n = c.waits.entry((object.clone(), event.clone())).or_default();
                         *n += 1;
@@ -407,7 +413,11 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
     }
     for line in events.unwrap_or(&[]) {
         let Some(cls) = c.emitter(&line.object, line.pos, true) else { continue };
-        let Some(ev) = c.event(cls, &line.event, line.pos) else { continue };
+        let event_pos = Pos {
+            line: line.pos.line,
+            col: line.event_col,
+        };
+        let Some(ev) = c.event(cls, &line.event, event_pos) else { continue };
         if cls.name == "Function" && line.args.iter().any(|a| a.name.is_some()) {
             c.err(line.pos, "callback arguments have no names; give them in order");
         }

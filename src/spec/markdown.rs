@@ -39,7 +39,7 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
                 i += 1;
             }
             if i == lines.len() {
-                return Err((pos(line_no, 1), format!("this `{fence}` block is never closed")));
+                return Err((pos(line_no, 1), format!("this code block is never closed (no closing {fence})")));
             }
             let block = Block {
                 lines: lines[start + 1..i].iter().map(|s| s.to_string()).collect(),

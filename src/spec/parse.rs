@@ -527,6 +527,7 @@ pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError>
         Some("wait") => {
             p.i += 1;
             let object = p.ident("an object name")?;
+            let event_col = p.col();
             let event = p.ident("an event name")?;
             let args = p.arg_patterns()?;
             let capture = if p.at_ident("as") {
@@ -544,6 +545,7 @@ pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError>
             StmtKind::Wait {
                 object,
                 event,
+                event_col,
                 args,
                 capture,
                 within,
@@ -612,13 +614,20 @@ pub fn event_line(line: &str, line_no: usize) -> Result<Option<EventLine>, Parse
     };
     let pos = p.pos();
     let object = p.ident("an object name")?;
+    let event_col = p.col();
     let event = p.ident("an event name")?;
     let args = p.arg_patterns()?;
     if p.at_ident("within") || p.at_ident("as") {
         return Err((p.col(), "`within` and `as` belong to `wait` lines in the script".into()));
     }
     p.done()?;
-    Ok(Some(EventLine { object, event, args, pos }))
+    Ok(Some(EventLine {
+        object,
+        event,
+        args,
+        pos,
+        event_col,
+    }))
 }
 
 /// Parses a standalone pattern (used by tests and `record`).
@@ -672,6 +681,7 @@ mod tests {
             StmtKind::Wait {
                 object: "c".into(),
                 event: "close".into(),
+                event_col: 8,
                 args: vec![ArgPattern {
                     name: Some("hadError".into()),
                     pattern: Pattern::Exact(Value::Bool(true)),

@@ -1,0 +1,156 @@
+//! The spec suite as tests: one test per case, named by its id, so
+//! `cargo test net/half-open` runs exactly those cases.
+//!
+//! - `net/…`: the case against the reference implementation, in-process,
+//!   with an insta snapshot of its trace (per object, in order);
+//! - `node:net/…`: the same case against live Node through
+//!   `scripts/node-driver.js`, when `node` is on PATH (otherwise each is
+//!   reported as ignored, with the reason printed);
+//! - `fixtures/bad-specs/…`: each malformed spec's error messages, snapshotted.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use nodecompat::driver::{Implementation, Session};
+use nodecompat::harness::matcher::{Trace, show_observed};
+use nodecompat::harness::runner::{self, Mode, Status};
+use nodecompat::spec::{self, LoadOptions, LoadedCase};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A trace as a person reads it: each object's events in order.
+fn render_trace(lc: &LoadedCase, trace: &Trace) -> String {
+    let mut s = String::new();
+    for obj in trace.objects.keys() {
+        let class = lc.plan.objects.get(obj).copied();
+        for o in trace.normalized(obj, lc.case.meta.chunks) {
+            s.push_str(&format!("{obj}  {}\n", show_observed(class, &o)));
+        }
+    }
+    s
+}
+
+fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root().join("conformance").join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
+/// Sessions to a driver, reused across tests (one per concurrent test).
+struct Pool {
+    imp: Implementation,
+    idle: Mutex<Vec<Session>>,
+}
+
+impl Pool {
+    fn run(&self, lc: &LoadedCase) -> Result<runner::CaseResult, String> {
+        let session = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let session = match session {
+            Some(s) => s,
+            None => async_std::task::block_on(self.imp.start())?,
+        };
+        let r = async_std::task::block_on(runner::run_case(&session, lc, Mode::Check));
+        if !r.driver_lost {
+            self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(session);
+        }
+        Ok(r)
+    }
+}
+
+fn outcome(r: runner::CaseResult) -> Result<Completion, Failed> {
+    match r.status {
+        Status::Passed => Ok(Completion::Completed),
+        Status::Skipped(why) => Ok(Completion::ignored_with(why)),
+        Status::Failed => Err(format!("{} ({}:{})\n{}", r.id, r.file, r.line, r.message).into()),
+    }
+}
+
+fn node_available() -> bool {
+    let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
+    std::process::Command::new(node)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn bad_spec_trials() -> Vec<Trial> {
+    let dir = root().join("fixtures").join("bad-specs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "md")).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            Trial::test(format!("fixtures/bad-specs/{name}"), move || {
+                let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+                let shown = format!("fixtures/bad-specs/{name}.md");
+                match spec::parse_file(&text, &shown, &format!("bad/{name}"), LoadOptions::default()) {
+                    Ok(_) => Err(format!("{shown} loaded without an error").into()),
+                    Err(errors) => {
+                        let text: String = errors.iter().map(|e| format!("{e}\n")).collect();
+                        snapshot_settings().bind(|| insta::assert_snapshot!(format!("bad-spec__{name}"), text));
+                        Ok(())
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let cases = match spec::load_suite(&root().join("spec"), LoadOptions::default()) {
+        Ok(c) => c,
+        Err(errors) => {
+            let msg: String = errors.iter().map(|e| format!("{e}\n")).collect();
+            let trial = Trial::test("spec/load", move || Err(msg.into()));
+            libtest_mimic::run(&args, vec![trial]).exit();
+        }
+    };
+    let mut trials = vec![Trial::test("spec/load", || Ok(()))];
+    trials.extend(bad_spec_trials());
+
+    let reference = Arc::new(Pool {
+        imp: Implementation::Reference,
+        idle: Mutex::new(Vec::new()),
+    });
+    for lc in &cases {
+        let (lc, pool) = (lc.clone(), reference.clone());
+        trials.push(Trial::ignorable_test(lc.case.id.clone(), move || {
+            let r = pool.run(&lc)?;
+            if r.status == Status::Passed {
+                let text = render_trace(&lc, &r.trace);
+                let name = format!("trace__{}", lc.case.id.replace('/', "__"));
+                snapshot_settings().bind(|| insta::assert_snapshot!(name, text));
+            }
+            outcome(r)
+        }));
+    }
+
+    static NODE: OnceLock<bool> = OnceLock::new();
+    let has_node = *NODE.get_or_init(node_available);
+    if !has_node {
+        println!("live Node check skipped: `node` was not found on PATH (set NODECOMPAT_NODE to use another binary)");
+    }
+    let node_pool = Arc::new(Pool {
+        imp: Implementation::parse("node", Path::new(env!("CARGO_MANIFEST_DIR"))).expect("`node` always parses"),
+        idle: Mutex::new(Vec::new()),
+    });
+    for lc in &cases {
+        let (lc, pool) = (lc.clone(), node_pool.clone());
+        trials.push(Trial::ignorable_test(format!("node:{}", lc.case.id), move || {
+            if !has_node {
+                return Ok(Completion::ignored_with("`node` not found on PATH"));
+            }
+            outcome(pool.run(&lc)?)
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

@@ -1,0 +1,134 @@
+//! The harness against drivers that crash, hang, get killed or print
+//! garbage: each such case fails with the reason, the run finishes, and no
+//! driver process is left behind. Also: malformed specs through the CLI.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use nodecompat::driver::Implementation;
+use nodecompat::harness::runner::{Mode, Status};
+use nodecompat::harness::suite;
+use nodecompat::spec::{self, LoadOptions};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn node() -> Option<String> {
+    let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
+    let ok = Command::new(&node).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        println!("skipped: `node` was not found on PATH; the fake driver needs it");
+    }
+    ok.then_some(node)
+}
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(marker) {
+                found.push(format!("{}: {cmd}", entry.file_name().to_string_lossy()));
+            }
+        }
+    }
+    found
+}
+
+fn fake(node: &str, marker: &str, extra: &[&str]) -> Implementation {
+    let script = root().join("fixtures/drivers/fake-driver.js");
+    let mut argv = vec![node.to_string(), script.display().to_string(), marker.to_string()];
+    argv.extend(extra.iter().map(|s| s.to_string()));
+    Implementation::Command(argv)
+}
+
+#[test]
+fn each_misbehaving_driver_fails_its_case_and_the_run_goes_on() {
+    let Some(node) = node() else { return };
+    let marker = format!("--marker-{}", std::process::id());
+    let cases = spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default()).expect("fixture specs load");
+    assert_eq!(cases.len(), 6);
+    let imp = fake(&node, &marker, &[]);
+    let (results, hello) = async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 1, Mode::Check, None));
+    assert_eq!(hello.map(|h| h.implementation), Some("fake".to_string()));
+    let by_id = |id: &str| results.iter().find(|r| r.id == format!("robust/cases/{id}")).expect("every case has a result");
+
+    assert_eq!(by_id("first").status, Status::Passed);
+    assert_eq!(by_id("last").status, Status::Passed, "a fresh driver serves the cases after the failures");
+    for (id, reason) in [
+        ("crash", "the driver exited (exit status: 3)"),
+        ("kill", "signal: 9"),
+        ("garbage", "the driver wrote a line that is not protocol"),
+        ("hang", "the driver did not answer line"),
+    ] {
+        let r = by_id(id);
+        assert_eq!(r.status, Status::Failed, "{id}");
+        assert!(r.message.contains(reason), "{id}: {}", r.message);
+        assert!(r.driver_lost, "{id}");
+    }
+    assert!(by_id("crash").message.contains("crashing on purpose"), "the stderr tail is quoted");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(processes_with(&marker), Vec::<String>::new(), "no driver process is left behind");
+}
+
+#[test]
+fn a_driver_that_never_says_hello_fails_the_case_with_the_reason() {
+    let Some(node) = node() else { return };
+    let marker = format!("--silent-{}", std::process::id());
+    let cases: Vec<_> = spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
+        .expect("fixture specs load")
+        .into_iter()
+        .filter(|c| c.case.id.ends_with("/first"))
+        .collect();
+    let imp = fake(&node, &marker, &["--no-hello"]);
+    let (results, _) = async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 1, Mode::Check, None));
+    assert_eq!(results[0].status, Status::Failed);
+    assert!(results[0].message.contains("sent no `hello`"), "{}", results[0].message);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+}
+
+#[test]
+fn a_driver_that_cannot_start_fails_with_the_reason() {
+    let cases: Vec<_> = spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
+        .expect("fixture specs load")
+        .into_iter()
+        .take(2)
+        .collect();
+    let imp = Implementation::Command(vec!["/nonexistent/driver".into()]);
+    let (results, hello) = async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 2, Mode::Check, None));
+    assert!(hello.is_none());
+    for r in results {
+        assert_eq!(r.status, Status::Failed);
+        assert!(r.message.contains("cannot start the driver `/nonexistent/driver`"), "{}", r.message);
+    }
+}
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nodecompat"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("the CLI runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_malformed_spec_gives_file_line_col_and_exit_status_2() {
+    let (code, _, err) = cli(&["check", "fixtures/bad-specs/syntax.md"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("fixtures/bad-specs/syntax.md:8:24: expected an expression, found `,`"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let (code, _, err) = cli(&["run", "--spec-dir", "fixtures"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("fixtures/bad-specs/unknown-method.md:"), "{err}");
+    let (code, _, _) = cli(&["check", "fixtures/bad-specs/no-such-file.md"]);
+    assert_eq!(code, 2);
+}
