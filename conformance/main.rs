@@ -56,7 +56,10 @@ impl Pool {
         };
         let r = async_std::task::block_on(runner::run_case(&session, lc, Mode::Check));
         if !r.driver_lost {
-            self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(session);
+            self.idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(session);
         }
         Ok(r)
     }
@@ -81,21 +84,35 @@ fn node_available() -> bool {
 fn bad_spec_trials() -> Vec<Trial> {
     let dir = root().join("fixtures").join("bad-specs");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "md")).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "md"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     files
         .into_iter()
         .map(|path| {
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             Trial::test(format!("fixtures/bad-specs/{name}"), move || {
                 let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
                 let shown = format!("fixtures/bad-specs/{name}.md");
-                match spec::parse_file(&text, &shown, &format!("bad/{name}"), LoadOptions::default()) {
+                match spec::parse_file(
+                    &text,
+                    &shown,
+                    &format!("bad/{name}"),
+                    LoadOptions::default(),
+                ) {
                     Ok(_) => Err(format!("{shown} loaded without an error").into()),
                     Err(errors) => {
                         let text: String = errors.iter().map(|e| format!("{e}\n")).collect();
-                        snapshot_settings().bind(|| insta::assert_snapshot!(format!("bad-spec__{name}"), text));
+                        snapshot_settings()
+                            .bind(|| insta::assert_snapshot!(format!("bad-spec__{name}"), text));
                         Ok(())
                     }
                 }
@@ -137,20 +154,26 @@ fn main() {
     static NODE: OnceLock<bool> = OnceLock::new();
     let has_node = *NODE.get_or_init(node_available);
     if !has_node {
-        println!("live Node check skipped: `node` was not found on PATH (set NODECOMPAT_NODE to use another binary)");
+        println!(
+            "live Node check skipped: `node` was not found on PATH (set NODECOMPAT_NODE to use another binary)"
+        );
     }
     let node_pool = Arc::new(Pool {
-        imp: Implementation::parse("node", Path::new(env!("CARGO_MANIFEST_DIR"))).expect("`node` always parses"),
+        imp: Implementation::parse("node", Path::new(env!("CARGO_MANIFEST_DIR")))
+            .expect("`node` always parses"),
         idle: Mutex::new(Vec::new()),
     });
     for lc in &cases {
         let (lc, pool) = (lc.clone(), node_pool.clone());
-        trials.push(Trial::ignorable_test(format!("node:{}", lc.case.id), move || {
-            if !has_node {
-                return Ok(Completion::ignored_with("`node` not found on PATH"));
-            }
-            outcome(pool.run(&lc)?)
-        }));
+        trials.push(Trial::ignorable_test(
+            format!("node:{}", lc.case.id),
+            move || {
+                if !has_node {
+                    return Ok(Completion::ignored_with("`node` not found on PATH"));
+                }
+                outcome(pool.run(&lc)?)
+            },
+        ));
     }
     libtest_mimic::run(&args, trials).exit();
 }

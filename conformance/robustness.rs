@@ -17,7 +17,10 @@ fn root() -> PathBuf {
 
 fn node() -> Option<String> {
     let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
-    let ok = Command::new(&node).arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new(&node)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         println!("skipped: `node` was not found on PATH; the fake driver needs it");
     }
@@ -40,7 +43,11 @@ fn processes_with(marker: &str) -> Vec<String> {
 
 fn fake(node: &str, marker: &str, extra: &[&str]) -> Implementation {
     let script = root().join("fixtures/drivers/fake-driver.js");
-    let mut argv = vec![node.to_string(), script.display().to_string(), marker.to_string()];
+    let mut argv = vec![
+        node.to_string(),
+        script.display().to_string(),
+        marker.to_string(),
+    ];
     argv.extend(extra.iter().map(|s| s.to_string()));
     Implementation::Command(argv)
 }
@@ -49,15 +56,26 @@ fn fake(node: &str, marker: &str, extra: &[&str]) -> Implementation {
 fn each_misbehaving_driver_fails_its_case_and_the_run_goes_on() {
     let Some(node) = node() else { return };
     let marker = format!("--marker-{}", std::process::id());
-    let cases = spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default()).expect("fixture specs load");
+    let cases = spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
+        .expect("fixture specs load");
     assert_eq!(cases.len(), 6);
     let imp = fake(&node, &marker, &[]);
-    let (results, hello) = async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 1, Mode::Check, None));
+    let (results, hello) =
+        async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 1, Mode::Check, None));
     assert_eq!(hello.map(|h| h.implementation), Some("fake".to_string()));
-    let by_id = |id: &str| results.iter().find(|r| r.id == format!("robust/cases/{id}")).expect("every case has a result");
+    let by_id = |id: &str| {
+        results
+            .iter()
+            .find(|r| r.id == format!("robust/cases/{id}"))
+            .expect("every case has a result")
+    };
 
     assert_eq!(by_id("first").status, Status::Passed);
-    assert_eq!(by_id("last").status, Status::Passed, "a fresh driver serves the cases after the failures");
+    assert_eq!(
+        by_id("last").status,
+        Status::Passed,
+        "a fresh driver serves the cases after the failures"
+    );
     for (id, reason) in [
         ("crash", "the driver exited (exit status: 3)"),
         ("kill", "signal: 9"),
@@ -69,41 +87,61 @@ fn each_misbehaving_driver_fails_its_case_and_the_run_goes_on() {
         assert!(r.message.contains(reason), "{id}: {}", r.message);
         assert!(r.driver_lost, "{id}");
     }
-    assert!(by_id("crash").message.contains("crashing on purpose"), "the stderr tail is quoted");
+    assert!(
+        by_id("crash").message.contains("crashing on purpose"),
+        "the stderr tail is quoted"
+    );
     std::thread::sleep(std::time::Duration::from_millis(200));
-    assert_eq!(processes_with(&marker), Vec::<String>::new(), "no driver process is left behind");
+    assert_eq!(
+        processes_with(&marker),
+        Vec::<String>::new(),
+        "no driver process is left behind"
+    );
 }
 
 #[test]
 fn a_driver_that_never_says_hello_fails_the_case_with_the_reason() {
     let Some(node) = node() else { return };
     let marker = format!("--silent-{}", std::process::id());
-    let cases: Vec<_> = spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
-        .expect("fixture specs load")
-        .into_iter()
-        .filter(|c| c.case.id.ends_with("/first"))
-        .collect();
+    let cases: Vec<_> =
+        spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
+            .expect("fixture specs load")
+            .into_iter()
+            .filter(|c| c.case.id.ends_with("/first"))
+            .collect();
     let imp = fake(&node, &marker, &["--no-hello"]);
-    let (results, _) = async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 1, Mode::Check, None));
+    let (results, _) =
+        async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 1, Mode::Check, None));
     assert_eq!(results[0].status, Status::Failed);
-    assert!(results[0].message.contains("sent no `hello`"), "{}", results[0].message);
+    assert!(
+        results[0].message.contains("sent no `hello`"),
+        "{}",
+        results[0].message
+    );
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert_eq!(processes_with(&marker), Vec::<String>::new());
 }
 
 #[test]
 fn a_driver_that_cannot_start_fails_with_the_reason() {
-    let cases: Vec<_> = spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
-        .expect("fixture specs load")
-        .into_iter()
-        .take(2)
-        .collect();
+    let cases: Vec<_> =
+        spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
+            .expect("fixture specs load")
+            .into_iter()
+            .take(2)
+            .collect();
     let imp = Implementation::Command(vec!["/nonexistent/driver".into()]);
-    let (results, hello) = async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 2, Mode::Check, None));
+    let (results, hello) =
+        async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 2, Mode::Check, None));
     assert!(hello.is_none());
     for r in results {
         assert_eq!(r.status, Status::Failed);
-        assert!(r.message.contains("cannot start the driver `/nonexistent/driver`"), "{}", r.message);
+        assert!(
+            r.message
+                .contains("cannot start the driver `/nonexistent/driver`"),
+            "{}",
+            r.message
+        );
     }
 }
 
@@ -124,11 +162,17 @@ fn cli(args: &[&str]) -> (i32, String, String) {
 fn a_malformed_spec_gives_file_line_col_and_exit_status_2() {
     let (code, _, err) = cli(&["check", "fixtures/bad-specs/syntax.md"]);
     assert_eq!(code, 2);
-    assert!(err.contains("fixtures/bad-specs/syntax.md:8:24: expected an expression, found `,`"), "{err}");
+    assert!(
+        err.contains("fixtures/bad-specs/syntax.md:8:24: expected an expression, found `,`"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
     let (code, _, err) = cli(&["run", "--spec-dir", "fixtures"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("fixtures/bad-specs/unknown-method.md:"), "{err}");
+    assert!(
+        err.contains("fixtures/bad-specs/unknown-method.md:"),
+        "{err}"
+    );
     let (code, _, _) = cli(&["check", "fixtures/bad-specs/no-such-file.md"]);
     assert_eq!(code, 2);
 }

@@ -67,7 +67,12 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run { filters, imp, jobs, format } => run(&root, &filters, &imp, jobs, format),
+        Command::Run {
+            filters,
+            imp,
+            jobs,
+            format,
+        } => run(&root, &filters, &imp, jobs, format),
         Command::List { filters } => list(&root, &filters),
         Command::Check { files } => check(&root, &files),
         Command::Record { file, case, imp } => record_file(&root, &file, case.as_deref(), &imp),
@@ -80,7 +85,11 @@ fn main() -> ExitCode {
 
 fn spec_root(given: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(p) = given {
-        return if p.is_dir() { Ok(p.to_path_buf()) } else { Err(format!("{} is not a directory", p.display())) };
+        return if p.is_dir() {
+            Ok(p.to_path_buf())
+        } else {
+            Err(format!("{} is not a directory", p.display()))
+        };
     }
     let here = PathBuf::from("spec");
     if here.is_dir() {
@@ -94,7 +103,9 @@ fn spec_root(given: Option<&Path>) -> Result<PathBuf, String> {
 }
 
 fn repo_root(spec_root: &Path) -> PathBuf {
-    let abs = spec_root.canonicalize().unwrap_or_else(|_| spec_root.to_path_buf());
+    let abs = spec_root
+        .canonicalize()
+        .unwrap_or_else(|_| spec_root.to_path_buf());
     abs.parent().map(Path::to_path_buf).unwrap_or(abs)
 }
 
@@ -102,7 +113,9 @@ fn load(root: &Path, filters: &[String]) -> Result<Vec<LoadedCase>, ExitCode> {
     match spec::load_suite(root, LoadOptions::default()) {
         Ok(cases) => Ok(cases
             .into_iter()
-            .filter(|c| filters.is_empty() || filters.iter().any(|f| c.case.id.contains(f.as_str())))
+            .filter(|c| {
+                filters.is_empty() || filters.iter().any(|f| c.case.id.contains(f.as_str()))
+            })
             .collect()),
         Err(errors) => {
             for e in &errors {
@@ -114,7 +127,13 @@ fn load(root: &Path, filters: &[String]) -> Result<Vec<LoadedCase>, ExitCode> {
     }
 }
 
-fn run(root: &Path, filters: &[String], imp: &str, jobs: Option<usize>, format: Format) -> ExitCode {
+fn run(
+    root: &Path,
+    filters: &[String],
+    imp: &str,
+    jobs: Option<usize>,
+    format: Format,
+) -> ExitCode {
     let cases = match load(root, filters) {
         Ok(c) => c,
         Err(code) => return code,
@@ -142,7 +161,10 @@ fn run(root: &Path, filters: &[String], imp: &str, jobs: Option<usize>, format: 
                 continue;
             }
             match p {
-                Progress::Started(h) => println!("running {total} case(s) against {} {} (Node {})", h.implementation, h.version, h.node),
+                Progress::Started(h) => println!(
+                    "running {total} case(s) against {} {} (Node {})",
+                    h.implementation, h.version, h.node
+                ),
                 Progress::Finished(r) => {
                     done += 1;
                     let tag = match &r.status {
@@ -154,13 +176,23 @@ fn run(root: &Path, filters: &[String], imp: &str, jobs: Option<usize>, format: 
                         Status::Skipped(w) => format!(" ({w})"),
                         _ => String::new(),
                     };
-                    println!("[{done:>3}/{total}] {tag} {} {}ms{why}", r.id, r.duration.as_millis());
+                    println!(
+                        "[{done:>3}/{total}] {tag} {} {}ms{why}",
+                        r.id,
+                        r.duration.as_millis()
+                    );
                     let _ = std::io::stdout().flush();
                 }
             }
         }
     });
-    let (results, hello) = async_std::task::block_on(suite::run_all(&implementation, Arc::new(cases), jobs, Mode::Check, Some(tx)));
+    let (results, hello) = async_std::task::block_on(suite::run_all(
+        &implementation,
+        Arc::new(cases),
+        jobs,
+        Mode::Check,
+        Some(tx),
+    ));
     async_std::task::block_on(printer);
     let report = Report {
         imp: imp.to_string(),
@@ -170,7 +202,11 @@ fn run(root: &Path, filters: &[String], imp: &str, jobs: Option<usize>, format: 
         duration: started.elapsed(),
     };
     print!("{}", report.render(format));
-    if report.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if report.failed() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn list(root: &Path, filters: &[String]) -> ExitCode {

@@ -36,7 +36,10 @@ pub struct Session {
 impl Session {
     /// Sends a request; fails when the driver is gone.
     pub async fn send(&self, r: Request) -> Result<(), String> {
-        self.requests.send(r).await.map_err(|_| "the driver is gone".to_string())
+        self.requests
+            .send(r)
+            .await
+            .map_err(|_| "the driver is gone".to_string())
     }
 
     /// The next message or failure; `None` when the channel closed without
@@ -65,9 +68,14 @@ impl Implementation {
                 let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
                 let mut script: PathBuf = repo_root.join("scripts").join("node-driver.js");
                 if !script.exists() {
-                    script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join("node-driver.js");
+                    script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("scripts")
+                        .join("node-driver.js");
                 }
-                Ok(Implementation::Command(vec![node, script.display().to_string()]))
+                Ok(Implementation::Command(vec![
+                    node,
+                    script.display().to_string(),
+                ]))
             }
             other => {
                 let argv = split_command_line(other)?;
@@ -106,13 +114,16 @@ impl Implementation {
             }
             Implementation::Command(argv) => process::spawn(argv)?,
         };
-        let first = async_std::future::timeout(std::time::Duration::from_secs(10), session.recv()).await;
+        let first =
+            async_std::future::timeout(std::time::Duration::from_secs(10), session.recv()).await;
         match first {
             Ok(Some(Incoming::Message(Message::Hello(h)))) => {
                 session.hello = h;
                 check_hello(session)
             }
-            Ok(Some(Incoming::Message(other))) => Err(format!("the driver's first message is not `hello`: {other:?}")),
+            Ok(Some(Incoming::Message(other))) => Err(format!(
+                "the driver's first message is not `hello`: {other:?}"
+            )),
             Ok(Some(Incoming::Failed(reason))) => Err(reason),
             Ok(None) => Err("the driver closed its output before `hello`".into()),
             Err(_) => Err("the driver sent no `hello` within 10s".into()),
@@ -142,7 +153,11 @@ pub fn split_command_line(s: &str) -> Result<Vec<String>, String> {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some('"'), '\\') | (None, '\\') => {
-                cur.push(chars.next().ok_or("a trailing backslash in the command line")?);
+                cur.push(
+                    chars
+                        .next()
+                        .ok_or("a trailing backslash in the command line")?,
+                );
                 in_word = true;
             }
             (Some(_), c) => cur.push(c),

@@ -91,7 +91,9 @@ pub fn spawn(argv: &[String]) -> Result<Session, String> {
                     }
                     Err(e) => {
                         let shown: String = line.chars().take(200).collect();
-                        break format!("the driver wrote a line that is not protocol ({e}): {shown}");
+                        break format!(
+                            "the driver wrote a line that is not protocol ({e}): {shown}"
+                        );
                     }
                 },
                 Some(Err(e)) => break format!("reading the driver's output failed: {e}"),
@@ -99,7 +101,10 @@ pub fn spawn(argv: &[String]) -> Result<Session, String> {
                     // Give the process a moment to be reaped, for its status.
                     let mut status = None;
                     for _ in 0..20 {
-                        status = child_r.lock().ok().and_then(|mut c| c.try_status().ok().flatten());
+                        status = child_r
+                            .lock()
+                            .ok()
+                            .and_then(|mut c| c.try_status().ok().flatten());
                         if status.is_some() {
                             break;
                         }
@@ -114,7 +119,12 @@ pub fn spawn(argv: &[String]) -> Result<Session, String> {
         };
         // Let the stderr reader catch up before quoting it.
         async_std::task::sleep(Duration::from_millis(50)).await;
-        let quoted: Vec<String> = tail.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|l| format!("    {l}")).collect();
+        let quoted: Vec<String> = tail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|l| format!("    {l}"))
+            .collect();
         let reason = if quoted.is_empty() {
             reason
         } else {

@@ -39,12 +39,21 @@ pub async fn serve_reference() {
             }
             Err(e) => {
                 // Answer with `error` when the line's id can be read.
-                let id = serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v.get("id")?.as_u64());
+                let id = serde_json::from_str::<serde_json::Value>(&line)
+                    .ok()
+                    .and_then(|v| v.get("id")?.as_u64());
                 match id {
                     Some(id) => {
-                        let _ = errors.send(Message::Error { id, message: format!("not a valid request: {e}") }).await;
+                        let _ = errors
+                            .send(Message::Error {
+                                id,
+                                message: format!("not a valid request: {e}"),
+                            })
+                            .await;
                     }
-                    None => eprintln!("nodecompat driver: ignoring a line that is not a request ({e}): {line}"),
+                    None => eprintln!(
+                        "nodecompat driver: ignoring a line that is not a request ({e}): {line}"
+                    ),
                 }
             }
         }

@@ -46,12 +46,17 @@ impl Trace {
 
     /// How many times `object` emitted `event`.
     pub fn count(&self, object: &str, event: &str) -> usize {
-        self.objects.get(object).map_or(0, |l| l.iter().filter(|o| o.event == event).count())
+        self.objects
+            .get(object)
+            .map_or(0, |l| l.iter().filter(|o| o.event == event).count())
     }
 
     /// An object's events with consecutive `data` joined (per `chunks`).
     pub fn normalized(&self, object: &str, chunks: Chunks) -> Vec<Observed> {
-        self.normalized_with_origin(object, chunks).into_iter().map(|(_, o)| o).collect()
+        self.normalized_with_origin(object, chunks)
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect()
     }
 
     /// Like [`normalized`](Self::normalized), each event with the index of
@@ -117,7 +122,10 @@ pub fn matches(pattern: &Pattern, value: &Value) -> bool {
                 | ("boolean", Value::Bool(_))
                 | ("Buffer", Value::Buffer(_))
                 | ("function", Value::Function(_))
-                | ("object", Value::Object(_) | Value::Error(_) | Value::Array(_) | Value::Handle { .. })
+                | (
+                    "object",
+                    Value::Object(_) | Value::Error(_) | Value::Array(_) | Value::Handle { .. }
+                )
         ),
         Pattern::Object { class, props } => {
             let fields = match (class, value) {
@@ -132,10 +140,14 @@ pub fn matches(pattern: &Pattern, value: &Value) -> bool {
                 }
                 _ => return false,
             };
-            props.iter().all(|(k, p)| matches(p, fields.get(k).unwrap_or(&Value::Undefined)))
+            props
+                .iter()
+                .all(|(k, p)| matches(p, fields.get(k).unwrap_or(&Value::Undefined)))
         }
         Pattern::Array(items) => match value {
-            Value::Array(vs) => vs.len() == items.len() && items.iter().zip(vs).all(|(p, v)| matches(p, v)),
+            Value::Array(vs) => {
+                vs.len() == items.len() && items.iter().zip(vs).all(|(p, v)| matches(p, v))
+            }
             _ => false,
         },
         Pattern::Name(n) => matches!(value, Value::Handle { id, .. } if id == n),
@@ -147,9 +159,14 @@ pub fn matches(pattern: &Pattern, value: &Value) -> bool {
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y || (x.is_nan() && y.is_nan()),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
         (Value::Object(x), Value::Object(y)) | (Value::Error(x), Value::Error(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
         }
         _ => a == b,
     }
@@ -157,7 +174,10 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// The argument index each pattern of an events line applies to.
 fn arg_index(class: Option<&str>, event: &str, args: &[ArgPattern]) -> Vec<usize> {
-    let names = class.and_then(vocabulary::class).and_then(|c| c.event(event)).map_or(&[][..], |e| e.args);
+    let names = class
+        .and_then(vocabulary::class)
+        .and_then(|c| c.event(event))
+        .map_or(&[][..], |e| e.args);
     let mut positional = 0;
     args.iter()
         .map(|a| match &a.name {
@@ -217,11 +237,20 @@ pub fn show_observed(class: Option<&str>, o: &Observed) -> String {
 
 /// Whether every object has emitted at least its expected events, each
 /// matching: the run may stop waiting.
-pub fn covered(expected: &[EventLine], trace: &Trace, classes: &BTreeMap<String, &'static str>, chunks: Chunks) -> bool {
+pub fn covered(
+    expected: &[EventLine],
+    trace: &Trace,
+    classes: &BTreeMap<String, &'static str>,
+    chunks: Chunks,
+) -> bool {
     expected_by_object(expected).iter().all(|(obj, lines)| {
         let actual = trace.normalized(obj, chunks);
         let class = classes.get(obj).copied();
-        actual.len() >= lines.len() && lines.iter().zip(&actual).all(|(l, o)| line_matches(class, l, o))
+        actual.len() >= lines.len()
+            && lines
+                .iter()
+                .zip(&actual)
+                .all(|(l, o)| line_matches(class, l, o))
     })
 }
 
@@ -245,14 +274,21 @@ pub fn compare(
         let class = classes.get(&obj).copied();
         let lines = by_obj.get(&obj).cloned().unwrap_or_default();
         let actual = trace.normalized(&obj, chunks);
-        let first = lines.iter().zip(&actual).take_while(|(l, o)| line_matches(class, l, o)).count();
+        let first = lines
+            .iter()
+            .zip(&actual)
+            .take_while(|(l, o)| line_matches(class, l, o))
+            .count();
         if first == lines.len() && first == actual.len() {
             continue;
         }
         diffs.push(ObjectDiff {
             object: obj.clone(),
             first,
-            expected: lines.iter().map(|l| render::event_text(&l.event, &l.args)).collect(),
+            expected: lines
+                .iter()
+                .map(|l| render::event_text(&l.event, &l.args))
+                .collect(),
             actual: actual.iter().map(|o| show_observed(class, o)).collect(),
         });
     }
@@ -303,7 +339,10 @@ mod tests {
     use crate::spec::parse;
 
     fn lines(text: &str) -> Vec<EventLine> {
-        text.lines().enumerate().filter_map(|(i, l)| parse::event_line(l, i + 1).unwrap()).collect()
+        text.lines()
+            .enumerate()
+            .filter_map(|(i, l)| parse::event_line(l, i + 1).unwrap())
+            .collect()
     }
 
     fn classes() -> BTreeMap<String, &'static str> {
@@ -341,9 +380,15 @@ mod tests {
             ("code".into(), Value::String("ERR_SOCKET_BAD_PORT".into())),
         ]));
         let p = |s: &str| parse::pattern(s).unwrap();
-        assert!(matches(&p(r#"RangeError {code: "ERR_SOCKET_BAD_PORT"}"#), &err));
+        assert!(matches(
+            &p(r#"RangeError {code: "ERR_SOCKET_BAD_PORT"}"#),
+            &err
+        ));
         assert!(matches(&p(r#"Error {code: "ERR_SOCKET_BAD_PORT"}"#), &err));
-        assert!(!matches(&p(r#"TypeError {code: "ERR_SOCKET_BAD_PORT"}"#), &err));
+        assert!(!matches(
+            &p(r#"TypeError {code: "ERR_SOCKET_BAD_PORT"}"#),
+            &err
+        ));
         assert!(!matches(&p(r#"{code: "X"}"#), &err));
         assert!(matches(&p("<number>"), &Value::Number(3.0)));
         assert!(!matches(&p(r#""hi""#), &Value::Buffer(b"hi".to_vec())));

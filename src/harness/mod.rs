@@ -5,7 +5,7 @@
 //! - [`suite`]: many cases over a pool of sessions (`--jobs`);
 //! - [`report`]: pretty, JSON, JUnit and TAP output.
 pub mod matcher;
-pub mod runner;
 pub mod record;
 pub mod report;
+pub mod runner;
 pub mod suite;

@@ -11,9 +11,21 @@ use crate::spec::{self, LoadOptions};
 
 /// Records every case of `file` (or those whose id contains `only`);
 /// returns a summary line.
-pub async fn record_file(imp: &Implementation, root: &Path, file: &Path, only: Option<&str>) -> Result<String, String> {
-    let opts = LoadOptions { allow_missing_events: true };
-    let cases = spec::load_file(file, root, opts).map_err(|es| es.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?;
+pub async fn record_file(
+    imp: &Implementation,
+    root: &Path,
+    file: &Path,
+    only: Option<&str>,
+) -> Result<String, String> {
+    let opts = LoadOptions {
+        allow_missing_events: true,
+    };
+    let cases = spec::load_file(file, root, opts).map_err(|es| {
+        es.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let session = imp.start().await?;
@@ -34,9 +46,18 @@ pub async fn record_file(imp: &Implementation, root: &Path, file: &Path, only: O
             Status::Passed => {}
         }
         if r.driver_lost {
-            return Err(format!("{}: the driver was lost: {}", lc.case.id, r.message));
+            return Err(format!(
+                "{}: the driver was lost: {}",
+                lc.case.id, r.message
+            ));
         }
-        let width = r.trace.objects.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+        let width = r
+            .trace
+            .objects
+            .keys()
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut block = vec!["```events".to_string()];
         let normalized: std::collections::BTreeMap<&String, Vec<(usize, _)>> = r
             .trace
@@ -46,7 +67,9 @@ pub async fn record_file(imp: &Implementation, root: &Path, file: &Path, only: O
             .collect();
         for (obj, i) in &r.trace.arrival {
             // A run of joined `data` is written once, where it started.
-            let Some((_, o)) = normalized[obj].iter().find(|(origin, _)| origin == i) else { continue };
+            let Some((_, o)) = normalized[obj].iter().find(|(origin, _)| origin == i) else {
+                continue;
+            };
             let class = lc.plan.objects.get(obj).copied();
             block.push(format!("{obj:width$}  {}", show_observed(class, o)));
         }
@@ -68,7 +91,12 @@ pub async fn record_file(imp: &Implementation, root: &Path, file: &Path, only: O
         out.push('\n');
     }
     std::fs::write(file, out).map_err(|e| format!("{}: {e}", file.display()))?;
-    let mut summary = format!("recorded {recorded} case(s) into {} with {} {}", file.display(), session.hello.implementation, session.hello.version);
+    let mut summary = format!(
+        "recorded {recorded} case(s) into {} with {} {}",
+        file.display(),
+        session.hello.implementation,
+        session.hello.version
+    );
     for n in notes {
         summary.push_str(&format!("\n  note: {n}"));
     }

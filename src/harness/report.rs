@@ -149,10 +149,19 @@ impl Report {
                 Status::Passed => s.push_str("/>\n"),
                 Status::Failed => {
                     let first = r.message.lines().next().unwrap_or("failed");
-                    let _ = writeln!(s, ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>", xml(first), xml(&r.message));
+                    let _ = writeln!(
+                        s,
+                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                        xml(first),
+                        xml(&r.message)
+                    );
                 }
                 Status::Skipped(why) => {
-                    let _ = writeln!(s, ">\n      <skipped message=\"{}\"/>\n    </testcase>", xml(why));
+                    let _ = writeln!(
+                        s,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        xml(why)
+                    );
                 }
             }
         }
@@ -161,14 +170,24 @@ impl Report {
     }
 
     pub fn tap(&self) -> String {
-        let mut s = format!("TAP version 13\n# {}\n1..{}\n", self.compared(), self.results.len());
+        let mut s = format!(
+            "TAP version 13\n# {}\n1..{}\n",
+            self.compared(),
+            self.results.len()
+        );
         for (i, r) in self.results.iter().enumerate() {
             match &r.status {
                 Status::Passed => {
                     let _ = writeln!(s, "ok {} - {}", i + 1, r.id);
                 }
                 Status::Skipped(why) => {
-                    let _ = writeln!(s, "ok {} - {} # SKIP {}", i + 1, r.id, why.replace('\n', " "));
+                    let _ = writeln!(
+                        s,
+                        "ok {} - {} # SKIP {}",
+                        i + 1,
+                        r.id,
+                        why.replace('\n', " ")
+                    );
                 }
                 Status::Failed => {
                     let _ = writeln!(s, "not ok {} - {}", i + 1, r.id);
@@ -193,7 +212,9 @@ fn xml(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => out.push_str(&format!("&#x{:x};", c as u32)),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {
+                out.push_str(&format!("&#x{:x};", c as u32))
+            }
             c => out.push(c),
         }
     }

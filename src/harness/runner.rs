@@ -101,13 +101,19 @@ struct Run<'a> {
 pub fn skip_reason(lc: &LoadedCase, session: &Session) -> Option<String> {
     for r in &lc.case.meta.requires {
         if !session.hello.features.contains(r) {
-            return Some(format!("requires {r}, which {} does not support here", session.hello.implementation));
+            return Some(format!(
+                "requires {r}, which {} does not support here",
+                session.hello.implementation
+            ));
         }
     }
     if let Some(range) = &lc.case.meta.node {
         if let Ok(r) = Range::parse(range) {
             if !r.matches(&session.hello.node) {
-                return Some(format!("holds for Node {range}; {} claims {}", session.hello.implementation, session.hello.node));
+                return Some(format!(
+                    "holds for Node {range}; {} claims {}",
+                    session.hello.implementation, session.hello.node
+                ));
             }
         }
     }
@@ -178,7 +184,10 @@ pub async fn run_case(session: &Session, lc: &LoadedCase, mode: Mode) -> CaseRes
     if let (Mode::Check, Some(expected)) = (mode, &lc.case.events) {
         let diffs = matcher::compare(expected, &run.trace, &lc.plan.objects, lc.case.meta.chunks);
         if !diffs.is_empty() {
-            run.problems.push(format!("events differ (- expected, + actual):\n{}", matcher::render_diffs(&diffs).trim_end()));
+            run.problems.push(format!(
+                "events differ (- expected, + actual):\n{}",
+                matcher::render_diffs(&diffs).trim_end()
+            ));
         }
     }
     if !run.problems.is_empty() {
@@ -219,7 +228,11 @@ impl Run<'_> {
     async fn statement(&mut self, stmt: &Stmt) -> Result<(), Stop> {
         let at = format!("line {} `{}`", stmt.pos.line, stmt.text);
         match &stmt.kind {
-            StmtKind::Eval { assign, expr, expect } => {
+            StmtKind::Eval {
+                assign,
+                expr,
+                expect,
+            } => {
                 let observe = assign
                     .as_ref()
                     .and_then(|n| self.lc.plan.observe.get(n))
@@ -241,28 +254,48 @@ impl Run<'_> {
                     (Message::Result { .. }, None) => {}
                     (Message::Result { value, .. }, Some(Expect::Returns(p))) => {
                         if !matcher::matches(p, &value) {
-                            self.problems.push(format!("{at} returned {}, expected {}", render::value(&value), render::pattern(p)));
+                            self.problems.push(format!(
+                                "{at} returned {}, expected {}",
+                                render::value(&value),
+                                render::pattern(p)
+                            ));
                         }
                     }
                     (Message::Result { value, .. }, Some(Expect::Throws(p))) => {
-                        self.problems.push(format!("{at} returned {}, expected it to throw {}", render::value(&value), render::pattern(p)));
+                        self.problems.push(format!(
+                            "{at} returned {}, expected it to throw {}",
+                            render::value(&value),
+                            render::pattern(p)
+                        ));
                     }
                     (Message::Throw { error, .. }, Some(Expect::Throws(p))) => {
                         if !matcher::matches(p, &error) {
-                            self.problems.push(format!("{at} threw {}, expected it to throw {}", describe_error(&error), render::pattern(p)));
+                            self.problems.push(format!(
+                                "{at} threw {}, expected it to throw {}",
+                                describe_error(&error),
+                                render::pattern(p)
+                            ));
                         }
                     }
                     (Message::Throw { error, .. }, _) => {
                         return Err(Stop::Fail(format!("{at} threw {}", describe_error(&error))));
                     }
                     (Message::Error { message, .. }, _) => {
-                        return Err(Stop::Fail(format!("{at}: the driver could not run it: {message}")));
+                        return Err(Stop::Fail(format!(
+                            "{at}: the driver could not run it: {message}"
+                        )));
                     }
-                    (other, _) => return Err(Stop::Lost(format!("{at}: unexpected reply {other:?}"))),
+                    (other, _) => {
+                        return Err(Stop::Lost(format!("{at}: unexpected reply {other:?}")));
+                    }
                 }
             }
             StmtKind::Wait {
-                object, event, args, within, ..
+                object,
+                event,
+                args,
+                within,
+                ..
             } => {
                 let limit = within.unwrap_or(DEFAULT_WAIT);
                 let deadline = Instant::now() + limit;
@@ -277,7 +310,8 @@ impl Run<'_> {
                     loop {
                         let bytes = self.trace.data_bytes(object);
                         if let Some(at) = find(&bytes[from.min(bytes.len())..], &needle) {
-                            self.data_consumed.insert(object.clone(), from + at + needle.len());
+                            self.data_consumed
+                                .insert(object.clone(), from + at + needle.len());
                             break;
                         }
                         self.pump_until(deadline, &at, limit).await?;
@@ -286,7 +320,12 @@ impl Run<'_> {
                     let key = (object.clone(), event.clone());
                     let seen = self.consumed.get(&key).copied().unwrap_or(0);
                     loop {
-                        let list = self.trace.objects.get(object).map(Vec::as_slice).unwrap_or(&[]);
+                        let list = self
+                            .trace
+                            .objects
+                            .get(object)
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[]);
                         let hit = list
                             .iter()
                             .filter(|o| o.event == *event)
@@ -320,7 +359,9 @@ impl Run<'_> {
                     )
                     .await?;
                 if let Message::Error { message, .. } = reply {
-                    return Err(Stop::Fail(format!("{at}: the driver could not run it: {message}")));
+                    return Err(Stop::Fail(format!(
+                        "{at}: the driver could not run it: {message}"
+                    )));
                 }
             }
         }
@@ -330,10 +371,17 @@ impl Run<'_> {
     /// After the script: wait until every expected event arrived (or the
     /// case's limit passed), then watch a little longer for extra ones.
     async fn await_expected(&mut self) -> Result<(), Stop> {
-        let Some(expected) = &self.lc.case.events else { return Ok(()) };
+        let Some(expected) = &self.lc.case.events else {
+            return Ok(());
+        };
         let limit = self.lc.case.meta.timeout.unwrap_or(DEFAULT_WAIT);
         let deadline = Instant::now() + limit;
-        while !matcher::covered(expected, &self.trace, &self.lc.plan.objects, self.lc.case.meta.chunks) {
+        while !matcher::covered(
+            expected,
+            &self.trace,
+            &self.lc.plan.objects,
+            self.lc.case.meta.chunks,
+        ) {
             if Instant::now() >= deadline {
                 return Err(Stop::Fail(format!(
                     "the expected events did not all arrive within {} ms after the script",
@@ -363,9 +411,17 @@ impl Run<'_> {
         }
     }
 
-    async fn pump_until(&mut self, deadline: Instant, at: &str, limit: Duration) -> Result<(), Stop> {
+    async fn pump_until(
+        &mut self,
+        deadline: Instant,
+        at: &str,
+        limit: Duration,
+    ) -> Result<(), Stop> {
         if Instant::now() >= deadline {
-            return Err(Stop::Fail(format!("{at} timed out after {} ms", limit.as_millis())));
+            return Err(Stop::Fail(format!(
+                "{at} timed out after {} ms",
+                limit.as_millis()
+            )));
         }
         self.pump(deadline).await
     }
@@ -377,11 +433,17 @@ impl Run<'_> {
             Err(_) => Ok(()),
             Ok(None) => Err(Stop::Lost("the driver is gone".into())),
             Ok(Some(Incoming::Failed(reason))) => Err(Stop::Lost(reason)),
-            Ok(Some(Incoming::Message(Message::Event { object, event, args }))) => {
+            Ok(Some(Incoming::Message(Message::Event {
+                object,
+                event,
+                args,
+            }))) => {
                 self.trace.push(&object, &event, args);
                 Ok(())
             }
-            Ok(Some(Incoming::Message(other))) => Err(Stop::Lost(format!("a reply nobody asked for: {other:?}"))),
+            Ok(Some(Incoming::Message(other))) => {
+                Err(Stop::Lost(format!("a reply nobody asked for: {other:?}")))
+            }
         }
     }
 
@@ -407,13 +469,22 @@ impl Run<'_> {
                     )));
                 }
                 Ok(None) => return Err(Stop::Lost(format!("the driver is gone (during {what})"))),
-                Ok(Some(Incoming::Failed(reason))) => return Err(Stop::Lost(format!("during {what}: {reason}"))),
-                Ok(Some(Incoming::Message(Message::Event { object, event, args }))) => {
+                Ok(Some(Incoming::Failed(reason))) => {
+                    return Err(Stop::Lost(format!("during {what}: {reason}")));
+                }
+                Ok(Some(Incoming::Message(Message::Event {
+                    object,
+                    event,
+                    args,
+                }))) => {
                     self.trace.push(&object, &event, args);
                 }
                 Ok(Some(Incoming::Message(m))) => {
                     let reply_id = match &m {
-                        Message::Ok { id } | Message::Result { id, .. } | Message::Throw { id, .. } | Message::Error { id, .. } => *id,
+                        Message::Ok { id }
+                        | Message::Result { id, .. }
+                        | Message::Throw { id, .. }
+                        | Message::Error { id, .. } => *id,
                         Message::Hello(_) | Message::Event { .. } => u64::MAX,
                     };
                     if reply_id != id {
@@ -432,7 +503,9 @@ impl Run<'_> {
         match a {
             Ast::Lit(v) => Expr::Value(v.clone()),
             Ast::Ident(n, _) => {
-                if crate::spec::vocabulary::module(n).is_some() && !self.lc.plan.objects.contains_key(n) {
+                if crate::spec::vocabulary::module(n).is_some()
+                    && !self.lc.plan.objects.contains_key(n)
+                {
                     Expr::Global(n.clone())
                 } else {
                     Expr::Ref(n.clone())
@@ -457,10 +530,16 @@ impl Run<'_> {
                 class: c.clone(),
                 args: args.iter().map(|a| self.to_expr(a)).collect(),
             },
-            Ast::Object(m) => Expr::Object(m.iter().map(|(k, v)| (k.clone(), self.to_expr(v))).collect()),
+            Ast::Object(m) => Expr::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), self.to_expr(v)))
+                    .collect(),
+            ),
             Ast::Array(items) => Expr::Array(items.iter().map(|a| self.to_expr(a)).collect()),
             Ast::Callback(n, _) => Expr::Callback(n.clone()),
-            Ast::TempPath(name) => Expr::Value(Value::String(self.scratch.join(name).display().to_string())),
+            Ast::TempPath(name) => {
+                Expr::Value(Value::String(self.scratch.join(name).display().to_string()))
+            }
         }
     }
 }

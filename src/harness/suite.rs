@@ -33,7 +33,14 @@ pub async fn run_all(
     let hello: Arc<Mutex<Option<Hello>>> = Arc::default();
     let mut workers = Vec::new();
     for _ in 0..jobs.max(1).min(cases.len().max(1)) {
-        let (queue, cases, tx, imp, hello, progress) = (queue.clone(), cases.clone(), tx.clone(), imp.clone(), hello.clone(), progress.clone());
+        let (queue, cases, tx, imp, hello, progress) = (
+            queue.clone(),
+            cases.clone(),
+            tx.clone(),
+            imp.clone(),
+            hello.clone(),
+            progress.clone(),
+        );
         workers.push(async_std::task::spawn(async move {
             let mut session: Option<Session> = None;
             loop {

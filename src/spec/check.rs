@@ -76,13 +76,17 @@ impl Checker {
             Ast::Ident(name, pos) => match self.lookup(name, *pos) {
                 Some(Kind::Obj(t)) => t,
                 Some(Kind::Module(_)) => {
-                    self.err(*pos, format!("the module `{name}` is not a value; call one of its functions"));
+                    self.err(
+                        *pos,
+                        format!("the module `{name}` is not a value; call one of its functions"),
+                    );
                     Ty::Value
                 }
                 None => Ty::Value,
             },
             Ast::Callback(name, _) => {
-                self.env.insert(name.clone(), Kind::Obj(Ty::Class("Function")));
+                self.env
+                    .insert(name.clone(), Kind::Obj(Ty::Class("Function")));
                 self.plan.objects.insert(name.clone(), "Function");
                 Ty::Value
             }
@@ -100,7 +104,8 @@ impl Checker {
             }
             Ast::Get(target, prop, pos) => {
                 if let Some(m) = self.module_target(target) {
-                    if !m.properties.contains(&prop.as_str()) && !m.classes.contains(&prop.as_str()) {
+                    if !m.properties.contains(&prop.as_str()) && !m.classes.contains(&prop.as_str())
+                    {
                         self.err(*pos, format!("`{}` has no property `{prop}`", m.name));
                     }
                     return Ty::Value;
@@ -155,7 +160,9 @@ impl Checker {
                     self.expr(a);
                 }
                 match self.module_target(target) {
-                    Some(m) if m.classes.contains(&class.as_str()) => Ty::Class(vocab::class(class).map_or("?", |c| c.name)),
+                    Some(m) if m.classes.contains(&class.as_str()) => {
+                        Ty::Class(vocab::class(class).map_or("?", |c| c.name))
+                    }
                     Some(m) => {
                         self.err(*pos, format!("`{}` has no class `{class}`", m.name));
                         Ty::Value
@@ -207,7 +214,14 @@ impl Checker {
         let e = class.event(event);
         if e.is_none() {
             let known: Vec<&str> = class.events.iter().map(|e| e.name).collect();
-            self.err(pos, format!("{} has no event `{event}` (it has: {})", class.name, known.join(", ")));
+            self.err(
+                pos,
+                format!(
+                    "{} has no event `{event}` (it has: {})",
+                    class.name,
+                    known.join(", ")
+                ),
+            );
         }
         e
     }
@@ -258,7 +272,10 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
     // script, so collect them first (their sources must be script objects).
     let mut script_names: BTreeMap<String, ()> = BTreeMap::new();
     for s in script {
-        if let StmtKind::Eval { assign: Some(n), .. } = &s.kind {
+        if let StmtKind::Eval {
+            assign: Some(n), ..
+        } = &s.kind
+        {
             script_names.insert(n.clone(), ());
         }
         if let StmtKind::Eval { expr, .. } = &s.kind {
@@ -268,22 +285,36 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
     // `wait server connection as peer` declares a capture in the script.
     let mut wait_counts: BTreeMap<(String, String), usize> = BTreeMap::new();
     for s in script {
-        let StmtKind::Wait { object, event, capture, .. } = &s.kind else { continue };
-        let n = wait_counts.entry((object.clone(), event.clone())).or_default();
+        let StmtKind::Wait {
+            object,
+            event,
+            capture,
+            ..
+        } = &s.kind
+        else {
+            continue;
+        };
+        let n = wait_counts
+            .entry((object.clone(), event.clone()))
+            .or_default();
         *n += 1;
         let Some(name) = capture else { continue };
-        let ev = class_for_capture_source(script, object, &c.pending).and_then(|cls| cls.event(event));
-        let slot = ev.and_then(|ev| ev.arg_types.iter().enumerate().find_map(|(i, t)| match t {
-            Ty::Class(cls) => Some((i, *cls)),
-            _ => None,
-        }));
+        let ev =
+            class_for_capture_source(script, object, &c.pending).and_then(|cls| cls.event(event));
+        let slot = ev.and_then(|ev| {
+            ev.arg_types.iter().enumerate().find_map(|(i, t)| match t {
+                Ty::Class(cls) => Some((i, *cls)),
+                _ => None,
+            })
+        });
         match slot {
             Some((arg, cls)) => {
                 if script_names.contains_key(name) || c.pending.contains_key(name) {
                     c.err(s.pos, format!("`{name}` is already defined"));
                     continue;
                 }
-                c.pending.insert(name.clone(), (object.clone(), event.clone(), *n, cls));
+                c.pending
+                    .insert(name.clone(), (object.clone(), event.clone(), *n, cls));
                 c.plan.captures.push(Capture {
                     object: object.clone(),
                     event: event.clone(),
@@ -294,20 +325,30 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
                 });
                 c.plan.objects.insert(name.clone(), cls);
             }
-            None => c.err(s.pos, format!("`wait {object} {event}` passes no object to capture as `{name}`")),
+            None => c.err(
+                s.pos,
+                format!("`wait {object} {event}` passes no object to capture as `{name}`"),
+            ),
         }
     }
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
     for line in events.unwrap_or(&[]) {
-        let n = counts.entry((line.object.clone(), line.event.clone())).or_default();
+        let n = counts
+            .entry((line.object.clone(), line.event.clone()))
+            .or_default();
         *n += 1;
         let nth = *n;
         for (i, a) in line.args.iter().enumerate() {
-            let Pattern::Name(name) = &a.pattern else { continue };
+            let Pattern::Name(name) = &a.pattern else {
+                continue;
+            };
             if let Some((src, ev, n, _)) = c.pending.get(name) {
                 // Already captured by a `wait … as`: it must be the same event.
                 if (src, ev) == (&line.object, &line.event) && *n != nth {
-                    c.err(line.pos, format!("`{name}` was captured by `{src} {ev}` #{n}, but this is #{nth}"));
+                    c.err(
+                        line.pos,
+                        format!("`{name}` was captured by `{src} {ev}` #{n}, but this is #{nth}"),
+                    );
                 }
                 continue;
             }
@@ -320,7 +361,9 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
                 c.err(line.pos, format!("unknown name `{name}`: to name an object passed to an event, capture it from an object's event, e.g. `server connection peer`"));
                 continue;
             };
-            let Some(ev) = src.event(&line.event) else { continue };
+            let Some(ev) = src.event(&line.event) else {
+                continue;
+            };
             let arg = match &a.name {
                 Some(n) => ev.args.iter().position(|x| x == n).unwrap_or(i),
                 None => i,
@@ -349,14 +392,23 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
     let mut later_observed: Vec<(String, String)> = Vec::new();
     for s in script {
         match &s.kind {
-            StmtKind::Eval { assign, expr, expect } => {
+            StmtKind::Eval {
+                assign,
+                expr,
+                expect,
+            } => {
                 let t = c.expr(expr);
                 if let Some(Expect::Returns(p) | Expect::Throws(p)) = expect {
                     c.patterns_refer(p, s.pos);
                 }
                 if let Some(name) = assign {
-                    if vocab::module(name).is_some() || c.plan.captures.iter().any(|cap| &cap.name == name) {
-                        c.err(s.pos, format!("`{name}` is already the name of a module or a capture"));
+                    if vocab::module(name).is_some()
+                        || c.plan.captures.iter().any(|cap| &cap.name == name)
+                    {
+                        c.err(
+                            s.pos,
+                            format!("`{name}` is already the name of a module or a capture"),
+                        );
                     }
                     let t = if t == Ty::This { Ty::Value } else { t };
                     c.env.insert(name.clone(), Kind::Obj(t));
@@ -366,7 +418,11 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
                 }
             }
             StmtKind::Wait {
-                object, event, args, event_col, ..
+                object,
+                event,
+                args,
+                event_col,
+                ..
             } => {
                 let event_pos = Pos {
                     line: s.pos.line,
@@ -381,7 +437,9 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
                         let ready: Vec<String> = c
                             .pending
                             .iter()
-                            .filter(|(_, (src, ev, nth, _))| src == object && ev == event && *nth <= n)
+                            .filter(|(_, (src, ev, nth, _))| {
+                                src == object && ev == event && *nth <= n
+                            })
                             .map(|(k, _)| k.clone())
                             .collect();
                         for name in ready {
@@ -412,28 +470,46 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
         c.env.insert(name, Kind::Obj(Ty::Class(cls)));
     }
     for line in events.unwrap_or(&[]) {
-        let Some(cls) = c.emitter(&line.object, line.pos, true) else { continue };
+        let Some(cls) = c.emitter(&line.object, line.pos, true) else {
+            continue;
+        };
         let event_pos = Pos {
             line: line.pos.line,
             col: line.event_col,
         };
-        let Some(ev) = c.event(cls, &line.event, event_pos) else { continue };
+        let Some(ev) = c.event(cls, &line.event, event_pos) else {
+            continue;
+        };
         if cls.name == "Function" && line.args.iter().any(|a| a.name.is_some()) {
-            c.err(line.pos, "callback arguments have no names; give them in order");
+            c.err(
+                line.pos,
+                "callback arguments have no names; give them in order",
+            );
         }
         if cls.name != "Function" {
             let mut positional = 0;
             for a in &line.args {
-                let pos = Pos { line: line.pos.line, col: a.col };
+                let pos = Pos {
+                    line: line.pos.line,
+                    col: a.col,
+                };
                 match &a.name {
-                    Some(n) if !ev.args.contains(&n.as_str()) => {
-                        c.err(pos, format!("`{}` has no argument `{n}` (it has: {})", ev.name, ev.args.join(", ")))
-                    }
+                    Some(n) if !ev.args.contains(&n.as_str()) => c.err(
+                        pos,
+                        format!(
+                            "`{}` has no argument `{n}` (it has: {})",
+                            ev.name,
+                            ev.args.join(", ")
+                        ),
+                    ),
                     Some(_) => {}
                     None => {
                         positional += 1;
                         if positional > ev.args.len() {
-                            c.err(pos, format!("`{}` has {} argument(s)", ev.name, ev.args.len()));
+                            c.err(
+                                pos,
+                                format!("`{}` has {} argument(s)", ev.name, ev.args.len()),
+                            );
                         }
                     }
                 }
@@ -512,7 +588,12 @@ fn class_for_capture_source(
         errors: Vec::new(),
     };
     for s in script {
-        if let StmtKind::Eval { assign: Some(n), expr, .. } = &s.kind {
+        if let StmtKind::Eval {
+            assign: Some(n),
+            expr,
+            ..
+        } = &s.kind
+        {
             let t = c.expr(expr);
             c.env.insert(n.clone(), Kind::Obj(t));
             if n == object {

@@ -42,7 +42,9 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, (usize, String)> {
             break;
         } else if c.is_ascii_alphabetic() || c == '_' || c == '$' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            {
                 i += 1;
             }
             out.push(Token {
@@ -61,7 +63,9 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, (usize, String)> {
                     let text: String = chars[start..i].iter().collect();
                     let hex = text.starts_with("0x") || (text == "0" && chars[i] == 'x');
                     let exp = (chars[i] == 'e' || chars[i] == 'E')
-                        && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit() || *c == '-');
+                        && chars
+                            .get(i + 1)
+                            .is_some_and(|c| c.is_ascii_digit() || *c == '-');
                     if !hex && !exp {
                         break;
                     }
@@ -147,13 +151,26 @@ fn string(chars: &[char], start: usize) -> Result<(String, usize), String> {
                 'f' => s.push('\u{c}'),
                 '\\' | '"' | '\'' | '/' => s.push(e),
                 'u' => {
-                    let hex: String = chars.get(i..i + 4).ok_or("short \\u escape")?.iter().collect();
-                    let code = u32::from_str_radix(&hex, 16).map_err(|_| format!("bad \\u escape `{hex}`"))?;
+                    let hex: String = chars
+                        .get(i..i + 4)
+                        .ok_or("short \\u escape")?
+                        .iter()
+                        .collect();
+                    let code = u32::from_str_radix(&hex, 16)
+                        .map_err(|_| format!("bad \\u escape `{hex}`"))?;
                     i += 4;
                     // A surrogate pair arrives as two escapes.
-                    let code = if (0xD800..0xDC00).contains(&code) && chars.get(i) == Some(&'\\') && chars.get(i + 1) == Some(&'u') {
-                        let lo: String = chars.get(i + 2..i + 6).ok_or("short \\u escape")?.iter().collect();
-                        let lo = u32::from_str_radix(&lo, 16).map_err(|_| format!("bad \\u escape `{lo}`"))?;
+                    let code = if (0xD800..0xDC00).contains(&code)
+                        && chars.get(i) == Some(&'\\')
+                        && chars.get(i + 1) == Some(&'u')
+                    {
+                        let lo: String = chars
+                            .get(i + 2..i + 6)
+                            .ok_or("short \\u escape")?
+                            .iter()
+                            .collect();
+                        let lo = u32::from_str_radix(&lo, 16)
+                            .map_err(|_| format!("bad \\u escape `{lo}`"))?;
                         i += 6;
                         0x10000 + ((code - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
                     } else {
@@ -162,8 +179,13 @@ fn string(chars: &[char], start: usize) -> Result<(String, usize), String> {
                     s.push(char::from_u32(code).ok_or(format!("\\u{code:x} is not a character"))?);
                 }
                 'x' => {
-                    let hex: String = chars.get(i..i + 2).ok_or("short \\x escape")?.iter().collect();
-                    let code = u32::from_str_radix(&hex, 16).map_err(|_| format!("bad \\x escape `{hex}`"))?;
+                    let hex: String = chars
+                        .get(i..i + 2)
+                        .ok_or("short \\x escape")?
+                        .iter()
+                        .collect();
+                    let code = u32::from_str_radix(&hex, 16)
+                        .map_err(|_| format!("bad \\x escape `{hex}`"))?;
                     i += 2;
                     s.push(char::from_u32(code).unwrap_or('\u{fffd}'));
                 }
@@ -182,7 +204,11 @@ mod tests {
     use super::*;
 
     fn kinds(line: &str) -> Vec<Tok> {
-        tokenize(line).unwrap().into_iter().map(|t| t.kind).collect()
+        tokenize(line)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.kind)
+            .collect()
     }
 
     #[test]
@@ -199,18 +225,24 @@ mod tests {
                 Tok::Ident("ms".into()),
             ]
         );
-        assert_eq!(kinds("1.5e3 0x10 x.y"), vec![
-            Tok::Number(1500.0),
-            Tok::Number(16.0),
-            Tok::Ident("x".into()),
-            Tok::Punct("."),
-            Tok::Ident("y".into()),
-        ]);
+        assert_eq!(
+            kinds("1.5e3 0x10 x.y"),
+            vec![
+                Tok::Number(1500.0),
+                Tok::Number(16.0),
+                Tok::Ident("x".into()),
+                Tok::Punct("."),
+                Tok::Ident("y".into()),
+            ]
+        );
     }
 
     #[test]
     fn reports_the_column_of_a_bad_character() {
-        assert_eq!(tokenize("a ; b"), Err((3, "unexpected character `;`".into())));
+        assert_eq!(
+            tokenize("a ; b"),
+            Err((3, "unexpected character `;`".into()))
+        );
         assert_eq!(tokenize("x = \"abc").unwrap_err().0, 5);
     }
 }

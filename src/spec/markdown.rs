@@ -39,7 +39,10 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
                 i += 1;
             }
             if i == lines.len() {
-                return Err((pos(line_no, 1), format!("this code block is never closed (no closing {fence})")));
+                return Err((
+                    pos(line_no, 1),
+                    format!("this code block is never closed (no closing {fence})"),
+                ));
             }
             let block = Block {
                 lines: lines[start + 1..i].iter().map(|s| s.to_string()).collect(),
@@ -49,11 +52,21 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
             let kind = info.split_whitespace().next().unwrap_or("");
             if kind == "script" || kind == "events" {
                 let Some(section) = out.last_mut() else {
-                    return Err((pos(line_no, 1), format!("a `{kind}` block must be under a `##` case heading")));
+                    return Err((
+                        pos(line_no, 1),
+                        format!("a `{kind}` block must be under a `##` case heading"),
+                    ));
                 };
-                let slot = if kind == "script" { &mut section.script } else { &mut section.events };
+                let slot = if kind == "script" {
+                    &mut section.script
+                } else {
+                    &mut section.events
+                };
                 if slot.is_some() {
-                    return Err((pos(line_no, 1), format!("the case `{}` already has a `{kind}` block", section.title)));
+                    return Err((
+                        pos(line_no, 1),
+                        format!("the case `{}` already has a `{kind}` block", section.title),
+                    ));
                 }
                 *slot = Some(block);
             }
@@ -72,7 +85,10 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
         } else if line.starts_with("# ") {
             // A new top-level heading ends the current case: later blocks
             // would otherwise attach to it.
-            if out.last().is_some_and(|s| s.script.is_some() || s.events.is_some()) {
+            if out
+                .last()
+                .is_some_and(|s| s.script.is_some() || s.events.is_some())
+            {
                 out.push(Section {
                     title: String::new(),
                     pos: pos(line_no, 1),
@@ -83,7 +99,10 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
                 });
             }
         } else if let Some(section) = out.last_mut() {
-            if let Some(col) = trimmed.find("<!--").map(|c| c + 1 + (line.len() - trimmed.len())) {
+            if let Some(col) = trimmed
+                .find("<!--")
+                .map(|c| c + 1 + (line.len() - trimmed.len()))
+            {
                 let start = i;
                 let mut body = String::new();
                 let mut rest = &line[col - 1 + 4..];
@@ -96,14 +115,23 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
                     body.push('\n');
                     i += 1;
                     if i == lines.len() {
-                        return Err((pos(start + 1, col), "this comment is never closed (`-->`)".into()));
+                        return Err((
+                            pos(start + 1, col),
+                            "this comment is never closed (`-->`)".into(),
+                        ));
                     }
                     rest = lines[i];
                 }
                 let body = body.trim();
                 if body.starts_with('{') && section.script.is_none() {
                     if section.meta.is_some() {
-                        return Err((pos(start + 1, col), format!("the case `{}` already has a metadata comment", section.title)));
+                        return Err((
+                            pos(start + 1, col),
+                            format!(
+                                "the case `{}` already has a metadata comment",
+                                section.title
+                            ),
+                        ));
                     }
                     section.meta = Some((body.to_string(), pos(start + 1, col + 4)));
                 }
@@ -138,7 +166,11 @@ fn fence_open(line: &str) -> Option<(&'static str, &str)> {
 }
 
 fn is_fence_close(line: &str, fence: &str) -> bool {
-    line.starts_with(fence) && line.trim_start_matches(fence.chars().next().unwrap_or('`')).trim().is_empty()
+    line.starts_with(fence)
+        && line
+            .trim_start_matches(fence.chars().next().unwrap_or('`'))
+            .trim()
+            .is_empty()
 }
 
 /// The slug of a heading: lowercase letters and digits, `-` between words.
@@ -165,17 +197,32 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].title, "A case!");
         assert_eq!(s[0].meta.as_ref().unwrap().0, "{\"id\": \"a\"}");
-        assert_eq!(s[0].docs_link.as_deref(), Some("https://nodejs.org/api/net.html#event-end"));
+        assert_eq!(
+            s[0].docs_link.as_deref(),
+            Some("https://nodejs.org/api/net.html#event-end")
+        );
         let script = s[0].script.as_ref().unwrap();
-        assert_eq!((script.first_line, script.lines.clone()), (7, vec!["x = 1".to_string()]));
+        assert_eq!(
+            (script.first_line, script.lines.clone()),
+            (7, vec!["x = 1".to_string()])
+        );
         assert!(s[1].script.is_none());
-        assert_eq!(slug("Client ends first; the server side ends too"), "client-ends-first-the-server-side-ends-too");
+        assert_eq!(
+            slug("Client ends first; the server side ends too"),
+            "client-ends-first-the-server-side-ends-too"
+        );
     }
 
     #[test]
     fn reports_unclosed_fences_and_duplicate_blocks() {
         assert_eq!(sections("## A\n```script\nx\n").unwrap_err().0, pos(2, 1));
         let err = sections("## A\n```script\n```\n```script\n```\n").unwrap_err();
-        assert_eq!(err, (pos(4, 1), "the case `A` already has a `script` block".into()));
+        assert_eq!(
+            err,
+            (
+                pos(4, 1),
+                "the case `A` already has a `script` block".into()
+            )
+        );
     }
 }

@@ -13,8 +13,8 @@ pub mod lexer;
 pub mod markdown;
 pub mod parse;
 pub mod render;
-pub mod vocabulary;
 pub mod version;
+pub mod vocabulary;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -33,7 +33,11 @@ pub struct SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.pos.line, self.pos.col, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.pos.line, self.pos.col, self.message
+        )
     }
 }
 
@@ -55,7 +59,12 @@ pub struct LoadOptions {
 
 /// Parses one spec file's text. `file` is the path shown in errors; `id_prefix`
 /// the file's path under `spec/` without `.md` (`net/half-open`).
-pub fn parse_file(text: &str, file: &str, id_prefix: &str, opts: LoadOptions) -> Result<Vec<LoadedCase>, Vec<SpecError>> {
+pub fn parse_file(
+    text: &str,
+    file: &str,
+    id_prefix: &str,
+    opts: LoadOptions,
+) -> Result<Vec<LoadedCase>, Vec<SpecError>> {
     let err = |pos: Pos, message: String| SpecError {
         file: file.to_string(),
         pos,
@@ -68,8 +77,14 @@ pub fn parse_file(text: &str, file: &str, id_prefix: &str, opts: LoadOptions) ->
         let Some(script_block) = section.script.clone() else {
             if let Some(events) = &section.events {
                 errors.push(err(
-                    Pos { line: events.fence.0, col: 1 },
-                    format!("the case `{}` has an `events` block but no `script` block", section.title),
+                    Pos {
+                        line: events.fence.0,
+                        col: 1,
+                    },
+                    format!(
+                        "the case `{}` has an `events` block but no `script` block",
+                        section.title
+                    ),
                 ));
             }
             continue;
@@ -92,7 +107,13 @@ pub fn parse_file(text: &str, file: &str, id_prefix: &str, opts: LoadOptions) ->
             }
         }
         if script.is_empty() && case_errors.is_empty() {
-            case_errors.push(err(Pos { line: script_block.fence.0, col: 1 }, "the `script` block is empty".into()));
+            case_errors.push(err(
+                Pos {
+                    line: script_block.fence.0,
+                    col: 1,
+                },
+                "the `script` block is empty".into(),
+            ));
         }
         let events = section.events.as_ref().map(|block| {
             let mut lines = Vec::new();
@@ -119,9 +140,15 @@ pub fn parse_file(text: &str, file: &str, id_prefix: &str, opts: LoadOptions) ->
                 format!("the case `{}` links no Node documentation (add a https://nodejs.org/api/… link or \"docs\")", section.title),
             ));
         }
-        let local = meta.id.clone().unwrap_or_else(|| markdown::slug(&section.title));
+        let local = meta
+            .id
+            .clone()
+            .unwrap_or_else(|| markdown::slug(&section.title));
         if local.is_empty() || !local.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            case_errors.push(err(section.pos, format!("the case id `{local}` must be letters, digits and `-`")));
+            case_errors.push(err(
+                section.pos,
+                format!("the case id `{local}` must be letters, digits and `-`"),
+            ));
         }
         let plan = if case_errors.is_empty() {
             match check::check(&script, events.as_deref()) {
@@ -155,7 +182,13 @@ pub fn parse_file(text: &str, file: &str, id_prefix: &str, opts: LoadOptions) ->
     }
     for (i, a) in out.iter().enumerate() {
         if let Some(b) = out[..i].iter().find(|b| b.case.id == a.case.id) {
-            errors.push(err(a.case.pos, format!("duplicate case id `{}` (also at line {})", a.case.id, b.case.pos.line)));
+            errors.push(err(
+                a.case.pos,
+                format!(
+                    "duplicate case id `{}` (also at line {})",
+                    a.case.id, b.case.pos.line
+                ),
+            ));
         }
     }
     if errors.is_empty() {
@@ -167,11 +200,18 @@ pub fn parse_file(text: &str, file: &str, id_prefix: &str, opts: LoadOptions) ->
 }
 
 fn parse_meta(json: &str) -> Result<Meta, String> {
-    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("the metadata comment is not valid JSON: {e}"))?;
-    let obj = value.as_object().ok_or("the metadata comment must hold a JSON object")?;
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| format!("the metadata comment is not valid JSON: {e}"))?;
+    let obj = value
+        .as_object()
+        .ok_or("the metadata comment must hold a JSON object")?;
     let mut meta = Meta::default();
     for (k, v) in obj {
-        let string = || v.as_str().map(str::to_string).ok_or(format!("metadata `{k}` must be a string"));
+        let string = || {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or(format!("metadata `{k}` must be a string"))
+        };
         match k.as_str() {
             "id" => meta.id = Some(string()?),
             "docs" => meta.docs = Some(string()?),
@@ -181,17 +221,26 @@ fn parse_meta(json: &str) -> Result<Meta, String> {
                 meta.node = Some(range);
             }
             "requires" => {
-                let items = v.as_array().ok_or("metadata `requires` must be an array of strings")?;
+                let items = v
+                    .as_array()
+                    .ok_or("metadata `requires` must be an array of strings")?;
                 for item in items {
-                    let f = item.as_str().ok_or("metadata `requires` must be an array of strings")?;
+                    let f = item
+                        .as_str()
+                        .ok_or("metadata `requires` must be an array of strings")?;
                     if !vocabulary::FEATURES.contains(&f) {
-                        return Err(format!("unknown requirement `{f}` (known: {})", vocabulary::FEATURES.join(", ")));
+                        return Err(format!(
+                            "unknown requirement `{f}` (known: {})",
+                            vocabulary::FEATURES.join(", ")
+                        ));
                     }
                     meta.requires.push(f.to_string());
                 }
             }
             "timeout" => {
-                let ms = v.as_u64().ok_or("metadata `timeout` must be a number of milliseconds")?;
+                let ms = v
+                    .as_u64()
+                    .ok_or("metadata `timeout` must be a number of milliseconds")?;
                 meta.timeout = Some(Duration::from_millis(ms));
             }
             "chunks" => {
@@ -201,7 +250,11 @@ fn parse_meta(json: &str) -> Result<Meta, String> {
                     _ => return Err("metadata `chunks` must be \"exact\" or \"joined\"".into()),
                 }
             }
-            other => return Err(format!("unknown metadata key `{other}` (known: id, docs, node, requires, timeout, chunks)")),
+            other => {
+                return Err(format!(
+                    "unknown metadata key `{other}` (known: id, docs, node, requires, timeout, chunks)"
+                ));
+            }
         }
     }
     Ok(meta)
@@ -209,7 +262,11 @@ fn parse_meta(json: &str) -> Result<Meta, String> {
 
 /// Reads and parses one spec file. `root` is the `spec/` directory that ids
 /// are relative to.
-pub fn load_file(path: &Path, root: &Path, opts: LoadOptions) -> Result<Vec<LoadedCase>, Vec<SpecError>> {
+pub fn load_file(
+    path: &Path,
+    root: &Path,
+    opts: LoadOptions,
+) -> Result<Vec<LoadedCase>, Vec<SpecError>> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![SpecError {
@@ -219,7 +276,10 @@ pub fn load_file(path: &Path, root: &Path, opts: LoadOptions) -> Result<Vec<Load
         }]
     })?;
     let rel = path.strip_prefix(root).unwrap_or(path).with_extension("");
-    let prefix: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let prefix: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     parse_file(&text, &shown, &prefix.join("/"), opts)
 }
 
@@ -269,7 +329,10 @@ pub fn load_suite(root: &Path, opts: LoadOptions) -> Result<Vec<LoadedCase>, Vec
                         errors.push(SpecError {
                             file: c.case.file.clone(),
                             pos: c.case.pos,
-                            message: format!("duplicate case id `{}` (also in {})", c.case.id, other.case.file),
+                            message: format!(
+                                "duplicate case id `{}` (also in {})",
+                                c.case.id, other.case.file
+                            ),
                         });
                     } else {
                         cases.push(c);
@@ -279,5 +342,9 @@ pub fn load_suite(root: &Path, opts: LoadOptions) -> Result<Vec<LoadedCase>, Vec
             Err(es) => errors.extend(es),
         }
     }
-    if errors.is_empty() { Ok(cases) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
 }

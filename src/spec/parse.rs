@@ -85,7 +85,10 @@ impl<'a> Parser<'a> {
     fn done(&self) -> Result<(), ParseError> {
         match self.peek() {
             None => Ok(()),
-            Some(t) => Err((self.col(), format!("unexpected {} after the end of the line", t.describe()))),
+            Some(t) => Err((
+                self.col(),
+                format!("unexpected {} after the end of the line", t.describe()),
+            )),
         }
     }
 
@@ -165,7 +168,11 @@ impl<'a> Parser<'a> {
                 let target = Ast::Ident(self.ident("a module name after `new`")?, target_pos);
                 self.expect_punct(".")?;
                 let class = self.ident("a class name")?;
-                let args = if self.at_punct("(") { self.args()? } else { Vec::new() };
+                let args = if self.at_punct("(") {
+                    self.args()?
+                } else {
+                    Vec::new()
+                };
                 Ok(Ast::New(Box::new(target), class, args, pos))
             }
             Some(Tok::Ident(s)) if s == "tempPath" => {
@@ -205,7 +212,9 @@ impl<'a> Parser<'a> {
         let v = match self.peek() {
             Some(Tok::Str(s)) => {
                 self.i += 1;
-                if self.at_punct(".") && matches!(self.peek_at(1), Some(Tok::Ident(m)) if m == "repeat") {
+                if self.at_punct(".")
+                    && matches!(self.peek_at(1), Some(Tok::Ident(m)) if m == "repeat")
+                {
                     self.i += 2;
                     let n = self.count_args(1)?[0];
                     Value::String(s.repeat(n))
@@ -217,7 +226,9 @@ impl<'a> Parser<'a> {
                 self.i += 1;
                 Value::Number(*n)
             }
-            Some(Tok::Punct("-")) if matches!(self.peek_at(1), Some(Tok::Number(_)) | Some(Tok::Ident(_))) => {
+            Some(Tok::Punct("-"))
+                if matches!(self.peek_at(1), Some(Tok::Number(_)) | Some(Tok::Ident(_))) =>
+            {
                 let col = self.col();
                 self.i += 1;
                 match self.data_literal()? {
@@ -277,7 +288,11 @@ impl<'a> Parser<'a> {
                         let mut bytes = Vec::new();
                         while !self.eat_punct("]") {
                             match self.next() {
-                                Some(Tok::Number(n)) if (0.0..256.0).contains(n) && n.fract() == 0.0 => bytes.push(*n as u8),
+                                Some(Tok::Number(n))
+                                    if (0.0..256.0).contains(n) && n.fract() == 0.0 =>
+                                {
+                                    bytes.push(*n as u8)
+                                }
                                 _ => {
                                     self.i -= 1;
                                     return self.error("a byte (0 to 255)");
@@ -317,7 +332,14 @@ impl<'a> Parser<'a> {
                 };
                 fill.iter().copied().cycle().take(n).collect()
             }
-            other => return Err((col, format!("`Buffer.{other}` is not supported; use `Buffer.from` or `Buffer.alloc`"))),
+            other => {
+                return Err((
+                    col,
+                    format!(
+                        "`Buffer.{other}` is not supported; use `Buffer.from` or `Buffer.alloc`"
+                    ),
+                ));
+            }
         };
         self.expect_punct(")")?;
         Ok(Value::Buffer(bytes))
@@ -373,8 +395,17 @@ impl<'a> Parser<'a> {
                 self.i += 1;
                 let col = self.col();
                 let t = self.ident("a type name")?;
-                if !["string", "number", "boolean", "Buffer", "object", "function"].contains(&t.as_str()) {
-                    return Err((col, format!("unknown type `<{t}>`: use <string>, <number>, <boolean>, <Buffer>, <object> or <function>")));
+                if ![
+                    "string", "number", "boolean", "Buffer", "object", "function",
+                ]
+                .contains(&t.as_str())
+                {
+                    return Err((
+                        col,
+                        format!(
+                            "unknown type `<{t}>`: use <string>, <number>, <boolean>, <Buffer>, <object> or <function>"
+                        ),
+                    ));
                 }
                 self.expect_punct(">")?;
                 Ok(Pattern::Type(t))
@@ -461,10 +492,17 @@ fn decode(s: &str, encoding: &str) -> Result<Vec<u8>, String> {
             if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("{s:?} is not an even-length hex string"));
             }
-            Ok((0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0)).collect())
+            Ok((0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0))
+                .collect())
         }
-        "base64" => base64::engine::general_purpose::STANDARD.decode(s).map_err(|e| format!("bad base64: {e}")),
-        other => Err(format!("unsupported encoding {other:?}: use utf8, latin1, hex or base64")),
+        "base64" => base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(|e| format!("bad base64: {e}")),
+        other => Err(format!(
+            "unsupported encoding {other:?}: use utf8, latin1, hex or base64"
+        )),
     }
 }
 
@@ -572,7 +610,9 @@ pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError>
                 let rhs = p.expr()?;
                 match lhs {
                     Ast::Ident(name, _) => (Some(name), rhs),
-                    Ast::Get(target, prop, pos) => (None, Ast::Set(target, prop, Box::new(rhs), pos)),
+                    Ast::Get(target, prop, pos) => {
+                        (None, Ast::Set(target, prop, Box::new(rhs), pos))
+                    }
                     _ => return Err((eq_col, "only a name or a property can be assigned".into())),
                 }
             } else {
@@ -581,7 +621,11 @@ pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError>
             let expect = if p.eat_punct("=>") {
                 if p.at_ident("throws") {
                     p.i += 1;
-                    let pat = if p.peek().is_none() { Pattern::Any } else { p.pattern()? };
+                    let pat = if p.peek().is_none() {
+                        Pattern::Any
+                    } else {
+                        p.pattern()?
+                    };
                     Some(Expect::Throws(pat))
                 } else {
                     Some(Expect::Returns(p.pattern()?))
@@ -589,7 +633,11 @@ pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError>
             } else {
                 None
             };
-            StmtKind::Eval { assign, expr, expect }
+            StmtKind::Eval {
+                assign,
+                expr,
+                expect,
+            }
         }
     };
     p.done()?;
@@ -618,7 +666,10 @@ pub fn event_line(line: &str, line_no: usize) -> Result<Option<EventLine>, Parse
     let event = p.ident("an event name")?;
     let args = p.arg_patterns()?;
     if p.at_ident("within") || p.at_ident("as") {
-        return Err((p.col(), "`within` and `as` belong to `wait` lines in the script".into()));
+        return Err((
+            p.col(),
+            "`within` and `as` belong to `wait` lines in the script".into(),
+        ));
     }
     p.done()?;
     Ok(Some(EventLine {
@@ -654,20 +705,32 @@ mod tests {
 
     #[test]
     fn parses_assignment_calls_and_expectations() {
-        let StmtKind::Eval { assign, expr, expect } = stmt(r#"c = net.connect(s.address().port, "127.0.0.1") => Socket"#) else {
+        let StmtKind::Eval {
+            assign,
+            expr,
+            expect,
+        } = stmt(r#"c = net.connect(s.address().port, "127.0.0.1") => Socket"#)
+        else {
             panic!()
         };
         assert_eq!(assign.as_deref(), Some("c"));
         assert!(matches!(expr, Ast::Call(_, ref m, ref a, _) if m == "connect" && a.len() == 2));
-        assert_eq!(expect, Some(Expect::Returns(Pattern::Class("Socket".into()))));
+        assert_eq!(
+            expect,
+            Some(Expect::Returns(Pattern::Class("Socket".into())))
+        );
     }
 
     #[test]
     fn evaluates_data_constructors() {
-        let StmtKind::Eval { expr, .. } = stmt(r#"c.write(Buffer.alloc(3, "ab"), "x".repeat(2), Buffer.from("6869", "hex"), -1)"#) else {
+        let StmtKind::Eval { expr, .. } = stmt(
+            r#"c.write(Buffer.alloc(3, "ab"), "x".repeat(2), Buffer.from("6869", "hex"), -1)"#,
+        ) else {
             panic!()
         };
-        let Ast::Call(_, _, args, _) = expr else { panic!() };
+        let Ast::Call(_, _, args, _) = expr else {
+            panic!()
+        };
         assert_eq!(args[0], Ast::Lit(Value::Buffer(b"aba".to_vec())));
         assert_eq!(args[1], Ast::Lit(Value::String("xx".into())));
         assert_eq!(args[2], Ast::Lit(Value::Buffer(b"hi".to_vec())));
@@ -691,16 +754,26 @@ mod tests {
                 within: Some(Duration::from_secs(3)),
             }
         );
-        let StmtKind::Eval { expect, .. } = stmt(r#"s.listen(65536) => throws RangeError {code: "ERR_SOCKET_BAD_PORT"}"#) else {
+        let StmtKind::Eval { expect, .. } =
+            stmt(r#"s.listen(65536) => throws RangeError {code: "ERR_SOCKET_BAD_PORT"}"#)
+        else {
             panic!()
         };
-        assert!(matches!(expect, Some(Expect::Throws(Pattern::Object { class: Some(ref c), .. })) if c == "RangeError"));
+        assert!(
+            matches!(expect, Some(Expect::Throws(Pattern::Object { class: Some(ref c), .. })) if c == "RangeError")
+        );
     }
 
     #[test]
     fn errors_name_the_column() {
-        assert_eq!(statement("s.listen(0,, 1)", 4).unwrap_err(), (12, "expected an expression, found `,`".into()));
-        assert_eq!(statement("sleep 5", 4).unwrap_err().1, "a duration needs a unit: `ms` or `s`");
+        assert_eq!(
+            statement("s.listen(0,, 1)", 4).unwrap_err(),
+            (12, "expected an expression, found `,`".into())
+        );
+        assert_eq!(
+            statement("sleep 5", 4).unwrap_err().1,
+            "a duration needs a unit: `ms` or `s`"
+        );
         assert_eq!(event_line("peer data <strin>", 1).unwrap_err().0, 12);
     }
 }

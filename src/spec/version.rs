@@ -46,7 +46,11 @@ impl Range {
                 _ => {
                     out.push((Ordering::Greater, true, v));
                     let mut upper = v;
-                    let bump = if op == "^" || given < 3 { if op == "^" { 0 } else { given - 1 } } else { 2 };
+                    let bump = if op == "^" || given < 3 {
+                        if op == "^" { 0 } else { given - 1 }
+                    } else {
+                        2
+                    };
                     if op == "=" || (op.is_empty() && given == 3) {
                         out.push((Ordering::Less, true, v));
                         continue;
@@ -67,7 +71,9 @@ impl Range {
 
     /// Whether `version` (`v20.20.2`) is in the range.
     pub fn matches(&self, version: &str) -> bool {
-        let Ok((v, _)) = parse_version(version) else { return false };
+        let Ok((v, _)) = parse_version(version) else {
+            return false;
+        };
         self.0.iter().all(|(dir, inclusive, bound)| {
             let ord = v.cmp(bound);
             ord == *dir || (*inclusive && ord == Ordering::Equal)

@@ -17,9 +17,17 @@ pub fn hello() -> Hello {
 pub async fn serve(requests: Receiver<Request>, messages: Sender<Message>) {
     while let Ok(r) = requests.recv().await {
         let id = match r {
-            Request::Begin { id, .. } | Request::Eval { id, .. } | Request::Observe { id, .. } | Request::End { id } => id,
+            Request::Begin { id, .. }
+            | Request::Eval { id, .. }
+            | Request::Observe { id, .. }
+            | Request::End { id } => id,
             Request::Bye => return,
         };
-        let _ = messages.send(Message::Error { id, message: "not implemented".into() }).await;
+        let _ = messages
+            .send(Message::Error {
+                id,
+                message: "not implemented".into(),
+            })
+            .await;
     }
 }
