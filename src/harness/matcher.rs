@@ -64,14 +64,13 @@ impl Trace {
     pub fn normalized_with_origin(&self, object: &str, chunks: Chunks) -> Vec<(usize, Observed)> {
         let mut out: Vec<(usize, Observed)> = Vec::new();
         for (i, o) in self.objects.get(object).into_iter().flatten().enumerate() {
-            if chunks == Chunks::Joined && o.event == "data" {
-                if let Some((_, last)) = out.last_mut().filter(|(_, l)| l.event == "data") {
-                    if let (Some(a), Some(b)) = (last.args.first_mut(), o.args.first()) {
-                        if join(a, b) {
-                            continue;
-                        }
-                    }
-                }
+            if chunks == Chunks::Joined
+                && o.event == "data"
+                && let Some((_, last)) = out.last_mut().filter(|(_, l)| l.event == "data")
+                && let (Some(a), Some(b)) = (last.args.first_mut(), o.args.first())
+                && join(a, b)
+            {
+                continue;
             }
             out.push((i, o.clone()));
         }

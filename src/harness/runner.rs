@@ -107,15 +107,14 @@ pub fn skip_reason(lc: &LoadedCase, session: &Session) -> Option<String> {
             ));
         }
     }
-    if let Some(range) = &lc.case.meta.node {
-        if let Ok(r) = Range::parse(range) {
-            if !r.matches(&session.hello.node) {
-                return Some(format!(
-                    "holds for Node {range}; {} claims {}",
-                    session.hello.implementation, session.hello.node
-                ));
-            }
-        }
+    if let Some(range) = &lc.case.meta.node
+        && let Ok(r) = Range::parse(range)
+        && !r.matches(&session.hello.node)
+    {
+        return Some(format!(
+            "holds for Node {range}; {} claims {}",
+            session.hello.implementation, session.hello.node
+        ));
     }
     None
 }

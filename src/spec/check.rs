@@ -111,19 +111,20 @@ impl Checker {
                     return Ty::Value;
                 }
                 let t = self.expr(target);
-                if let Some(c) = class_of(t) {
-                    if !c.has_property(prop) && c.method(prop).is_none() {
-                        self.err(*pos, format!("{} has no property `{prop}`", c.name));
-                    }
+                if let Some(c) = class_of(t)
+                    && !c.has_property(prop)
+                    && c.method(prop).is_none()
+                {
+                    self.err(*pos, format!("{} has no property `{prop}`", c.name));
                 }
                 Ty::Value
             }
             Ast::Set(target, prop, value, pos) => {
                 let t = self.expr(target);
-                if let Some(c) = class_of(t) {
-                    if !c.has_property(prop) {
-                        self.err(*pos, format!("{} has no property `{prop}`", c.name));
-                    }
+                if let Some(c) = class_of(t)
+                    && !c.has_property(prop)
+                {
+                    self.err(*pos, format!("{} has no property `{prop}`", c.name));
                 }
                 self.expr(value)
             }
@@ -227,12 +228,12 @@ impl Checker {
     }
 
     fn note_observed(&mut self, object: &str, class: &Class, event: &str) {
-        if let Some(e) = class.event(event) {
-            if e.observe != Observe::Default {
-                let list = self.plan.observe.entry(object.to_string()).or_default();
-                if !list.iter().any(|x| x == event) {
-                    list.push(event.to_string());
-                }
+        if let Some(e) = class.event(event)
+            && e.observe != Observe::Default
+        {
+            let list = self.plan.observe.entry(object.to_string()).or_default();
+            if !list.iter().any(|x| x == event) {
+                list.push(event.to_string());
             }
         }
     }
@@ -428,24 +429,22 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
                     line: s.pos.line,
                     col: *event_col,
                 };
-                if let Some(cls) = c.emitter(object, s.pos, true) {
-                    if c.event(cls, event, event_pos).is_some() {
-                        c.note_observed(object, cls, event);
-                        let n = c.waits.entry((object.clone(), event.clone())).or_default();
-                        *n += 1;
-                        let n = *n;
-                        let ready: Vec<String> = c
-                            .pending
-                            .iter()
-                            .filter(|(_, (src, ev, nth, _))| {
-                                src == object && ev == event && *nth <= n
-                            })
-                            .map(|(k, _)| k.clone())
-                            .collect();
-                        for name in ready {
-                            let (_, _, _, cls) = c.pending.remove(&name).expect("listed above");
-                            c.env.insert(name, Kind::Obj(Ty::Class(cls)));
-                        }
+                if let Some(cls) = c.emitter(object, s.pos, true)
+                    && c.event(cls, event, event_pos).is_some()
+                {
+                    c.note_observed(object, cls, event);
+                    let n = c.waits.entry((object.clone(), event.clone())).or_default();
+                    *n += 1;
+                    let n = *n;
+                    let ready: Vec<String> = c
+                        .pending
+                        .iter()
+                        .filter(|(_, (src, ev, nth, _))| src == object && ev == event && *nth <= n)
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    for name in ready {
+                        let (_, _, _, cls) = c.pending.remove(&name).expect("listed above");
+                        c.env.insert(name, Kind::Obj(Ty::Class(cls)));
                     }
                 }
                 for a in args {

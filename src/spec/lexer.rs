@@ -55,7 +55,7 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, (usize, String)> {
             let start = i;
             while i < chars.len()
                 && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
-                && !(chars[i] == '.' && !chars.get(i + 1).is_some_and(char::is_ascii_digit))
+                && (chars[i] != '.' || chars.get(i + 1).is_some_and(char::is_ascii_digit))
             {
                 // Stop before a unit suffix (`50ms`): letters end the number
                 // unless they belong to hex (`0x1f`) or an exponent (`1e3`).

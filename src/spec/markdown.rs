@@ -135,14 +135,14 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
                     }
                     section.meta = Some((body.to_string(), pos(start + 1, col + 4)));
                 }
-            } else if section.docs_link.is_none() {
-                if let Some(at) = line.find(DOCS_PREFIX) {
-                    let link: String = line[at..]
-                        .chars()
-                        .take_while(|c| !c.is_whitespace() && *c != ')' && *c != '>' && *c != ']')
-                        .collect();
-                    section.docs_link = Some(link);
-                }
+            } else if section.docs_link.is_none()
+                && let Some(at) = line.find(DOCS_PREFIX)
+            {
+                let link: String = line[at..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != ')' && *c != '>' && *c != ']')
+                    .collect();
+                section.docs_link = Some(link);
             }
         }
         i += 1;

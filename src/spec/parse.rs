@@ -489,7 +489,7 @@ fn decode(s: &str, encoding: &str) -> Result<Vec<u8>, String> {
         "utf8" | "utf-8" => Ok(s.as_bytes().to_vec()),
         "latin1" | "binary" => Ok(s.chars().map(|c| c as u32 as u8).collect()),
         "hex" => {
-            if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("{s:?} is not an even-length hex string"));
             }
             Ok((0..s.len())
