@@ -234,3 +234,55 @@ pub fn suite_revision(spec_root: &Path) -> String {
         _ => format!("nodecompat {}", env!("CARGO_PKG_VERSION")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Report {
+        let result = |id: &str, status: Status, message: &str| CaseResult {
+            id: id.to_string(),
+            file: "spec/net/x.md".into(),
+            line: 7,
+            status,
+            duration: Duration::from_millis(12),
+            message: message.to_string(),
+            trace: Default::default(),
+            driver_lost: false,
+        };
+        Report {
+            imp: "node".into(),
+            hello: Some(Hello {
+                protocol: 1,
+                implementation: "node".into(),
+                version: "v20.20.2".into(),
+                node: "v20.20.2".into(),
+                features: vec!["ipv6".into()],
+            }),
+            suite: "abc1234".into(),
+            results: vec![
+                result("net/x/passes", Status::Passed, ""),
+                result(
+                    "net/x/fails",
+                    Status::Failed,
+                    "events differ (- expected, + actual):\n  peer: differs at event 1\n    > - end\n    > + close hadError=true",
+                ),
+                result(
+                    "net/x/skips",
+                    Status::Skipped("requires ipv6, which fake does not support here".into()),
+                    "",
+                ),
+            ],
+            duration: Duration::from_millis(40),
+        }
+    }
+
+    #[test]
+    fn every_format_names_what_was_compared_and_each_outcome() {
+        let r = sample();
+        insta::assert_snapshot!("report_pretty", r.render(Format::Pretty));
+        insta::assert_snapshot!("report_json", r.render(Format::Json));
+        insta::assert_snapshot!("report_junit", r.render(Format::Junit));
+        insta::assert_snapshot!("report_tap", r.render(Format::Tap));
+    }
+}
