@@ -425,11 +425,13 @@ impl Run<'_> {
         self.pump(deadline).await
     }
 
-    /// Receives one message (recording events) or returns at `deadline`.
-    async fn pump(&mut self, deadline: Instant) -> Result<(), Stop> {
+    /// Receives one message by `deadline`: events are recorded, a reply is
+    /// returned, and `None` means the deadline passed or an event arrived
+    /// (so the caller re-checks what it waits for).
+    async fn recv(&mut self, deadline: Instant) -> Result<Option<Message>, Stop> {
         let left = deadline.saturating_duration_since(Instant::now());
         match async_std::future::timeout(left, self.session.recv()).await {
-            Err(_) => Ok(()),
+            Err(_) => Ok(None),
             Ok(None) => Err(Stop::Lost("the driver is gone".into())),
             Ok(Some(Incoming::Failed(reason))) => Err(Stop::Lost(reason)),
             Ok(Some(Incoming::Message(Message::Event {
@@ -438,11 +440,17 @@ impl Run<'_> {
                 args,
             }))) => {
                 self.trace.push(&object, &event, args);
-                Ok(())
+                Ok(None)
             }
-            Ok(Some(Incoming::Message(other))) => {
-                Err(Stop::Lost(format!("a reply nobody asked for: {other:?}")))
-            }
+            Ok(Some(Incoming::Message(m))) => Ok(Some(m)),
+        }
+    }
+
+    /// Records events until `deadline` or the next one; no reply is due.
+    async fn pump(&mut self, deadline: Instant) -> Result<(), Stop> {
+        match self.recv(deadline).await? {
+            None => Ok(()),
+            Some(other) => Err(Stop::Lost(format!("a reply nobody asked for: {other:?}"))),
         }
     }
 
@@ -459,42 +467,33 @@ impl Run<'_> {
         self.session.send(r).await.map_err(Stop::Lost)?;
         let deadline = Instant::now() + REPLY_TIMEOUT;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match async_std::future::timeout(left, self.session.recv()).await {
-                Err(_) => {
+            let reply = self.recv(deadline).await.map_err(|stop| match stop {
+                Stop::Lost(reason) => Stop::Lost(format!("during {what}: {reason}")),
+                other => other,
+            })?;
+            let Some(m) = reply else {
+                if Instant::now() >= deadline {
                     return Err(Stop::Lost(format!(
                         "the driver did not answer {what} within {} s",
                         REPLY_TIMEOUT.as_secs()
                     )));
                 }
-                Ok(None) => return Err(Stop::Lost(format!("the driver is gone (during {what})"))),
-                Ok(Some(Incoming::Failed(reason))) => {
-                    return Err(Stop::Lost(format!("during {what}: {reason}")));
-                }
-                Ok(Some(Incoming::Message(Message::Event {
-                    object,
-                    event,
-                    args,
-                }))) => {
-                    self.trace.push(&object, &event, args);
-                }
-                Ok(Some(Incoming::Message(m))) => {
-                    let reply_id = match &m {
-                        Message::Ok { id }
-                        | Message::Result { id, .. }
-                        | Message::Throw { id, .. }
-                        | Message::Error { id, .. } => *id,
-                        Message::Hello(_) | Message::Event { .. } => u64::MAX,
-                    };
-                    if reply_id != id {
-                        return Err(Stop::Lost(format!("the driver answered {what} with {m:?}")));
-                    }
-                    if let (Message::Error { message, .. }, "begin" | "end") = (&m, op) {
-                        return Err(Stop::Lost(format!("the driver refused `{op}`: {message}")));
-                    }
-                    return Ok(m);
-                }
+                continue;
+            };
+            let reply_id = match &m {
+                Message::Ok { id }
+                | Message::Result { id, .. }
+                | Message::Throw { id, .. }
+                | Message::Error { id, .. } => *id,
+                Message::Hello(_) | Message::Event { .. } => u64::MAX,
+            };
+            if reply_id != id {
+                return Err(Stop::Lost(format!("the driver answered {what} with {m:?}")));
             }
+            if let (Message::Error { message, .. }, "begin" | "end") = (&m, op) {
+                return Err(Stop::Lost(format!("the driver refused `{op}`: {message}")));
+            }
+            return Ok(m);
         }
     }
 

@@ -47,6 +47,16 @@ fn class_of(ty: Ty) -> Option<&'static Class> {
 }
 
 impl Checker {
+    fn new() -> Checker {
+        Checker {
+            env: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            waits: BTreeMap::new(),
+            plan: Plan::default(),
+            errors: Vec::new(),
+        }
+    }
+
     fn err(&mut self, pos: Pos, msg: impl Into<String>) {
         self.errors.push((pos, msg.into()));
     }
@@ -261,13 +271,7 @@ impl Checker {
 /// Checks a case's script and events; returns the derived plan or every
 /// problem found, each with its position.
 pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<CheckError>> {
-    let mut c = Checker {
-        env: BTreeMap::new(),
-        pending: BTreeMap::new(),
-        waits: BTreeMap::new(),
-        plan: Plan::default(),
-        errors: Vec::new(),
-    };
+    let mut c = Checker::new();
 
     // Captures are declared in the events block but may be used by the
     // script, so collect them first (their sources must be script objects).
@@ -579,13 +583,7 @@ fn class_for_capture_source(
         return vocab::class(cls);
     }
     // A throwaway checker over the script gives the variable's type.
-    let mut c = Checker {
-        env: BTreeMap::new(),
-        pending: BTreeMap::new(),
-        waits: BTreeMap::new(),
-        plan: Plan::default(),
-        errors: Vec::new(),
-    };
+    let mut c = Checker::new();
     for s in script {
         if let StmtKind::Eval {
             assign: Some(n),

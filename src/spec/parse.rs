@@ -539,14 +539,14 @@ fn fold_array(items: Vec<Ast>) -> Ast {
     }
 }
 
-fn parser(line: &str) -> Result<(Vec<Token>, usize), ParseError> {
+/// Tokenizes `line` and runs `f` on a parser over it; `Ok(None)` for a
+/// blank or comment line.
+fn with_parser<T>(
+    line: &str,
+    line_no: usize,
+    f: impl FnOnce(&mut Parser) -> Result<T, ParseError>,
+) -> Result<Option<T>, ParseError> {
     let toks = tokenize(line)?;
-    Ok((toks, line.chars().count() + 1))
-}
-
-/// Parses one script line; `Ok(None)` for a blank or comment line.
-pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError> {
-    let (toks, end_col) = parser(line)?;
     if toks.is_empty() {
         return Ok(None);
     }
@@ -554,8 +554,19 @@ pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError>
         toks: &toks,
         i: 0,
         line: line_no,
-        end_col,
+        end_col: line.chars().count() + 1,
     };
+    let out = f(&mut p)?;
+    p.done()?;
+    Ok(Some(out))
+}
+
+/// Parses one script line; `Ok(None)` for a blank or comment line.
+pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError> {
+    with_parser(line, line_no, |p| statement_in(p, line))
+}
+
+fn statement_in(p: &mut Parser, line: &str) -> Result<Stmt, ParseError> {
     let pos = p.pos();
     let keyword = match (p.peek(), p.peek_at(1)) {
         (Some(Tok::Ident(k)), Some(Tok::Ident(_) | Tok::Number(_))) => Some(k.as_str()),
@@ -640,26 +651,19 @@ pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError>
             }
         }
     };
-    p.done()?;
-    Ok(Some(Stmt {
+    Ok(Stmt {
         kind,
         pos,
         text: line.trim().to_string(),
-    }))
+    })
 }
 
 /// Parses one events line; `Ok(None)` for a blank or comment line.
 pub fn event_line(line: &str, line_no: usize) -> Result<Option<EventLine>, ParseError> {
-    let (toks, end_col) = parser(line)?;
-    if toks.is_empty() {
-        return Ok(None);
-    }
-    let mut p = Parser {
-        toks: &toks,
-        i: 0,
-        line: line_no,
-        end_col,
-    };
+    with_parser(line, line_no, event_line_in)
+}
+
+fn event_line_in(p: &mut Parser) -> Result<EventLine, ParseError> {
     let pos = p.pos();
     let object = p.ident("an object name")?;
     let event_col = p.col();
@@ -671,28 +675,18 @@ pub fn event_line(line: &str, line_no: usize) -> Result<Option<EventLine>, Parse
             "`within` and `as` belong to `wait` lines in the script".into(),
         ));
     }
-    p.done()?;
-    Ok(Some(EventLine {
+    Ok(EventLine {
         object,
         event,
         args,
         pos,
         event_col,
-    }))
+    })
 }
 
 /// Parses a standalone pattern (used by tests and `record`).
 pub fn pattern(text: &str) -> Result<Pattern, ParseError> {
-    let (toks, end_col) = parser(text)?;
-    let mut p = Parser {
-        toks: &toks,
-        i: 0,
-        line: 1,
-        end_col,
-    };
-    let pat = p.pattern()?;
-    p.done()?;
-    Ok(pat)
+    with_parser(text, 1, |p| p.pattern())?.ok_or((1, "expected a pattern, found nothing".into()))
 }
 
 #[cfg(test)]
