@@ -24,7 +24,13 @@ pub struct Trace {
     pub objects: BTreeMap<String, Vec<Observed>>,
     /// (object, index) in global arrival order, for rendering a story.
     pub arrival: Vec<(String, usize)>,
+    /// Plain values the script named (`port = server.address().port`), so
+    /// patterns can refer to them.
+    pub vars: Vars,
 }
+
+/// Script variables holding plain values.
+pub type Vars = BTreeMap<String, Value>;
 
 impl Trace {
     pub fn push(&mut self, object: &str, event: &str, args: Vec<Value>) {
@@ -109,8 +115,8 @@ fn join(a: &mut Value, b: &Value) -> bool {
 }
 
 /// Whether `value` matches `pattern`. A name matches the object registered
-/// under it.
-pub fn matches(pattern: &Pattern, value: &Value) -> bool {
+/// under it, or the plain value a script variable holds.
+pub fn matches(pattern: &Pattern, value: &Value, vars: &Vars) -> bool {
     match pattern {
         Pattern::Any => true,
         Pattern::Exact(expected) => same(expected, value),
@@ -141,15 +147,19 @@ pub fn matches(pattern: &Pattern, value: &Value) -> bool {
             };
             props
                 .iter()
-                .all(|(k, p)| matches(p, fields.get(k).unwrap_or(&Value::Undefined)))
+                .all(|(k, p)| matches(p, fields.get(k).unwrap_or(&Value::Undefined), vars))
         }
         Pattern::Array(items) => match value {
             Value::Array(vs) => {
-                vs.len() == items.len() && items.iter().zip(vs).all(|(p, v)| matches(p, v))
+                vs.len() == items.len() && items.iter().zip(vs).all(|(p, v)| matches(p, v, vars))
             }
             _ => false,
         },
-        Pattern::Name(n) => matches!(value, Value::Handle { id, .. } if id == n),
+        Pattern::Name(n) => match (value, vars.get(n)) {
+            (Value::Handle { id, .. }, _) => id == n,
+            (v, Some(held)) => same(held, v),
+            _ => false,
+        },
         Pattern::Class(c) => matches!(value, Value::Handle { class, .. } if class == c),
     }
 }
@@ -190,23 +200,29 @@ fn arg_index(class: Option<&str>, event: &str, args: &[ArgPattern]) -> Vec<usize
 }
 
 /// Whether an observed event matches an expected line.
-pub fn line_matches(class: Option<&str>, line: &EventLine, o: &Observed) -> bool {
+pub fn line_matches(class: Option<&str>, line: &EventLine, o: &Observed, vars: &Vars) -> bool {
     if line.event != o.event {
         return false;
     }
     arg_index(class, &line.event, &line.args)
         .into_iter()
         .zip(&line.args)
-        .all(|(i, a)| matches(&a.pattern, o.args.get(i).unwrap_or(&Value::Undefined)))
+        .all(|(i, a)| matches(&a.pattern, o.args.get(i).unwrap_or(&Value::Undefined), vars))
 }
 
 /// Whether an observed event matches a `wait`'s event and argument patterns.
-pub fn wait_matches(class: Option<&str>, event: &str, args: &[ArgPattern], o: &Observed) -> bool {
+pub fn wait_matches(
+    class: Option<&str>,
+    event: &str,
+    args: &[ArgPattern],
+    o: &Observed,
+    vars: &Vars,
+) -> bool {
     o.event == event
         && arg_index(class, event, args)
             .into_iter()
             .zip(args)
-            .all(|(i, a)| matches(&a.pattern, o.args.get(i).unwrap_or(&Value::Undefined)))
+            .all(|(i, a)| matches(&a.pattern, o.args.get(i).unwrap_or(&Value::Undefined), vars))
 }
 
 /// The difference for one object.
@@ -249,7 +265,7 @@ pub fn covered(
             && lines
                 .iter()
                 .zip(&actual)
-                .all(|(l, o)| line_matches(class, l, o))
+                .all(|(l, o)| line_matches(class, l, o, &trace.vars))
     })
 }
 
@@ -276,7 +292,7 @@ pub fn compare(
         let first = lines
             .iter()
             .zip(&actual)
-            .take_while(|(l, o)| line_matches(class, l, o))
+            .take_while(|(l, o)| line_matches(class, l, o, &trace.vars))
             .count();
         if first == lines.len() && first == actual.len() {
             continue;
@@ -381,15 +397,32 @@ mod tests {
         let p = |s: &str| parse::pattern(s).unwrap();
         assert!(matches(
             &p(r#"RangeError {code: "ERR_SOCKET_BAD_PORT"}"#),
-            &err
+            &err,
+            &Vars::new()
         ));
-        assert!(matches(&p(r#"Error {code: "ERR_SOCKET_BAD_PORT"}"#), &err));
+        assert!(matches(
+            &p(r#"Error {code: "ERR_SOCKET_BAD_PORT"}"#),
+            &err,
+            &Vars::new()
+        ));
         assert!(!matches(
             &p(r#"TypeError {code: "ERR_SOCKET_BAD_PORT"}"#),
-            &err
+            &err,
+            &Vars::new()
         ));
-        assert!(!matches(&p(r#"{code: "X"}"#), &err));
-        assert!(matches(&p("<number>"), &Value::Number(3.0)));
-        assert!(!matches(&p(r#""hi""#), &Value::Buffer(b"hi".to_vec())));
+        assert!(!matches(&p(r#"{code: "X"}"#), &err, &Vars::new()));
+        assert!(matches(&p("<number>"), &Value::Number(3.0), &Vars::new()));
+        assert!(!matches(
+            &p(r#""hi""#),
+            &Value::Buffer(b"hi".to_vec()),
+            &Vars::new()
+        ));
+        let vars = Vars::from([("port".to_string(), Value::Number(8080.0))]);
+        assert!(matches(
+            &p("{port: port}"),
+            &Value::Object(BTreeMap::from([("port".into(), Value::Number(8080.0))])),
+            &vars
+        ));
+        assert!(!matches(&p("port"), &Value::Number(80.0), &vars));
     }
 }

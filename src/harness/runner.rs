@@ -249,10 +249,15 @@ impl Run<'_> {
                         Some(&at),
                     )
                     .await?;
+                if let (Some(name), Message::Result { value, .. }) = (assign, &reply)
+                    && !matches!(value, Value::Handle { .. })
+                {
+                    self.trace.vars.insert(name.clone(), value.clone());
+                }
                 match (reply, expect) {
                     (Message::Result { .. }, None) => {}
                     (Message::Result { value, .. }, Some(Expect::Returns(p))) => {
-                        if !matcher::matches(p, &value) {
+                        if !matcher::matches(p, &value, &self.trace.vars) {
                             self.problems.push(format!(
                                 "{at} returned {}, expected {}",
                                 render::value(&value),
@@ -268,7 +273,7 @@ impl Run<'_> {
                         ));
                     }
                     (Message::Throw { error, .. }, Some(Expect::Throws(p))) => {
-                        if !matcher::matches(p, &error) {
+                        if !matcher::matches(p, &error, &self.trace.vars) {
                             self.problems.push(format!(
                                 "{at} threw {}, expected it to throw {}",
                                 describe_error(&error),
@@ -330,7 +335,9 @@ impl Run<'_> {
                             .filter(|o| o.event == *event)
                             .enumerate()
                             .skip(seen)
-                            .find(|(_, o)| matcher::wait_matches(class, event, args, o));
+                            .find(|(_, o)| {
+                                matcher::wait_matches(class, event, args, o, &self.trace.vars)
+                            });
                         if let Some((k, _)) = hit {
                             self.consumed.insert(key, k + 1);
                             break;
