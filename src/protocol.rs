@@ -28,7 +28,10 @@ pub enum Value {
     /// An `Error`: its `name`, `message` and own enumerable properties.
     Error(BTreeMap<String, Value>),
     /// An object held by the driver: class name and registered name.
-    Handle { class: String, id: String },
+    Handle {
+        class: String,
+        id: String,
+    },
     /// A function, by its name.
     Function(String),
 }
@@ -92,7 +95,9 @@ impl Value {
                 base64::engine::general_purpose::STANDARD.encode(b).into(),
             ),
             Value::Array(items) => Json::Array(items.iter().map(Value::to_json).collect()),
-            Value::Object(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Object(m) => {
+                Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Error(m) => tagged(
                 "$error",
                 Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),

@@ -288,6 +288,9 @@ mod tests {
             Some(41219),
             true,
         );
-        assert_eq!(e.message(), "listen EADDRINUSE: address already in use :::41219");
+        assert_eq!(
+            e.message(),
+            "listen EADDRINUSE: address already in use :::41219"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use async_std::sync::{Mutex, MutexGuard};
+use async_std::sync::{Mutex, MutexGuardArc};
 
 /// A Node-style event loop: at most one *turn* runs at a time, and every
 /// event of the sockets and servers created in this loop is emitted during
@@ -24,8 +24,8 @@ pub struct EventLoop {
 }
 
 /// Proof of holding the loop's turn; dropping it ends the turn.
-pub struct Turn<'a> {
-    _guard: MutexGuard<'a, ()>,
+pub struct Turn {
+    _guard: MutexGuardArc<()>,
 }
 
 impl EventLoop {
@@ -42,9 +42,9 @@ impl EventLoop {
 
     /// Waits for the turn: no object of this loop emits until it is
     /// dropped.
-    pub async fn turn(&self) -> Turn<'_> {
+    pub async fn turn(&self) -> Turn {
         Turn {
-            _guard: self.turn.lock().await,
+            _guard: self.turn.lock_arc().await,
         }
     }
 }
