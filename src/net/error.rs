@@ -17,7 +17,10 @@ use std::sync::Arc;
 /// See <https://nodejs.org/api/errors.html#class-systemerror> and
 /// <https://nodejs.org/api/errors.html#nodejs-error-codes>.
 #[derive(Debug, Clone)]
-pub struct NetError {
+pub struct NetError(Box<Repr>);
+
+#[derive(Debug, Clone)]
+struct Repr {
     name: &'static str,
     code: String,
     message: String,
@@ -31,7 +34,7 @@ pub struct NetError {
 
 impl NetError {
     fn new(name: &'static str, code: &str, message: String) -> NetError {
-        NetError {
+        NetError(Box::new(Repr {
             name,
             code: code.to_string(),
             message,
@@ -41,7 +44,7 @@ impl NetError {
             port: None,
             hostname: None,
             source: None,
-        }
+        }))
     }
 
     /// A plain `Error` with a Node `code` (e.g. `ERR_SERVER_NOT_RUNNING`).
@@ -118,7 +121,7 @@ impl NetError {
             (Some(a), None) => message.push_str(&format!(" {a}")),
             _ => {}
         }
-        NetError {
+        NetError(Box::new(Repr {
             name: "Error",
             code,
             message,
@@ -128,12 +131,12 @@ impl NetError {
             port,
             hostname: None,
             source: Some(Arc::new(err)),
-        }
+        }))
     }
 
     /// A DNS failure as `dns.lookup` reports it: `getaddrinfo ENOTFOUND host`.
     pub fn lookup_failed(err: io::Error, host: &str) -> NetError {
-        NetError {
+        NetError(Box::new(Repr {
             name: "Error",
             code: "ENOTFOUND".into(),
             message: format!("getaddrinfo ENOTFOUND {host}"),
@@ -143,56 +146,57 @@ impl NetError {
             port: None,
             hostname: Some(host.to_string()),
             source: Some(Arc::new(err)),
-        }
+        }))
     }
 
     /// The JavaScript class name: `Error`, `TypeError` or `RangeError`.
     pub fn name(&self) -> &str {
-        self.name
+        self.0.name
     }
     /// Node's `err.code`.
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
     /// Node's `err.message`.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
     /// Node's `err.errno` (negative, as libuv reports it), for system errors.
     pub fn errno(&self) -> Option<i32> {
-        self.errno
+        self.0.errno
     }
     /// Node's `err.syscall`, for system errors.
     pub fn syscall(&self) -> Option<&str> {
-        self.syscall.as_deref()
+        self.0.syscall.as_deref()
     }
     /// Node's `err.address`, for system errors.
     pub fn address(&self) -> Option<&str> {
-        self.address.as_deref()
+        self.0.address.as_deref()
     }
     /// Node's `err.port`, for system errors.
     pub fn port(&self) -> Option<u16> {
-        self.port
+        self.0.port
     }
     /// Node's `err.hostname`, for DNS errors.
     pub fn hostname(&self) -> Option<&str> {
-        self.hostname.as_deref()
+        self.0.hostname.as_deref()
     }
     /// The underlying I/O error, for system errors.
     pub fn io_error(&self) -> Option<&io::Error> {
-        self.source.as_deref()
+        self.0.source.as_deref()
     }
 }
 
 impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 
 impl std::error::Error for NetError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }

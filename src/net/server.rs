@@ -19,7 +19,6 @@ use async_std::stream::Stream as _;
 use super::emitter::{Emitter, Event, ListenerId};
 use super::error::NetError;
 use super::event_loop::EventLoop;
-use super::ip::is_ip;
 use super::socket::{AddressInfo, Socket, SocketOptions, Stream};
 
 /// The default `listen` backlog (511, not 512).
@@ -449,11 +448,14 @@ impl Server {
         let backlog = options.backlog.unwrap_or(DEFAULT_BACKLOG);
         let bound = if let Some(handle) = options.handle {
             adopt(handle)
-        } else if options.port.is_some() || options.path.is_none() {
+        } else if let (None, Some(path)) = (options.port, options.path.clone()) {
+            bind_unix(&path, backlog).inspect(|_| self.state().unlink = Some(path.clone()))
+        } else {
             let port = options.port.unwrap_or(0);
             match options.host {
-                Some(host) if is_ip(&host) == 0 => {
-                    self.state().listening = true;
+                // Node resolves any host first: `listening` stays false
+                // until then.
+                Some(host) => {
                     self.send(Command::ListenHost(
                         host,
                         port,
@@ -463,11 +465,8 @@ impl Server {
                     ));
                     return Ok(self);
                 }
-                host => bind_tcp(host.as_deref(), port, backlog, options.ipv6_only),
+                None => bind_tcp(None, port, backlog, options.ipv6_only),
             }
-        } else {
-            let path = options.path.expect("checked above");
-            bind_unix(&path, backlog).inspect(|_| self.state().unlink = Some(path.clone()))
         };
         self.bound(bound, generation);
         Ok(self)
@@ -754,16 +753,16 @@ impl Acceptor {
             Poll::Ready(None) => return Poll::Ready(Wake::Gone),
             Poll::Pending => {}
         }
-        if let Some(r) = self.resolving.as_mut() {
-            if let Poll::Ready((bound, generation)) = r.as_mut().poll(cx) {
-                self.resolving = None;
-                return Poll::Ready(Wake::Resolved(bound, generation));
-            }
+        if let Some(r) = self.resolving.as_mut()
+            && let Poll::Ready((bound, generation)) = r.as_mut().poll(cx)
+        {
+            self.resolving = None;
+            return Poll::Ready(Wake::Resolved(bound, generation));
         }
-        if let Some((l, _)) = self.listener.as_mut() {
-            if let Poll::Ready(Some(r)) = Pin::new(&mut l.streams).poll_next(cx) {
-                return Poll::Ready(Wake::Accepted(r));
-            }
+        if let Some((l, _)) = self.listener.as_mut()
+            && let Poll::Ready(Some(r)) = Pin::new(&mut l.streams).poll_next(cx)
+        {
+            return Poll::Ready(Wake::Accepted(r));
         }
         Poll::Pending
     }
@@ -784,15 +783,20 @@ impl Acceptor {
             Wake::Command(Command::ListenHost(host, port, backlog, v6only, generation)) => {
                 self.resolving = Some(Box::pin(async move {
                     use async_std::net::ToSocketAddrs;
-                    let bound = match (host.as_str(), port).to_socket_addrs().await {
-                        Ok(mut addrs) => match addrs.next() {
-                            Some(addr) => bind_addr(addr, backlog, v6only),
-                            None => Err(NetError::lookup_failed(
-                                io::Error::new(io::ErrorKind::NotFound, "no addresses"),
-                                &host,
-                            )),
-                        },
-                        Err(e) => Err(NetError::lookup_failed(e, &host)),
+                    let literal = host.split('%').next().unwrap_or_default().parse::<IpAddr>();
+                    let bound = if let Ok(ip) = literal {
+                        bind_addr(SocketAddr::new(ip, port), backlog, v6only)
+                    } else {
+                        match (host.as_str(), port).to_socket_addrs().await {
+                            Ok(mut addrs) => match addrs.next() {
+                                Some(addr) => bind_addr(addr, backlog, v6only),
+                                None => Err(NetError::lookup_failed(
+                                    io::Error::new(io::ErrorKind::NotFound, "no addresses"),
+                                    &host,
+                                )),
+                            },
+                            Err(e) => Err(NetError::lookup_failed(e, &host)),
+                        }
                     };
                     (bound, generation)
                 }));
@@ -803,6 +807,7 @@ impl Acceptor {
                         Ok((shared, listener)) => {
                             {
                                 let mut st = self.server.state();
+                                st.listening = true;
                                 st.address = shared.address();
                                 st.shared = Some(shared);
                             }

@@ -306,7 +306,8 @@ struct State {
 #[derive(Debug, Clone)]
 enum Endpoint {
     Inet(SocketAddr),
-    Path(String),
+    /// A Unix socket; Node reports no address for it.
+    Path,
 }
 
 enum Command {
@@ -575,10 +576,10 @@ impl Socket {
         data: Option<Vec<u8>>,
         callback: Option<impl FnOnce(Option<&NetError>) + Send + 'static>,
     ) -> &Socket {
-        if let Some(data) = data {
-            if !self.state().ending {
-                self.write(data);
-            }
+        if let Some(data) = data
+            && !self.state().ending
+        {
+            self.write(data);
         }
         let callback = callback.map(|c| Box::new(c) as WriteCallback);
         let first = {
@@ -710,20 +711,21 @@ impl Socket {
     pub fn address(&self) -> Option<AddressInfo> {
         match self.state().local.clone()? {
             Endpoint::Inet(a) => Some(a.into()),
-            Endpoint::Path(_) => None,
+            Endpoint::Path => None,
         }
     }
 
     fn remote(&self) -> Option<SocketAddr> {
         let mut st = self.state();
-        if !st.destroyed && !st.connecting {
-            if let Some(r) = st.remote.clone() {
-                st.remote_cached = Some(r);
-            }
+        if !st.destroyed
+            && !st.connecting
+            && let Some(r) = st.remote.clone()
+        {
+            st.remote_cached = Some(r);
         }
         match st.remote_cached.clone()? {
             Endpoint::Inet(a) => Some(a),
-            Endpoint::Path(_) => None,
+            Endpoint::Path => None,
         }
     }
 
@@ -808,13 +810,13 @@ impl Socket {
     /// `socket.readable`.
     pub fn readable(&self) -> bool {
         let st = self.state();
-        st.has_handle && !st.destroyed && !st.end_emitted
+        !st.destroyed && !st.end_emitted
     }
 
     /// `socket.writable`.
     pub fn writable(&self) -> bool {
         let st = self.state();
-        st.has_handle && !st.destroyed && !st.ending
+        !st.destroyed && !st.ending
     }
 
     /// `socket.readyState`.
@@ -857,27 +859,21 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.local_addr().ok().map(Endpoint::Inet),
             #[cfg(unix)]
-            Stream::Unix(s) => s.local_addr().ok().map(|a| {
-                Endpoint::Path(
-                    a.as_pathname()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                )
-            }),
+            Stream::Unix(_) => Some(Endpoint::Path),
         }
     }
 
     pub(crate) fn local_inet(&self) -> Option<SocketAddr> {
         match self.local()? {
             Endpoint::Inet(a) => Some(a),
-            Endpoint::Path(_) => None,
+            Endpoint::Path => None,
         }
     }
 
     pub(crate) fn remote_inet(&self) -> Option<SocketAddr> {
         match self.remote()? {
             Endpoint::Inet(a) => Some(a),
-            Endpoint::Path(_) => None,
+            Endpoint::Path => None,
         }
     }
 
@@ -885,7 +881,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.peer_addr().ok().map(Endpoint::Inet),
             #[cfg(unix)]
-            Stream::Unix(_) => Some(Endpoint::Path(String::new())),
+            Stream::Unix(_) => Some(Endpoint::Path),
         }
     }
 
@@ -1152,31 +1148,29 @@ impl Driver {
             Poll::Ready(None) => return Poll::Ready(Wake::Closed),
             Poll::Pending => {}
         }
-        if let Some(fut) = self.connecting.as_mut() {
-            if let Poll::Ready(c) = fut.as_mut().poll(cx) {
-                self.connecting = None;
-                return Poll::Ready(Wake::Connected(c));
-            }
+        if let Some(fut) = self.connecting.as_mut()
+            && let Poll::Ready(c) = fut.as_mut().poll(cx)
+        {
+            self.connecting = None;
+            return Poll::Ready(Wake::Connected(c));
         }
-        if let Some(stream) = self.stream.as_ref() {
-            if let Some(w) = self.writes.front() {
-                if let Poll::Ready(r) = stream.poll_write(cx, &w.data[w.offset..]) {
-                    return Poll::Ready(Wake::Wrote(r));
-                }
-            }
+        if let Some(stream) = self.stream.as_ref()
+            && let Some(w) = self.writes.front()
+            && let Poll::Ready(r) = stream.poll_write(cx, &w.data[w.offset..])
+        {
+            return Poll::Ready(Wake::Wrote(r));
         }
-        if self.wants_read() {
-            if let Some(stream) = self.stream.as_ref() {
-                if let Poll::Ready(r) = stream.poll_read(cx, &mut self.read_buf) {
-                    return Poll::Ready(Wake::Read(r));
-                }
-            }
+        if self.wants_read()
+            && let Some(stream) = self.stream.as_ref()
+            && let Poll::Ready(r) = stream.poll_read(cx, &mut self.read_buf)
+        {
+            return Poll::Ready(Wake::Read(r));
         }
-        if let Some(d) = self.deadline.as_mut() {
-            if d.as_mut().poll(cx).is_ready() {
-                self.deadline = None;
-                return Poll::Ready(Wake::Timeout);
-            }
+        if let Some(d) = self.deadline.as_mut()
+            && d.as_mut().poll(cx).is_ready()
+        {
+            self.deadline = None;
+            return Poll::Ready(Wake::Timeout);
         }
         Poll::Pending
     }
@@ -1239,10 +1233,10 @@ impl Driver {
             Command::Destroy(error) => self.close(error),
             Command::Resume => {
                 self.hold_reading = false;
-                if let Some(enc) = self.socket.state().encoding {
-                    if self.decoder.is_none() {
-                        self.decoder = Some(Decoder::new(enc));
-                    }
+                if let Some(enc) = self.socket.state().encoding
+                    && self.decoder.is_none()
+                {
+                    self.decoder = Some(Decoder::new(enc));
                 }
             }
             Command::SetTimeout(ms) => {

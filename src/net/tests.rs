@@ -51,9 +51,11 @@ async fn until(rx: async_std::channel::Receiver<()>) {
 
 async fn listening_server(options: ServerOptions) -> (Server, u16) {
     let server = Server::new(options);
+    let listening = server.events(&[ServerEventKind::Listening]);
     server
         .listen(ListenOptions::port_host(0, "127.0.0.1"))
         .unwrap();
+    listening.recv().await.unwrap();
     let Some(ServerAddress::Inet(addr)) = server.address() else {
         panic!("bound")
     };
@@ -256,8 +258,8 @@ mod split_writes {
                     panic!("no end: got {} of {} bytes, client {:?}", got.lock().unwrap().len(), data.len(), c);
                 }
                 server.close();
-                let v = got.lock().unwrap().clone();
-                v
+
+                got.lock().unwrap().clone()
             });
             prop_assert_eq!(received, data);
         }
