@@ -1,1 +1,89 @@
-//! The reference implementation of `node:net`.
+//! The reference implementation of `node:net` on async-std: Node's names,
+//! events and orderings, with Rust types.
+//!
+//! | Node | here |
+//! |---|---|
+//! | `net.createServer(opts, listener)` | [`create_server`] |
+//! | `net.connect(...)`, `net.createConnection(...)` | [`connect`], [`create_connection`] |
+//! | `net.Server` | [`Server`] |
+//! | `net.Socket` | [`Socket`] |
+//! | `socket.on('data', f)` | [`Socket::on_data`], [`Socket::on`]`(`[`SocketEventKind::Data`]`, f)` |
+//! | `net.isIP`, `net.isIPv4`, `net.isIPv6` | [`is_ip`], [`is_ipv4`], [`is_ipv6`] |
+//!
+//! Events are delivered to listeners in Node's order, one at a time per
+//! [`EventLoop`]; a listener may call any method of any socket or server.
+//!
+//! # Example: an echo server
+//!
+//! ```no_run
+//! use nodecompat::net::{self, ListenOptions, ServerEventKind, ServerOptions};
+//!
+//! # async_std::task::block_on(async {
+//! let server = net::create_server(ServerOptions::default(), |socket| {
+//!     let echo = socket.clone();
+//!     socket.on_data(move |chunk| {
+//!         echo.write(chunk.as_bytes());
+//!     });
+//! });
+//! server.listen(ListenOptions::port(7000))?;
+//! server.next(ServerEventKind::Close).await;
+//! # Ok::<(), net::NetError>(())
+//! # });
+//! ```
+//!
+//! See <https://nodejs.org/api/net.html>.
+
+mod emitter;
+mod encoding;
+mod error;
+mod event_loop;
+mod ip;
+mod server;
+mod socket;
+
+pub use emitter::{Event, ListenerId};
+pub use encoding::{Decoder, Encoding};
+pub use error::NetError;
+pub use event_loop::{EventLoop, Turn};
+pub use ip::{is_ip, is_ipv4, is_ipv6};
+pub use server::{
+    DEFAULT_BACKLOG, DropInfo, ListenHandle, ListenOptions, Server, ServerAddress, ServerEvent,
+    ServerEventKind, ServerOptions, ipv6_available,
+};
+pub use socket::{
+    AddressInfo, Chunk, ConnectOptions, HIGH_WATER_MARK, ReadyState, Socket, SocketEvent,
+    SocketEventKind, SocketOptions, WriteCallback,
+};
+
+/// `net.createServer([options][, connectionListener])`: the listener is
+/// added as a `'connection'` listener.
+///
+/// See <https://nodejs.org/api/net.html#netcreateserveroptions-connectionlistener>.
+pub fn create_server(
+    options: ServerOptions,
+    connection_listener: impl Fn(&Socket) + Send + Sync + 'static,
+) -> Server {
+    let server = Server::new(options);
+    server.on_connection(connection_listener);
+    server
+}
+
+/// `net.connect(options)`: a new socket, already connecting.
+///
+/// See <https://nodejs.org/api/net.html#netconnect>.
+pub fn connect(options: ConnectOptions) -> Socket {
+    create_connection(options, SocketOptions::default())
+}
+
+/// `net.createConnection(options)`, with the socket options Node takes from
+/// the same object.
+///
+/// See <https://nodejs.org/api/net.html#netcreateconnection>.
+pub fn create_connection(options: ConnectOptions, socket_options: SocketOptions) -> Socket {
+    let socket = Socket::new(socket_options);
+    socket.connect(options);
+    socket
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,33 +1,396 @@
-//! The reference driver: serves `crate::net` over the driver protocol.
-//! (Placeholder until the reference implementation lands.)
+//! The reference driver: serves `crate::net` over the driver protocol
+//! (`spec/PROTOCOL.md`), evaluating each action the way a JavaScript
+//! program would call Node.
+//!
+//! - [`value`]: JavaScript-like values and Node's argument coercions.
+//! - [`net`]: the `net` module, `Server` and `Socket` dispatch.
+//! - this file: the session loop, the registry of names, captures and
+//!   observed events, and teardown at `end`.
+
+mod net;
+mod value;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use async_std::channel::{Receiver, Sender};
 
-use crate::protocol::{Hello, Message, PROTOCOL_VERSION, Request};
+use crate::net::{EventLoop, NetError, Server, Socket};
+use crate::protocol::{Capture, Expr, Hello, Message, PROTOCOL_VERSION, Request, Value};
+use value::JsVal;
 
+/// The handshake: implementation `nodecompat-reference`.
 pub fn hello() -> Hello {
+    let mut features = Vec::new();
+    if cfg!(unix) {
+        features.push("unix-sockets".to_string());
+    }
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        features.push("ipv6".to_string());
+    }
     Hello {
         protocol: PROTOCOL_VERSION,
         implementation: "nodecompat-reference".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         node: "v20.20.2".into(),
-        features: vec![],
+        features,
     }
 }
 
+/// Serves one driver session: processes requests in order until
+/// `requests` closes or `Bye`. Never panics on bad input.
 pub async fn serve(requests: Receiver<Request>, messages: Sender<Message>) {
-    while let Ok(r) = requests.recv().await {
-        let id = match r {
-            Request::Begin { id, .. }
-            | Request::Eval { id, .. }
-            | Request::Observe { id, .. }
-            | Request::End { id } => id,
-            Request::Bye => return,
-        };
-        let _ = messages
-            .send(Message::Error {
+    let session = Session {
+        shared: Arc::new(Mutex::new(Registry::default())),
+        messages,
+        event_loop: EventLoop::new(),
+    };
+    while let Ok(request) = requests.recv().await {
+        match request {
+            Request::Bye => break,
+            Request::Begin { id, captures, .. } => {
+                let _turn = session.event_loop.turn().await;
+                {
+                    let mut reg = session.reg();
+                    reg.reset();
+                    reg.captures = captures;
+                    reg.active = true;
+                }
+                session.send(Message::Ok { id });
+            }
+            Request::Eval {
                 id,
-                message: "not implemented".into(),
-            })
-            .await;
+                expr,
+                assign,
+                observe,
+            } => {
+                let _turn = session.event_loop.turn().await;
+                let reply = match session.eval(&expr) {
+                    Ok(v) => {
+                        if let Some(name) = assign {
+                            session.register(&name, v.clone(), &observe);
+                        }
+                        Message::Result {
+                            id,
+                            value: session.encode(&v),
+                        }
+                    }
+                    Err(Failure::Throw(e)) => Message::Throw {
+                        id,
+                        error: value::error_value(&e),
+                    },
+                    Err(Failure::Error(message)) => Message::Error { id, message },
+                };
+                session.send(reply);
+            }
+            Request::Observe { id, object, events } => {
+                let _turn = session.event_loop.turn().await;
+                let target = session.reg().names.get(&object).cloned();
+                let reply = match target {
+                    Some(v) => match session.subscribe(&object, &v, &events) {
+                        Ok(()) => Message::Ok { id },
+                        Err(message) => Message::Error { id, message },
+                    },
+                    None => Message::Error {
+                        id,
+                        message: format!("unknown object '{object}'"),
+                    },
+                };
+                session.send(reply);
+            }
+            Request::End { id } => {
+                session.end().await;
+                session.send(Message::Ok { id });
+            }
+        }
+    }
+    session.end().await;
+}
+
+/// Why an action did not produce a value.
+pub(crate) enum Failure {
+    /// A JavaScript exception, thrown synchronously.
+    Throw(Box<NetError>),
+    /// The driver could not run the request.
+    Error(String),
+}
+
+impl From<NetError> for Failure {
+    fn from(e: NetError) -> Failure {
+        Failure::Throw(Box::new(e))
     }
 }
+
+/// Everything a case registered.
+#[derive(Default)]
+struct Registry {
+    names: BTreeMap<String, JsVal>,
+    captures: Vec<Capture>,
+    /// Emissions seen per (object, event), for captures.
+    counts: BTreeMap<(String, String), usize>,
+    anonymous: usize,
+    /// Events are reported only while a case runs.
+    active: bool,
+    /// Every object the case created or received, for teardown.
+    sockets: Vec<Socket>,
+    servers: Vec<Server>,
+}
+
+impl Registry {
+    fn reset(&mut self) {
+        *self = Registry::default();
+    }
+
+    fn name_of_socket(&self, s: &Socket) -> Option<String> {
+        self.names.iter().find_map(|(k, v)| match v {
+            JsVal::Socket(x) if x.ptr_eq(s) => Some(k.clone()),
+            _ => None,
+        })
+    }
+
+    fn name_of_server(&self, s: &Server) -> Option<String> {
+        self.names.iter().find_map(|(k, v)| match v {
+            JsVal::Server(x) if x.ptr_eq(s) => Some(k.clone()),
+            _ => None,
+        })
+    }
+}
+
+/// One driver session; cheap to clone into listeners.
+#[derive(Clone)]
+pub(crate) struct Session {
+    shared: Arc<Mutex<Registry>>,
+    messages: Sender<Message>,
+    pub(crate) event_loop: EventLoop,
+}
+
+impl Session {
+    fn reg(&self) -> MutexGuard<'_, Registry> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn send(&self, m: Message) {
+        let _ = self.messages.try_send(m);
+    }
+
+    /// Reports an event line if a case is running.
+    pub(crate) fn report(&self, object: &str, event: &str, args: Vec<JsVal>) {
+        if !self.reg().active {
+            return;
+        }
+        let mut args: Vec<Value> = args.iter().map(|a| self.encode(a)).collect();
+        while matches!(args.last(), Some(Value::Undefined)) {
+            args.pop();
+        }
+        self.send(Message::Event {
+            object: object.into(),
+            event: event.into(),
+            args,
+        });
+    }
+
+    /// Runs the captures declared for `object`'s `event`, before anything
+    /// else sees the arguments.
+    pub(crate) fn capture(&self, object: &str, event: &str, args: &[JsVal]) {
+        let todo: Vec<(String, JsVal, Vec<String>)> = {
+            let mut reg = self.reg();
+            if !reg.active {
+                return;
+            }
+            let n = {
+                let c = reg.counts.entry((object.into(), event.into())).or_insert(0);
+                *c += 1;
+                *c
+            };
+            reg.captures
+                .iter()
+                .filter(|c| c.object == object && c.event == event && c.nth == n)
+                .filter_map(|c| {
+                    args.get(c.arg)
+                        .map(|a| (c.name.clone(), a.clone(), c.observe.clone()))
+                })
+                .collect()
+        };
+        for (name, v, observe) in todo {
+            self.register(&name, v, &observe);
+        }
+    }
+
+    /// Registers `v` under `name` and subscribes `observe` on it.
+    fn register(&self, name: &str, v: JsVal, observe: &[String]) {
+        {
+            let mut reg = self.reg();
+            reg.names.insert(name.into(), v.clone());
+            match &v {
+                JsVal::Socket(s) => reg.sockets.push(s.clone()),
+                JsVal::Server(s) => reg.servers.push(s.clone()),
+                _ => {}
+            }
+        }
+        // Capture listeners first, so captured objects are named before any
+        // report encodes them.
+        let capture_events: Vec<String> = self
+            .reg()
+            .captures
+            .iter()
+            .filter(|c| c.object == name && !observe.contains(&c.event))
+            .map(|c| c.event.clone())
+            .collect();
+        for event in capture_events {
+            let _ = net::listen(self, name, &v, &event, false);
+        }
+        let _ = self.subscribe(name, &v, observe);
+    }
+
+    fn subscribe(&self, name: &str, v: &JsVal, events: &[String]) -> Result<(), String> {
+        for event in events {
+            net::listen(self, name, v, event, true)?;
+        }
+        Ok(())
+    }
+
+    /// Encodes a value, naming unnamed objects `#n` (subscribed to `error`).
+    pub(crate) fn encode(&self, v: &JsVal) -> Value {
+        match v {
+            JsVal::Undefined => Value::Undefined,
+            JsVal::Null => Value::Null,
+            JsVal::Bool(b) => Value::Bool(*b),
+            JsVal::Number(n) => Value::Number(*n),
+            JsVal::String(s) => Value::String(s.clone()),
+            JsVal::Buffer(b) => Value::Buffer(b.clone()),
+            JsVal::Array(a) => Value::Array(a.iter().map(|x| self.encode(x)).collect()),
+            JsVal::Object(m) => {
+                Value::Object(m.iter().map(|(k, x)| (k.clone(), self.encode(x))).collect())
+            }
+            JsVal::Error(m) => Value::Error(m.clone()),
+            JsVal::Net => Value::Object(BTreeMap::new()),
+            JsVal::Callback(n) => Value::Function(n.clone()),
+            JsVal::Socket(s) => {
+                let known = self.reg().name_of_socket(s);
+                let id = known.unwrap_or_else(|| self.anonymous(v));
+                Value::Handle {
+                    class: "Socket".into(),
+                    id,
+                }
+            }
+            JsVal::Server(s) => {
+                let known = self.reg().name_of_server(s);
+                let id = known.unwrap_or_else(|| self.anonymous(v));
+                Value::Handle {
+                    class: "Server".into(),
+                    id,
+                }
+            }
+        }
+    }
+
+    fn anonymous(&self, v: &JsVal) -> String {
+        let name = {
+            let mut reg = self.reg();
+            reg.anonymous += 1;
+            format!("#{}", reg.anonymous)
+        };
+        self.register(&name, v.clone(), &["error".to_string()]);
+        name
+    }
+
+    /// Remembers an object created during the case, for teardown.
+    pub(crate) fn track(&self, v: &JsVal) {
+        let mut reg = self.reg();
+        match v {
+            JsVal::Socket(s) => reg.sockets.push(s.clone()),
+            JsVal::Server(s) => reg.servers.push(s.clone()),
+            _ => {}
+        }
+    }
+
+    fn eval(&self, expr: &Expr) -> Result<JsVal, Failure> {
+        Ok(match expr {
+            Expr::Value(v) => {
+                let lookup = |id: &str| self.reg().names.get(id).cloned();
+                JsVal::from_value(v, &lookup)
+            }
+            Expr::Global(g) if g == "net" => JsVal::Net,
+            Expr::Global(g) => return Err(Failure::Error(format!("unknown global '{g}'"))),
+            Expr::Ref(name) => self
+                .reg()
+                .names
+                .get(name)
+                .cloned()
+                .ok_or_else(|| Failure::Error(format!("unknown object '{name}'")))?,
+            Expr::Get { target, property } => {
+                let t = self.eval(target)?;
+                net::get(&t, property)?
+            }
+            Expr::Set {
+                target,
+                property,
+                value,
+            } => {
+                let t = self.eval(target)?;
+                let v = self.eval(value)?;
+                net::set(&t, property, &v)?;
+                v
+            }
+            Expr::Call {
+                target,
+                method,
+                args,
+            } => {
+                let t = self.eval(target)?;
+                let args = args
+                    .iter()
+                    .map(|a| self.eval(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                net::call(self, &t, method, args)?
+            }
+            Expr::New {
+                target,
+                class,
+                args,
+            } => {
+                let t = self.eval(target)?;
+                let args = args
+                    .iter()
+                    .map(|a| self.eval(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                net::construct(self, &t, class, args)?
+            }
+            Expr::Object(m) => JsVal::Object(
+                m.iter()
+                    .map(|(k, e)| Ok((k.clone(), self.eval(e)?)))
+                    .collect::<Result<_, Failure>>()?,
+            ),
+            Expr::Array(a) => {
+                JsVal::Array(a.iter().map(|e| self.eval(e)).collect::<Result<_, _>>()?)
+            }
+            Expr::Callback(name) => JsVal::Callback(name.clone()),
+        })
+    }
+
+    /// Stops reporting, destroys every socket and closes every server.
+    async fn end(&self) {
+        let (sockets, servers) = {
+            let _turn = self.event_loop.turn().await;
+            let mut reg = self.reg();
+            reg.active = false;
+            (
+                std::mem::take(&mut reg.sockets),
+                std::mem::take(&mut reg.servers),
+            )
+        };
+        {
+            let _turn = self.event_loop.turn().await;
+            for s in &servers {
+                s.close();
+            }
+            for s in &sockets {
+                s.destroy(None);
+            }
+        }
+        self.reg().reset();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,688 @@
+//! The `net` module as the driver exposes it: module functions, `Server`
+//! and `Socket` methods and properties, with Node's overload resolution
+//! and its synchronous throws.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::value::{JsVal, invalid_arg_type, validate_port};
+use super::{Failure, Session};
+use crate::net::{
+    self as n, Chunk, ConnectOptions, Encoding, ListenHandle, ListenOptions, NetError,
+    ServerAddress, ServerEvent, ServerEventKind, ServerOptions, Socket, SocketEvent,
+    SocketEventKind, SocketOptions,
+};
+
+fn unsupported(what: &str) -> Failure {
+    Failure::Error(format!("not implemented: {what}"))
+}
+
+/// Adds a listener for `event` on a registered object; with `report`, each
+/// emission becomes an `event` line. Captures run first either way.
+pub(super) fn listen(
+    session: &Session,
+    name: &str,
+    target: &JsVal,
+    event: &str,
+    report: bool,
+) -> Result<(), String> {
+    let s = session.clone();
+    let name = name.to_string();
+    let ev = event.to_string();
+    match target {
+        JsVal::Socket(sock) => {
+            let kind = SocketEventKind::from_name(event)
+                .ok_or_else(|| format!("Socket has no event '{event}' here"))?;
+            sock.on(kind, move |e| {
+                let args = socket_args(e);
+                s.capture(&name, &ev, &args);
+                if report {
+                    s.report(&name, &ev, args);
+                }
+            });
+        }
+        JsVal::Server(srv) => {
+            let kind = ServerEventKind::from_name(event)
+                .ok_or_else(|| format!("Server has no event '{event}' here"))?;
+            srv.on(kind, move |e| {
+                let args = server_args(e);
+                s.capture(&name, &ev, &args);
+                if report {
+                    s.report(&name, &ev, args);
+                }
+            });
+        }
+        _ => {} // plain values emit nothing
+    }
+    Ok(())
+}
+
+fn err(e: &NetError) -> JsVal {
+    match super::value::error_value(e) {
+        crate::protocol::Value::Error(m) => JsVal::Error(m),
+        _ => JsVal::Undefined,
+    }
+}
+
+fn socket_args(e: &SocketEvent) -> Vec<JsVal> {
+    match e {
+        SocketEvent::Lookup {
+            error,
+            address,
+            family,
+            host,
+        } => vec![
+            error.as_ref().map(err).unwrap_or(JsVal::Null),
+            address
+                .clone()
+                .map(JsVal::String)
+                .unwrap_or(JsVal::Undefined),
+            family
+                .map(|f| JsVal::Number(f.into()))
+                .unwrap_or(JsVal::Undefined),
+            JsVal::String(host.clone()),
+        ],
+        SocketEvent::Data(Chunk::Bytes(b)) => vec![JsVal::Buffer(b.clone())],
+        SocketEvent::Data(Chunk::Text(t)) => vec![JsVal::String(t.clone())],
+        SocketEvent::Error(e) => vec![err(e)],
+        SocketEvent::Close { had_error } => vec![JsVal::Bool(*had_error)],
+        _ => vec![],
+    }
+}
+
+fn server_args(e: &ServerEvent) -> Vec<JsVal> {
+    match e {
+        ServerEvent::Connection(s) => vec![JsVal::Socket(s.clone())],
+        ServerEvent::Error(e) => vec![err(e)],
+        ServerEvent::Drop(Some(d)) => {
+            let mut m = BTreeMap::new();
+            m.insert(
+                "localAddress".into(),
+                JsVal::String(d.local.address.clone()),
+            );
+            m.insert("localPort".into(), JsVal::Number(d.local.port.into()));
+            m.insert("localFamily".into(), JsVal::String(d.local.family.into()));
+            m.insert(
+                "remoteAddress".into(),
+                JsVal::String(d.remote.address.clone()),
+            );
+            m.insert("remotePort".into(), JsVal::Number(d.remote.port.into()));
+            m.insert("remoteFamily".into(), JsVal::String(d.remote.family.into()));
+            vec![JsVal::Object(m)]
+        }
+        _ => vec![],
+    }
+}
+
+/// A `{"callback": name}` argument: reports `call` with the arguments.
+fn callback(session: &Session, name: &str, args: Vec<JsVal>) {
+    session.report(name, "call", args);
+}
+
+fn last_callback(args: &[JsVal]) -> Option<String> {
+    match args.last() {
+        Some(JsVal::Callback(n)) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+fn address_value(a: Option<ServerAddress>) -> JsVal {
+    match a {
+        None => JsVal::Null,
+        Some(ServerAddress::Path(p)) => JsVal::String(p),
+        Some(ServerAddress::Inet(i)) => info(&i),
+    }
+}
+
+fn info(i: &n::AddressInfo) -> JsVal {
+    let mut m = BTreeMap::new();
+    m.insert("address".into(), JsVal::String(i.address.clone()));
+    m.insert("family".into(), JsVal::String(i.family.into()));
+    m.insert("port".into(), JsVal::Number(i.port.into()));
+    JsVal::Object(m)
+}
+
+fn opt_string(v: Option<String>) -> JsVal {
+    v.map(JsVal::String).unwrap_or(JsVal::Undefined)
+}
+
+fn opt_num(v: Option<u16>) -> JsVal {
+    v.map(|p| JsVal::Number(p.into()))
+        .unwrap_or(JsVal::Undefined)
+}
+
+/// `target.property`.
+pub(super) fn get(target: &JsVal, property: &str) -> Result<JsVal, Failure> {
+    Ok(match (target, property) {
+        (JsVal::Server(s), "listening") => JsVal::Bool(s.listening()),
+        (JsVal::Server(s), "maxConnections") => s
+            .max_connections()
+            .map(|m| JsVal::Number(m.into()))
+            .unwrap_or(JsVal::Undefined),
+        (JsVal::Socket(s), "remoteAddress") => opt_string(s.remote_address()),
+        (JsVal::Socket(s), "remotePort") => opt_num(s.remote_port()),
+        (JsVal::Socket(s), "remoteFamily") => opt_string(s.remote_family().map(str::to_string)),
+        (JsVal::Socket(s), "localAddress") => opt_string(s.local_address()),
+        (JsVal::Socket(s), "localPort") => opt_num(s.local_port()),
+        (JsVal::Socket(s), "localFamily") => opt_string(s.local_family().map(str::to_string)),
+        (JsVal::Socket(s), "bytesRead") => JsVal::Number(s.bytes_read() as f64),
+        (JsVal::Socket(s), "bytesWritten") => JsVal::Number(s.bytes_written() as f64),
+        (JsVal::Socket(s), "readyState") => JsVal::String(s.ready_state().as_str().into()),
+        (JsVal::Socket(s), "connecting") => JsVal::Bool(s.connecting()),
+        (JsVal::Socket(s), "pending") => JsVal::Bool(s.pending()),
+        (JsVal::Socket(s), "destroyed") => JsVal::Bool(s.destroyed()),
+        (JsVal::Socket(s), "readable") => JsVal::Bool(s.readable()),
+        (JsVal::Socket(s), "writable") => JsVal::Bool(s.writable()),
+        (JsVal::Socket(s), "writableLength") => JsVal::Number(s.writable_length() as f64),
+        (JsVal::Socket(s), "allowHalfOpen") => JsVal::Bool(s.allow_half_open()),
+        (JsVal::Socket(s), "timeout") => s
+            .timeout()
+            .map(|t| JsVal::Number(t as f64))
+            .unwrap_or(JsVal::Undefined),
+        (JsVal::Socket(s), "isPaused") => JsVal::Bool(s.is_paused()),
+        (JsVal::Object(m), p) => m.get(p).cloned().unwrap_or(JsVal::Undefined),
+        (JsVal::Error(m), p) => m
+            .get(p)
+            .map(|v| JsVal::from_value(v, &|_| None))
+            .unwrap_or(JsVal::Undefined),
+        (JsVal::Array(a), "length") => JsVal::Number(a.len() as f64),
+        (JsVal::String(s), "length") => JsVal::Number(s.encode_utf16().count() as f64),
+        (JsVal::Buffer(b), "length") => JsVal::Number(b.len() as f64),
+        (JsVal::Array(a), p) => p
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| a.get(i).cloned())
+            .unwrap_or(JsVal::Undefined),
+        (JsVal::Undefined | JsVal::Null, p) => {
+            return Err(Failure::from(NetError::type_error(
+                "ERR_INVALID_ARG_TYPE",
+                format!(
+                    "Cannot read properties of {} (reading '{p}')",
+                    target.to_js_string()
+                ),
+            )));
+        }
+        (_, p) => return Err(unsupported(&format!("property '{p}'"))),
+    })
+}
+
+/// `target.property = value`.
+pub(super) fn set(target: &JsVal, property: &str, value: &JsVal) -> Result<(), Failure> {
+    match (target, property) {
+        (JsVal::Server(s), "maxConnections") => {
+            let n = value.to_number();
+            s.set_max_connections((n.is_finite() && n >= 0.0).then_some(n as u32));
+            Ok(())
+        }
+        (_, p) => Err(unsupported(&format!("setting '{p}'"))),
+    }
+}
+
+/// `target.method(...args)`.
+pub(super) fn call(
+    session: &Session,
+    target: &JsVal,
+    method: &str,
+    args: Vec<JsVal>,
+) -> Result<JsVal, Failure> {
+    match target {
+        JsVal::Net => module_call(session, method, args),
+        JsVal::Server(s) => server_call(session, target, s, method, args),
+        JsVal::Socket(s) => socket_call(session, target, s, method, args),
+        _ => Err(unsupported(&format!("method '{method}' on this value"))),
+    }
+}
+
+/// `new target.Class(...args)`.
+pub(super) fn construct(
+    session: &Session,
+    target: &JsVal,
+    class: &str,
+    args: Vec<JsVal>,
+) -> Result<JsVal, Failure> {
+    match (target, class) {
+        (JsVal::Net, "Socket") => module_call(session, "Socket", args),
+        (JsVal::Net, "Server") => module_call(session, "createServer", args),
+        _ => Err(unsupported(&format!("new {class}"))),
+    }
+}
+
+fn module_call(session: &Session, method: &str, args: Vec<JsVal>) -> Result<JsVal, Failure> {
+    let arg0 = args.first().cloned().unwrap_or(JsVal::Undefined);
+    match method {
+        "isIP" => Ok(JsVal::Number(n::is_ip(&arg0.to_js_string()).into())),
+        "isIPv4" => Ok(JsVal::Bool(n::is_ipv4(&arg0.to_js_string()))),
+        "isIPv6" => Ok(JsVal::Bool(n::is_ipv6(&arg0.to_js_string()))),
+        "createServer" => {
+            let (options, listener) = match (&arg0, args.get(1)) {
+                (JsVal::Callback(c), _) => (JsVal::Undefined, Some(c.clone())),
+                (o, Some(JsVal::Callback(c))) => (o.clone(), Some(c.clone())),
+                (o, _) => (o.clone(), None),
+            };
+            let opts = ServerOptions {
+                allow_half_open: options.get("allowHalfOpen").is_some_and(JsVal::truthy),
+                pause_on_connect: options.get("pauseOnConnect").is_some_and(JsVal::truthy),
+                no_delay: options.get("noDelay").is_some_and(JsVal::truthy),
+                keep_alive: options.get("keepAlive").is_some_and(JsVal::truthy),
+                keep_alive_initial_delay: options
+                    .get("keepAliveInitialDelay")
+                    .map(|v| v.to_number().max(0.0) as u64)
+                    .unwrap_or(0),
+            };
+            let server = n::Server::new_in(&session.event_loop, opts);
+            // Every accepted socket is torn down at `end`, named or not.
+            let s = session.clone();
+            server.on_connection(move |sock| s.track(&JsVal::Socket(sock.clone())));
+            if let Some(cb) = listener {
+                let s = session.clone();
+                server.on_connection(move |sock| {
+                    callback(&s, &cb, vec![JsVal::Socket(sock.clone())])
+                });
+            }
+            let v = JsVal::Server(server);
+            session.track(&v);
+            Ok(v)
+        }
+        "Socket" => {
+            let sock = Socket::new_in(&session.event_loop, socket_options(&arg0));
+            let v = JsVal::Socket(sock);
+            session.track(&v);
+            Ok(v)
+        }
+        "connect" | "createConnection" => {
+            let (options, cb) = normalize_connect(&args)?;
+            let sock = Socket::new_in(&session.event_loop, socket_options(&options));
+            let v = JsVal::Socket(sock.clone());
+            session.track(&v);
+            if let Some(t) = options.opt("timeout") {
+                sock.set_timeout(t.to_number().max(0.0) as u64);
+            }
+            connect(session, &sock, &options, cb)?;
+            Ok(v)
+        }
+        other => Err(unsupported(&format!("net.{other}"))),
+    }
+}
+
+fn socket_options(o: &JsVal) -> SocketOptions {
+    SocketOptions {
+        allow_half_open: o.get("allowHalfOpen").is_some_and(JsVal::truthy),
+        no_delay: o.get("noDelay").is_some_and(JsVal::truthy),
+        keep_alive: o.get("keepAlive").is_some_and(JsVal::truthy),
+        keep_alive_initial_delay: o
+            .get("keepAliveInitialDelay")
+            .map(|v| v.to_number().max(0.0) as u64)
+            .unwrap_or(0),
+    }
+}
+
+/// Node's `isPipeName`: a string that is not a non-negative number.
+fn is_pipe_name(v: &JsVal) -> bool {
+    matches!(v, JsVal::String(_)) && v.to_number().partial_cmp(&0.0).is_none_or(|o| o.is_lt())
+}
+
+/// Node's `normalizeArgs`: `(options | path | port[, host])[, cb]`.
+fn normalize_args(args: &[JsVal]) -> (JsVal, Option<String>) {
+    let cb = last_callback(args);
+    let Some(first) = args.first() else {
+        return (JsVal::Object(BTreeMap::new()), None);
+    };
+    let mut options = BTreeMap::new();
+    match first {
+        JsVal::Object(m) => return (JsVal::Object(m.clone()), cb),
+        v if is_pipe_name(v) => {
+            options.insert("path".to_string(), v.clone());
+        }
+        v => {
+            options.insert("port".to_string(), v.clone());
+            if let Some(h @ JsVal::String(_)) = args.get(1) {
+                options.insert("host".to_string(), h.clone());
+            }
+        }
+    }
+    (JsVal::Object(options), cb)
+}
+
+fn normalize_connect(args: &[JsVal]) -> Result<(JsVal, Option<String>), Failure> {
+    if args.is_empty() {
+        return Err(Failure::from(NetError::type_error(
+            "ERR_MISSING_ARGS",
+            "The \"options\" or \"port\" or \"path\" argument must be specified",
+        )));
+    }
+    Ok(normalize_args(args))
+}
+
+/// `socket.connect(options, cb)` after normalisation, with Node's checks.
+fn connect(
+    session: &Session,
+    sock: &Socket,
+    options: &JsVal,
+    cb: Option<String>,
+) -> Result<(), Failure> {
+    let target = if let Some(path) = options.opt("path").filter(|p| !p.is_nullish()) {
+        ConnectOptions::Path(PathBuf::from(path.to_js_string()))
+    } else {
+        let port = options.opt("port").cloned().unwrap_or(JsVal::Undefined);
+        if matches!(port, JsVal::Undefined) {
+            return Err(Failure::from(NetError::type_error(
+                "ERR_MISSING_ARGS",
+                "The \"options\" or \"port\" or \"path\" argument must be specified",
+            )));
+        }
+        if !matches!(port, JsVal::Number(_) | JsVal::String(_)) {
+            return Err(Failure::from(invalid_arg_type(
+                "\"options.port\" property",
+                "one of type number or string",
+                &port,
+            )));
+        }
+        let port = validate_port(&port, "Port")?;
+        let host = match options.opt("host") {
+            None | Some(JsVal::Null) => "localhost".to_string(),
+            Some(JsVal::String(h)) => h.clone(),
+            Some(other) => {
+                return Err(Failure::from(invalid_arg_type(
+                    "\"hostname\" argument",
+                    "of type string",
+                    other,
+                )));
+            }
+        };
+        ConnectOptions::Tcp { host, port }
+    };
+    if let Some(cb) = cb {
+        let s = session.clone();
+        sock.once(SocketEventKind::Connect, move |_| callback(&s, &cb, vec![]));
+    }
+    sock.connect(target);
+    Ok(())
+}
+
+fn server_call(
+    session: &Session,
+    this: &JsVal,
+    s: &n::Server,
+    method: &str,
+    args: Vec<JsVal>,
+) -> Result<JsVal, Failure> {
+    match method {
+        "listen" => {
+            let (options, cb) = normalize_args(&args);
+            if s.listening() {
+                return Err(NetError::server_already_listen().into());
+            }
+            if let Some(cb) = cb.clone() {
+                let sess = session.clone();
+                s.once(ServerEventKind::Listening, move |_| {
+                    callback(&sess, &cb, vec![])
+                });
+            }
+            let backlog_arg = |i: usize| {
+                args.get(i)
+                    .map(JsVal::to_number)
+                    .filter(|n| *n >= 0.0)
+                    .map(|n| n as i32)
+            };
+            let backlog_args = backlog_arg(1).filter(|b| *b > 0).or(backlog_arg(2));
+            let mut lo = ListenOptions::default();
+            // listen(handle): another server
+            let handle = options.get("_handle").or(options.get("handle")).cloned();
+            if let Some(JsVal::Server(other)) = handle.or_else(|| match args.first() {
+                Some(JsVal::Server(o)) => Some(JsVal::Server(o.clone())),
+                _ => None,
+            }) {
+                lo.handle = Some(ListenHandle::Server(other));
+                s.listen(lo)?;
+                return Ok(this.clone());
+            }
+            let mut options = options;
+            let port_omitted = args.is_empty()
+                || matches!(args.first(), Some(JsVal::Callback(_)))
+                || options.get("port").is_some_and(JsVal::is_nullish);
+            if let (true, JsVal::Object(m)) = (port_omitted, &mut options) {
+                m.insert("port".into(), JsVal::Number(0.0));
+            }
+            let backlog = options
+                .opt("backlog")
+                .map(|b| b.to_number() as i32)
+                .filter(|b| *b > 0)
+                .or(backlog_args);
+            lo.backlog = backlog;
+            lo.exclusive = options.get("exclusive").is_some_and(JsVal::truthy);
+            lo.ipv6_only = options.get("ipv6Only").is_some_and(JsVal::truthy);
+            match options.get("port") {
+                Some(p @ (JsVal::Number(_) | JsVal::String(_))) => {
+                    lo.port = Some(validate_port(p, "options.port")?);
+                    lo.host = options
+                        .get("host")
+                        .filter(|h| h.truthy())
+                        .map(JsVal::to_js_string);
+                }
+                _ => {
+                    let path = options.get("path").filter(|p| p.truthy());
+                    match path {
+                        Some(p) if is_pipe_name(p) => {
+                            lo.path = Some(PathBuf::from(p.to_js_string()))
+                        }
+                        _ => {
+                            let reason = if !options.has("port") && !options.has("path") {
+                                "must have the property \"port\" or \"path\""
+                            } else {
+                                "is invalid"
+                            };
+                            return Err(Failure::from(NetError::type_error(
+                                "ERR_INVALID_ARG_VALUE",
+                                format!(
+                                    "The argument 'options' {reason}. Received {}",
+                                    options.inspect()
+                                ),
+                            )));
+                        }
+                    }
+                }
+            }
+            s.listen(lo)?;
+            Ok(this.clone())
+        }
+        "close" => {
+            match last_callback(&args) {
+                Some(cb) => {
+                    let sess = session.clone();
+                    s.close_with(move |e| {
+                        callback(&sess, &cb, e.map(|e| vec![err(e)]).unwrap_or_default())
+                    });
+                }
+                None => {
+                    s.close();
+                }
+            }
+            Ok(this.clone())
+        }
+        "address" => Ok(address_value(s.address())),
+        "getConnections" => {
+            if let Some(cb) = last_callback(&args) {
+                let sess = session.clone();
+                s.get_connections(move |count| {
+                    callback(&sess, &cb, vec![JsVal::Null, JsVal::Number(count as f64)])
+                });
+            }
+            Ok(this.clone())
+        }
+        "ref" => {
+            s.ref_();
+            Ok(this.clone())
+        }
+        "unref" => {
+            s.unref();
+            Ok(this.clone())
+        }
+        other => Err(unsupported(&format!("Server.{other}"))),
+    }
+}
+
+/// Bytes of a `write`/`end` chunk with its encoding.
+fn chunk_bytes(data: &JsVal, encoding: Option<&JsVal>) -> Result<Vec<u8>, Failure> {
+    match data {
+        JsVal::Buffer(b) => Ok(b.clone()),
+        JsVal::String(s) => {
+            let enc = match encoding {
+                Some(JsVal::String(e)) => Encoding::from_name(e).ok_or_else(|| {
+                    Failure::from(NetError::type_error(
+                        "ERR_UNKNOWN_ENCODING",
+                        format!("Unknown encoding: {e}"),
+                    ))
+                })?,
+                _ => Encoding::Utf8,
+            };
+            Ok(enc.encode(s))
+        }
+        other => Err(Failure::from(invalid_arg_type(
+            "\"chunk\" argument",
+            "of type string or an instance of Buffer, TypedArray, or DataView",
+            other,
+        ))),
+    }
+}
+
+fn socket_call(
+    session: &Session,
+    this: &JsVal,
+    s: &Socket,
+    method: &str,
+    args: Vec<JsVal>,
+) -> Result<JsVal, Failure> {
+    let arg0 = args.first().cloned().unwrap_or(JsVal::Undefined);
+    match method {
+        "connect" => {
+            let (options, cb) = normalize_connect(&args)?;
+            connect(session, s, &options, cb)?;
+            Ok(this.clone())
+        }
+        "write" => {
+            let cb = last_callback(&args);
+            let encoding = args.get(1).filter(|a| matches!(a, JsVal::String(_)));
+            let bytes = chunk_bytes(&arg0, encoding)?;
+            let ok = match cb {
+                Some(cb) => {
+                    let sess = session.clone();
+                    s.write_with(bytes, move |e| {
+                        callback(&sess, &cb, vec![e.map(err).unwrap_or(JsVal::Null)])
+                    })
+                }
+                None => s.write(bytes),
+            };
+            Ok(JsVal::Bool(ok))
+        }
+        "end" => {
+            let cb = last_callback(&args);
+            let data = match &arg0 {
+                JsVal::Callback(_) | JsVal::Undefined | JsVal::Null => None,
+                d => Some(chunk_bytes(
+                    d,
+                    args.get(1).filter(|a| matches!(a, JsVal::String(_))),
+                )?),
+            };
+            let sess = session.clone();
+            s.end_with(
+                data,
+                cb.map(|cb| {
+                    move |e: Option<&NetError>| {
+                        callback(&sess, &cb, e.map(|e| vec![err(e)]).unwrap_or_default())
+                    }
+                }),
+            );
+            Ok(this.clone())
+        }
+        "destroy" => {
+            let error = match &arg0 {
+                JsVal::Error(m) => {
+                    let text = |k: &str| match m.get(k) {
+                        Some(crate::protocol::Value::String(s)) => s.clone(),
+                        _ => String::new(),
+                    };
+                    Some(NetError::error(&text("code"), text("message")))
+                }
+                _ => None,
+            };
+            s.destroy(error);
+            Ok(this.clone())
+        }
+        "pause" => {
+            s.pause();
+            Ok(this.clone())
+        }
+        "resume" => {
+            s.resume();
+            Ok(this.clone())
+        }
+        "isPaused" => Ok(JsVal::Bool(s.is_paused())),
+        "setEncoding" => {
+            let enc = match &arg0 {
+                JsVal::Undefined | JsVal::Null => None,
+                e => Some(Encoding::from_name(&e.to_js_string()).ok_or_else(|| {
+                    Failure::from(NetError::type_error(
+                        "ERR_UNKNOWN_ENCODING",
+                        format!("Unknown encoding: {}", e.to_js_string()),
+                    ))
+                })?),
+            };
+            s.set_encoding(enc);
+            Ok(this.clone())
+        }
+        "setTimeout" => {
+            let ms = arg0.to_number();
+            if !matches!(
+                args.get(1),
+                None | Some(JsVal::Undefined | JsVal::Callback(_))
+            ) {
+                return Err(Failure::from(invalid_arg_type(
+                    "\"callback\" argument",
+                    "of type function",
+                    &args[1],
+                )));
+            }
+            let ms = if ms.is_finite() && ms > 0.0 {
+                ms as u64
+            } else {
+                0
+            };
+            match args.get(1) {
+                Some(JsVal::Callback(cb)) if ms > 0 => {
+                    let sess = session.clone();
+                    let cb = cb.clone();
+                    s.set_timeout_with(ms, move || callback(&sess, &cb, vec![]));
+                }
+                _ => {
+                    s.set_timeout(ms);
+                }
+            }
+            Ok(this.clone())
+        }
+        "setNoDelay" => {
+            s.set_no_delay(args.is_empty() || arg0.truthy());
+            Ok(this.clone())
+        }
+        "setKeepAlive" => {
+            let delay = args
+                .get(1)
+                .map(|d| d.to_number().max(0.0) as u64)
+                .unwrap_or(0);
+            s.set_keep_alive(arg0.truthy(), delay);
+            Ok(this.clone())
+        }
+        "address" => Ok(s
+            .address()
+            .map(|a| info(&a))
+            .unwrap_or(JsVal::Object(BTreeMap::new()))),
+        "ref" => {
+            s.ref_();
+            Ok(this.clone())
+        }
+        "unref" => {
+            s.unref();
+            Ok(this.clone())
+        }
+        other => Err(unsupported(&format!("Socket.{other}"))),
+    }
+}

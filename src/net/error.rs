@@ -1,0 +1,300 @@
+//! [`NetError`]: every error `node:net` can throw or emit, with Node's
+//! `name`, `code` and system-error properties as data.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+/// An error as Node reports it: a JavaScript class name (`Error`,
+/// `TypeError`, `RangeError`), a `code` such as `"ECONNREFUSED"` or
+/// `"ERR_SOCKET_BAD_PORT"`, a message, and for system errors `errno`,
+/// `syscall`, `address` and `port`.
+///
+/// The `Display` text is Node's `message`; match on [`NetError::code`], not
+/// on the text. Cheap to clone (the underlying `io::Error` is shared), so
+/// one error can be handed to every listener.
+///
+/// See <https://nodejs.org/api/errors.html#class-systemerror> and
+/// <https://nodejs.org/api/errors.html#nodejs-error-codes>.
+#[derive(Debug, Clone)]
+pub struct NetError(Box<Repr>);
+
+#[derive(Debug, Clone)]
+struct Repr {
+    name: &'static str,
+    code: String,
+    message: String,
+    errno: Option<i32>,
+    syscall: Option<String>,
+    address: Option<String>,
+    port: Option<u16>,
+    hostname: Option<String>,
+    source: Option<Arc<io::Error>>,
+}
+
+impl NetError {
+    fn new(name: &'static str, code: &str, message: String) -> NetError {
+        NetError(Box::new(Repr {
+            name,
+            code: code.to_string(),
+            message,
+            errno: None,
+            syscall: None,
+            address: None,
+            port: None,
+            hostname: None,
+            source: None,
+        }))
+    }
+
+    /// A plain `Error` with a Node `code` (e.g. `ERR_SERVER_NOT_RUNNING`).
+    pub fn error(code: &str, message: impl Into<String>) -> NetError {
+        NetError::new("Error", code, message.into())
+    }
+
+    /// A `TypeError` with a Node `code` (e.g. `ERR_INVALID_ARG_TYPE`).
+    pub fn type_error(code: &str, message: impl Into<String>) -> NetError {
+        NetError::new("TypeError", code, message.into())
+    }
+
+    /// A `RangeError` with a Node `code` (e.g. `ERR_SOCKET_BAD_PORT`).
+    pub fn range_error(code: &str, message: impl Into<String>) -> NetError {
+        NetError::new("RangeError", code, message.into())
+    }
+
+    /// `ERR_SERVER_NOT_RUNNING`, given to `server.close(cb)` when the server
+    /// was not listening.
+    pub fn server_not_running() -> NetError {
+        NetError::error("ERR_SERVER_NOT_RUNNING", "Server is not running.")
+    }
+
+    /// `ERR_SERVER_ALREADY_LISTEN`, thrown by a second `listen()`.
+    pub fn server_already_listen() -> NetError {
+        NetError::error(
+            "ERR_SERVER_ALREADY_LISTEN",
+            "Listen method has been called more than once without closing.",
+        )
+    }
+
+    /// `ERR_STREAM_WRITE_AFTER_END`, for `write()` after `end()`.
+    pub fn write_after_end() -> NetError {
+        NetError::error("ERR_STREAM_WRITE_AFTER_END", "write after end")
+    }
+
+    /// `ERR_STREAM_DESTROYED`, for `write()` on a destroyed socket.
+    pub fn stream_destroyed(method: &str) -> NetError {
+        NetError::error(
+            "ERR_STREAM_DESTROYED",
+            format!("Cannot call {method} after a stream was destroyed"),
+        )
+    }
+
+    /// `EPIPE` after the peer went away: Node's `"This socket has been ended
+    /// by the other party"`.
+    pub fn ended_by_other_party() -> NetError {
+        NetError::error("EPIPE", "This socket has been ended by the other party")
+    }
+
+    /// A system error from a failed system call, shaped like Node's
+    /// `exceptionWithHostPort` (`connect ECONNREFUSED 127.0.0.1:1`) or, with
+    /// `describe`, `uvExceptionWithHostPort` (`listen EADDRINUSE: address
+    /// already in use :::80`).
+    pub fn system(
+        err: io::Error,
+        syscall: &str,
+        address: Option<&str>,
+        port: Option<u16>,
+        describe: bool,
+    ) -> NetError {
+        let errno = err.raw_os_error();
+        let code = errno
+            .and_then(errno_name)
+            .map(str::to_string)
+            .unwrap_or_else(|| kind_name(err.kind()).to_string());
+        let mut message = if describe {
+            format!("{syscall} {code}: {}", uv_description(&code))
+        } else {
+            format!("{syscall} {code}")
+        };
+        match (address, port) {
+            (Some(a), Some(p)) => message.push_str(&format!(" {a}:{p}")),
+            (Some(a), None) => message.push_str(&format!(" {a}")),
+            _ => {}
+        }
+        NetError(Box::new(Repr {
+            name: "Error",
+            code,
+            message,
+            errno: errno.map(|e| -e),
+            syscall: Some(syscall.to_string()),
+            address: address.map(str::to_string),
+            port,
+            hostname: None,
+            source: Some(Arc::new(err)),
+        }))
+    }
+
+    /// A DNS failure as `dns.lookup` reports it: `getaddrinfo ENOTFOUND host`.
+    pub fn lookup_failed(err: io::Error, host: &str) -> NetError {
+        NetError(Box::new(Repr {
+            name: "Error",
+            code: "ENOTFOUND".into(),
+            message: format!("getaddrinfo ENOTFOUND {host}"),
+            errno: Some(-3008),
+            syscall: Some("getaddrinfo".into()),
+            address: None,
+            port: None,
+            hostname: Some(host.to_string()),
+            source: Some(Arc::new(err)),
+        }))
+    }
+
+    /// The JavaScript class name: `Error`, `TypeError` or `RangeError`.
+    pub fn name(&self) -> &str {
+        self.0.name
+    }
+    /// Node's `err.code`.
+    pub fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Node's `err.message`.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+    /// Node's `err.errno` (negative, as libuv reports it), for system errors.
+    pub fn errno(&self) -> Option<i32> {
+        self.0.errno
+    }
+    /// Node's `err.syscall`, for system errors.
+    pub fn syscall(&self) -> Option<&str> {
+        self.0.syscall.as_deref()
+    }
+    /// Node's `err.address`, for system errors.
+    pub fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+    /// Node's `err.port`, for system errors.
+    pub fn port(&self) -> Option<u16> {
+        self.0.port
+    }
+    /// Node's `err.hostname`, for DNS errors.
+    pub fn hostname(&self) -> Option<&str> {
+        self.0.hostname.as_deref()
+    }
+    /// The underlying I/O error, for system errors.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        self.0.source.as_deref()
+    }
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for NetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The POSIX name of an errno value, as libuv spells it.
+fn errno_name(errno: i32) -> Option<&'static str> {
+    // Linux numbering; other platforms fall back to the io::ErrorKind.
+    Some(match errno {
+        1 => "EPERM",
+        2 => "ENOENT",
+        9 => "EBADF",
+        11 => "EAGAIN",
+        13 => "EACCES",
+        17 => "EEXIST",
+        22 => "EINVAL",
+        32 => "EPIPE",
+        36 => "ENAMETOOLONG",
+        88 => "ENOTSOCK",
+        97 => "EAFNOSUPPORT",
+        98 => "EADDRINUSE",
+        99 => "EADDRNOTAVAIL",
+        100 => "ENETDOWN",
+        101 => "ENETUNREACH",
+        103 => "ECONNABORTED",
+        104 => "ECONNRESET",
+        107 => "ENOTCONN",
+        110 => "ETIMEDOUT",
+        111 => "ECONNREFUSED",
+        113 => "EHOSTUNREACH",
+        _ => return None,
+    })
+}
+
+fn kind_name(kind: io::ErrorKind) -> &'static str {
+    use io::ErrorKind::*;
+    match kind {
+        NotFound => "ENOENT",
+        PermissionDenied => "EACCES",
+        ConnectionRefused => "ECONNREFUSED",
+        ConnectionReset => "ECONNRESET",
+        ConnectionAborted => "ECONNABORTED",
+        NotConnected => "ENOTCONN",
+        AddrInUse => "EADDRINUSE",
+        AddrNotAvailable => "EADDRNOTAVAIL",
+        BrokenPipe => "EPIPE",
+        TimedOut => "ETIMEDOUT",
+        InvalidInput => "EINVAL",
+        _ => "EIO",
+    }
+}
+
+/// libuv's `uv_strerror` text for the codes `listen` reports.
+fn uv_description(code: &str) -> &'static str {
+    match code {
+        "EADDRINUSE" => "address already in use",
+        "EACCES" => "permission denied",
+        "EADDRNOTAVAIL" => "address not available",
+        "EINVAL" => "invalid argument",
+        "ENOENT" => "no such file or directory",
+        "EAFNOSUPPORT" => "address family not supported",
+        "EPERM" => "operation not permitted",
+        "ENAMETOOLONG" => "name too long",
+        "ENOTSOCK" => "socket operation on non-socket",
+        _ => "unknown error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_errors_have_no_description() {
+        let e = NetError::system(
+            io::Error::from_raw_os_error(111),
+            "connect",
+            Some("127.0.0.1"),
+            Some(1),
+            false,
+        );
+        assert_eq!(e.code(), "ECONNREFUSED");
+        assert_eq!(e.errno(), Some(-111));
+        assert_eq!(e.message(), "connect ECONNREFUSED 127.0.0.1:1");
+    }
+
+    #[test]
+    fn listen_errors_are_described() {
+        let e = NetError::system(
+            io::Error::from_raw_os_error(98),
+            "listen",
+            Some("::"),
+            Some(41219),
+            true,
+        );
+        assert_eq!(
+            e.message(),
+            "listen EADDRINUSE: address already in use :::41219"
+        );
+    }
+}

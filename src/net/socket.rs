@@ -1,0 +1,1487 @@
+//! [`Socket`]: Node's `net.Socket`, a duplex byte stream over TCP or a Unix
+//! domain socket, with Node's events in Node's order.
+//!
+//! A `Socket` is a cheap handle. The connection itself is owned by one task
+//! per socket, which receives the handle's commands over a channel and emits
+//! events during turns of the socket's [`EventLoop`]. State that Node
+//! exposes synchronously (`bytesWritten`, `readyState`, `writableLength`…)
+//! lives beside the emitter, so getters never wait.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, Shutdown, SocketAddr};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use async_std::channel::{Receiver, Sender, unbounded};
+use async_std::io::{Read as _, Write as _};
+use async_std::net::TcpStream;
+#[cfg(unix)]
+use async_std::os::unix::net::UnixStream;
+use async_std::stream::Stream as _;
+
+use super::emitter::{Emitter, Event, ListenerId};
+use super::encoding::{Decoder, Encoding};
+use super::error::NetError;
+use super::event_loop::EventLoop;
+use super::ip::is_ip;
+
+/// The write buffer size above which `write()` returns `false` (Node's
+/// default `writableHighWaterMark`), and the read buffer size at which a
+/// paused socket stops reading.
+pub const HIGH_WATER_MARK: usize = 16 * 1024;
+
+/// What a `'data'` event carries: bytes, or text once `setEncoding` was
+/// called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chunk {
+    Bytes(Vec<u8>),
+    Text(String),
+}
+
+impl Chunk {
+    /// The chunk as bytes (text is UTF-8 encoded).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Chunk::Bytes(b) => b,
+            Chunk::Text(s) => s.as_bytes(),
+        }
+    }
+}
+
+/// An event of a [`Socket`], named and shaped as in Node.
+///
+/// See <https://nodejs.org/api/net.html#class-netsocket>.
+#[derive(Debug, Clone)]
+pub enum SocketEvent {
+    /// `'lookup'` `(err, address, family, host)`: a host name was resolved.
+    /// Not emitted for IP literals or Unix sockets.
+    Lookup {
+        error: Option<NetError>,
+        address: Option<String>,
+        family: Option<u8>,
+        host: String,
+    },
+    /// `'connect'`: the connection is established.
+    Connect,
+    /// `'ready'`: emitted right after `'connect'`.
+    Ready,
+    /// `'data'` `(chunk)`.
+    Data(Chunk),
+    /// `'end'`: the peer sent FIN and all data was consumed.
+    End,
+    /// `'finish'`: `end()` was called and every write was flushed.
+    Finish,
+    /// `'timeout'`: the socket was idle for the `setTimeout` period.
+    Timeout,
+    /// `'drain'`: the write buffer emptied after `write()` returned false.
+    Drain,
+    /// `'error'` `(err)`; `'close'` with `had_error: true` follows.
+    Error(NetError),
+    /// `'close'` `(hadError)`.
+    Close { had_error: bool },
+}
+
+/// The Node event names of [`SocketEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SocketEventKind {
+    Lookup,
+    Connect,
+    Ready,
+    Data,
+    End,
+    Finish,
+    Timeout,
+    Drain,
+    Error,
+    Close,
+}
+
+impl SocketEventKind {
+    /// Every kind, in the order of the Node docs.
+    pub const ALL: [SocketEventKind; 10] = [
+        SocketEventKind::Close,
+        SocketEventKind::Connect,
+        SocketEventKind::Data,
+        SocketEventKind::Drain,
+        SocketEventKind::End,
+        SocketEventKind::Error,
+        SocketEventKind::Finish,
+        SocketEventKind::Lookup,
+        SocketEventKind::Ready,
+        SocketEventKind::Timeout,
+    ];
+
+    /// The Node event name (`"data"`, `"close"`…).
+    pub fn name(self) -> &'static str {
+        match self {
+            SocketEventKind::Lookup => "lookup",
+            SocketEventKind::Connect => "connect",
+            SocketEventKind::Ready => "ready",
+            SocketEventKind::Data => "data",
+            SocketEventKind::End => "end",
+            SocketEventKind::Finish => "finish",
+            SocketEventKind::Timeout => "timeout",
+            SocketEventKind::Drain => "drain",
+            SocketEventKind::Error => "error",
+            SocketEventKind::Close => "close",
+        }
+    }
+
+    /// The kind for a Node event name.
+    pub fn from_name(name: &str) -> Option<SocketEventKind> {
+        SocketEventKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl Event for SocketEvent {
+    type Kind = SocketEventKind;
+    fn kind(&self) -> SocketEventKind {
+        match self {
+            SocketEvent::Lookup { .. } => SocketEventKind::Lookup,
+            SocketEvent::Connect => SocketEventKind::Connect,
+            SocketEvent::Ready => SocketEventKind::Ready,
+            SocketEvent::Data(_) => SocketEventKind::Data,
+            SocketEvent::End => SocketEventKind::End,
+            SocketEvent::Finish => SocketEventKind::Finish,
+            SocketEvent::Timeout => SocketEventKind::Timeout,
+            SocketEvent::Drain => SocketEventKind::Drain,
+            SocketEvent::Error(_) => SocketEventKind::Error,
+            SocketEvent::Close { .. } => SocketEventKind::Close,
+        }
+    }
+}
+
+/// Options of `new net.Socket([options])` that this implementation
+/// supports.
+///
+/// See <https://nodejs.org/api/net.html#new-netsocketoptions>.
+#[derive(Debug, Clone, Default)]
+pub struct SocketOptions {
+    /// Keep the writable side open after the peer ends (default false).
+    pub allow_half_open: bool,
+    /// Disable Nagle's algorithm once connected.
+    pub no_delay: bool,
+    /// Enable TCP keep-alive once connected.
+    pub keep_alive: bool,
+    /// Keep-alive initial delay in milliseconds.
+    pub keep_alive_initial_delay: u64,
+}
+
+/// Where `socket.connect()` goes.
+///
+/// See <https://nodejs.org/api/net.html#socketconnectoptions-connectlistener>.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectOptions {
+    /// TCP: `host` is an IP literal or a name resolved like `dns.lookup`
+    /// (Node's default host is `"localhost"`).
+    Tcp { host: String, port: u16 },
+    /// A Unix domain socket path.
+    Path(PathBuf),
+}
+
+impl ConnectOptions {
+    /// TCP to `port` on `localhost`, Node's default host.
+    pub fn port(port: u16) -> ConnectOptions {
+        ConnectOptions::Tcp {
+            host: "localhost".into(),
+            port,
+        }
+    }
+}
+
+/// `socket.readyState`.
+///
+/// See <https://nodejs.org/api/net.html#socketreadystate>.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadyState {
+    Opening,
+    Open,
+    ReadOnly,
+    WriteOnly,
+    Closed,
+}
+
+impl ReadyState {
+    /// Node's string for the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadyState::Opening => "opening",
+            ReadyState::Open => "open",
+            ReadyState::ReadOnly => "readOnly",
+            ReadyState::WriteOnly => "writeOnly",
+            ReadyState::Closed => "closed",
+        }
+    }
+}
+
+/// An address as `address()` reports it: `{port, family, address}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressInfo {
+    pub address: String,
+    /// `"IPv4"` or `"IPv6"`.
+    pub family: &'static str,
+    pub port: u16,
+}
+
+impl From<SocketAddr> for AddressInfo {
+    fn from(a: SocketAddr) -> AddressInfo {
+        AddressInfo {
+            address: a.ip().to_string(),
+            family: if a.is_ipv4() { "IPv4" } else { "IPv6" },
+            port: a.port(),
+        }
+    }
+}
+
+/// A write's completion callback: `None` on success.
+pub type WriteCallback = Box<dyn FnOnce(Option<&NetError>) + Send>;
+
+/// Node's `net.Socket`.
+///
+/// Clone it freely: every clone is the same socket.
+///
+/// See <https://nodejs.org/api/net.html#class-netsocket>.
+///
+/// # Node compatibility
+///
+/// - A socket reads in *flowing mode* only once a `'data'` listener is
+///   added ([`Socket::on_data`], or [`Socket::on`] with
+///   [`SocketEventKind::Data`]) or [`Socket::resume`] is called; until then
+///   received data waits in the socket (up to [`HIGH_WATER_MARK`] bytes).
+///   `'end'` comes only after every chunk was delivered.
+/// - `'error'` is always followed by `'close'` with `had_error: true`.
+/// - Unless `allow_half_open` is set, the socket ends its writable side
+///   when the peer ends, and closes once everything is flushed.
+#[derive(Clone)]
+pub struct Socket {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    emitter: Emitter<SocketEvent>,
+    commands: Sender<Command>,
+    event_loop: EventLoop,
+}
+
+/// What the handle can see synchronously.
+#[derive(Default)]
+struct State {
+    allow_half_open: bool,
+    /// `connect()` was called and has not finished.
+    connecting: bool,
+    /// A connection exists or is being made.
+    has_handle: bool,
+    /// No handle was ever attached and `connect()` was not called.
+    pending: bool,
+    destroyed: bool,
+    /// `end()` was called (Node's `writableEnded`).
+    ending: bool,
+    /// `'end'` was emitted.
+    end_emitted: bool,
+    /// Readable flowing state: `None` until a data listener, `resume()` or
+    /// `pause()` decides.
+    flowing: Option<bool>,
+    writable_length: usize,
+    need_drain: bool,
+    bytes_read: u64,
+    bytes_written: u64,
+    local: Option<Endpoint>,
+    remote: Option<Endpoint>,
+    /// Node caches the peer address the first time it is read.
+    remote_cached: Option<Endpoint>,
+    timeout: Option<u64>,
+    encoding: Option<Encoding>,
+    refed: bool,
+    /// Called once when the socket is destroyed (the server's connection
+    /// count).
+    on_destroy: Option<Box<dyn FnOnce() + Send>>,
+}
+
+#[derive(Debug, Clone)]
+enum Endpoint {
+    Inet(SocketAddr),
+    /// A Unix socket; Node reports no address for it.
+    Path,
+}
+
+enum Command {
+    Connect(ConnectOptions),
+    Write(Vec<u8>, Option<WriteCallback>),
+    End(Option<WriteCallback>),
+    Destroy(Option<NetError>),
+    /// Flowing state or pause-on-connect changed: look at the buffer again.
+    Resume,
+    SetTimeout(Option<u64>),
+    SetNoDelay(bool),
+    SetKeepAlive(bool, u64),
+    /// An accepted connection, handed over by the server.
+    Attach(Stream, bool),
+}
+
+impl Socket {
+    /// `new net.Socket(options)`: an unconnected socket in the global
+    /// event loop.
+    ///
+    /// See <https://nodejs.org/api/net.html#new-netsocketoptions>.
+    pub fn new(options: SocketOptions) -> Socket {
+        Socket::new_in(&EventLoop::global(), options)
+    }
+
+    /// An unconnected socket in `event_loop`.
+    pub fn new_in(event_loop: &EventLoop, options: SocketOptions) -> Socket {
+        let (tx, rx) = unbounded();
+        let state = State {
+            allow_half_open: options.allow_half_open,
+            pending: true,
+            refed: true,
+            ..State::default()
+        };
+        let socket = Socket {
+            inner: Arc::new(Inner {
+                state: Mutex::new(state),
+                emitter: Emitter::default(),
+                commands: tx,
+                event_loop: event_loop.clone(),
+            }),
+        };
+        let driver = Driver::new(socket.clone(), rx, options);
+        async_std::task::spawn(driver.run());
+        socket
+    }
+
+    /// A socket for a connection accepted by a server; reading starts
+    /// unless `paused` (the server's `pauseOnConnect`).
+    pub(crate) fn accepted(
+        event_loop: &EventLoop,
+        options: SocketOptions,
+        stream: Stream,
+        paused: bool,
+        on_destroy: Box<dyn FnOnce() + Send>,
+    ) -> Socket {
+        let socket = Socket::new_in(event_loop, options);
+        {
+            let mut st = socket.state();
+            st.pending = false;
+            st.has_handle = true;
+            st.local = stream.local();
+            st.remote = stream.remote();
+            st.on_destroy = Some(on_destroy);
+            if paused {
+                st.flowing = Some(false);
+            }
+        }
+        socket.send(Command::Attach(stream, paused));
+        socket
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn send(&self, command: Command) {
+        // The task lives until the socket is closed; later commands are moot.
+        let _ = self.inner.commands.try_send(command);
+    }
+
+    /// The event loop this socket emits in.
+    pub fn event_loop(&self) -> &EventLoop {
+        &self.inner.event_loop
+    }
+
+    /// Whether two handles are the same socket.
+    pub fn ptr_eq(&self, other: &Socket) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    // --- listeners -------------------------------------------------------
+
+    /// `socket.on(event, listener)`. Adding a `'data'` listener starts the
+    /// flow unless the socket was paused explicitly.
+    pub fn on(
+        &self,
+        kind: SocketEventKind,
+        listener: impl Fn(&SocketEvent) + Send + Sync + 'static,
+    ) -> ListenerId {
+        let id = self.inner.emitter.on(kind, false, listener);
+        self.listener_added(kind);
+        id
+    }
+
+    /// `socket.once(event, listener)`.
+    pub fn once(
+        &self,
+        kind: SocketEventKind,
+        listener: impl Fn(&SocketEvent) + Send + Sync + 'static,
+    ) -> ListenerId {
+        let id = self.inner.emitter.on(kind, true, listener);
+        self.listener_added(kind);
+        id
+    }
+
+    /// `socket.off(event, listener)`.
+    pub fn off(&self, id: ListenerId) -> bool {
+        self.inner.emitter.off(id)
+    }
+
+    /// `socket.removeAllListeners()`.
+    pub fn remove_all_listeners(&self) {
+        self.inner.emitter.clear();
+    }
+
+    /// How many listeners `kind` has.
+    pub fn listener_count(&self, kind: SocketEventKind) -> usize {
+        self.inner.emitter.listener_count(kind)
+    }
+
+    /// `socket.on('data', listener)`, with the chunk only.
+    pub fn on_data(&self, listener: impl Fn(&Chunk) + Send + Sync + 'static) -> ListenerId {
+        self.on(SocketEventKind::Data, move |e| {
+            if let SocketEvent::Data(chunk) = e {
+                listener(chunk)
+            }
+        })
+    }
+
+    /// A channel receiving every event of the given kinds, in order, for
+    /// code that prefers `while let Ok(e) = events.recv().await`.
+    /// Subscribing to [`SocketEventKind::Data`] starts the flow.
+    pub fn events(&self, kinds: &[SocketEventKind]) -> Receiver<SocketEvent> {
+        let (tx, rx) = unbounded();
+        for &kind in kinds {
+            let tx = tx.clone();
+            self.on(kind, move |e| {
+                let _ = tx.try_send(e.clone());
+            });
+        }
+        rx
+    }
+
+    fn listener_added(&self, kind: SocketEventKind) {
+        if kind == SocketEventKind::Data {
+            let start = self.state().flowing != Some(false);
+            if start {
+                self.resume();
+            }
+        }
+    }
+
+    pub(crate) fn emit(&self, event: SocketEvent) -> bool {
+        self.inner.emitter.emit(&event)
+    }
+
+    // --- connecting ------------------------------------------------------
+
+    /// `socket.connect(options[, connectListener])`: the listener (if any)
+    /// is added as a once `'connect'` listener. Failures arrive as
+    /// `'error'`.
+    ///
+    /// See <https://nodejs.org/api/net.html#socketconnect>.
+    ///
+    /// # Node compatibility
+    ///
+    /// A host name is resolved first and `'lookup'` reports the address
+    /// chosen (family `4` or `6`); IP literals and paths emit no
+    /// `'lookup'`. `connecting` is true from this call until just before
+    /// `'connect'`.
+    pub fn connect(&self, options: ConnectOptions) -> &Socket {
+        {
+            let mut st = self.state();
+            st.connecting = true;
+            st.pending = false;
+            st.has_handle = true;
+            st.destroyed = false;
+        }
+        self.send(Command::Connect(options));
+        self
+    }
+
+    // --- writing ---------------------------------------------------------
+
+    /// `socket.write(data)`; returns false once the buffered bytes reach
+    /// [`HIGH_WATER_MARK`] (then wait for `'drain'`).
+    ///
+    /// See <https://nodejs.org/api/net.html#socketwritedata-encoding-callback>.
+    pub fn write(&self, data: impl Into<Vec<u8>>) -> bool {
+        self.write_inner(data.into(), None)
+    }
+
+    /// `socket.write(data, callback)`: the callback runs once the data is
+    /// handed to the kernel, or with the error that prevented it.
+    ///
+    /// # Node compatibility
+    ///
+    /// The return value counts the chunk just written: a single 16384-byte
+    /// write returns `false` even if it is flushed at once. Writing after
+    /// `end()` returns false, calls the callback with
+    /// `ERR_STREAM_WRITE_AFTER_END`, destroys the socket at once and emits
+    /// `'error'` then `'close'` later.
+    pub fn write_with(
+        &self,
+        data: impl Into<Vec<u8>>,
+        callback: impl FnOnce(Option<&NetError>) + Send + 'static,
+    ) -> bool {
+        self.write_inner(data.into(), Some(Box::new(callback)))
+    }
+
+    fn write_inner(&self, data: Vec<u8>, callback: Option<WriteCallback>) -> bool {
+        let refusal = {
+            let st = self.state();
+            if st.ending {
+                Some(NetError::write_after_end())
+            } else if st.destroyed {
+                Some(NetError::stream_destroyed("write"))
+            } else {
+                None
+            }
+        };
+        if let Some(err) = refusal {
+            let destroy_with = (!self.destroyed()).then(|| err.clone());
+            self.send(Command::Write(Vec::new(), wrap_failed(callback, err)));
+            if let Some(err) = destroy_with {
+                self.destroy(Some(err));
+            }
+            return false;
+        }
+        let fits = {
+            let mut st = self.state();
+            st.writable_length += data.len();
+            let fits = st.writable_length < HIGH_WATER_MARK;
+            if !fits {
+                st.need_drain = true;
+            }
+            fits
+        };
+        self.send(Command::Write(data, callback));
+        fits
+    }
+
+    /// `socket.end()`: half-closes after flushing pending writes.
+    ///
+    /// See <https://nodejs.org/api/net.html#socketenddata-encoding-callback>.
+    pub fn end(&self) -> &Socket {
+        self.end_with(None, None::<fn(Option<&NetError>)>)
+    }
+
+    /// `socket.end([data][, callback])`: writes `data` first; the callback
+    /// runs on `'finish'` (with no error) or with the error that ended the
+    /// stream.
+    pub fn end_with(
+        &self,
+        data: Option<Vec<u8>>,
+        callback: Option<impl FnOnce(Option<&NetError>) + Send + 'static>,
+    ) -> &Socket {
+        if let Some(data) = data
+            && !self.state().ending
+        {
+            self.write(data);
+        }
+        let callback = callback.map(|c| Box::new(c) as WriteCallback);
+        let first = {
+            let mut st = self.state();
+            let first = !st.ending;
+            st.ending = true;
+            first
+        };
+        if first {
+            self.send(Command::End(callback));
+        } else if let Some(cb) = callback {
+            // A repeated end(): Node calls the callback once finished; we
+            // report it like the first one.
+            self.send(Command::End(Some(cb)));
+        }
+        self
+    }
+
+    /// `socket.destroy([error])`: closes the connection now; with an error,
+    /// `'error'` then `'close'(true)`, else `'close'(false)`.
+    ///
+    /// See <https://nodejs.org/api/net.html#socketdestroyerror>.
+    pub fn destroy(&self, error: Option<NetError>) -> &Socket {
+        let on_destroy = {
+            let mut st = self.state();
+            if st.destroyed {
+                return self;
+            }
+            st.destroyed = true;
+            st.connecting = false;
+            st.on_destroy.take()
+        };
+        if let Some(f) = on_destroy {
+            f();
+        }
+        self.send(Command::Destroy(error));
+        self
+    }
+
+    // --- reading ---------------------------------------------------------
+
+    /// `socket.pause()`: stops `'data'` events.
+    pub fn pause(&self) -> &Socket {
+        self.state().flowing = Some(false);
+        self
+    }
+
+    /// `socket.resume()`: (re)starts `'data'` events; also starts reading a
+    /// socket accepted with `pauseOnConnect`.
+    pub fn resume(&self) -> &Socket {
+        self.state().flowing = Some(true);
+        self.send(Command::Resume);
+        self
+    }
+
+    /// `socket.isPaused()`.
+    pub fn is_paused(&self) -> bool {
+        self.state().flowing == Some(false)
+    }
+
+    /// `socket.setEncoding(encoding)`: `'data'` then carries text;
+    /// characters split across reads are decoded whole.
+    pub fn set_encoding(&self, encoding: Option<Encoding>) -> &Socket {
+        self.state().encoding = Some(encoding.unwrap_or(Encoding::Utf8));
+        self.send(Command::Resume);
+        self
+    }
+
+    // --- options ---------------------------------------------------------
+
+    /// `socket.setTimeout(ms)`: emit `'timeout'` after `ms` idle
+    /// milliseconds; `0` disables. The connection stays open.
+    ///
+    /// See <https://nodejs.org/api/net.html#socketsettimeouttimeout-callback>.
+    pub fn set_timeout(&self, ms: u64) -> &Socket {
+        self.state().timeout = (ms > 0).then_some(ms);
+        self.send(Command::SetTimeout((ms > 0).then_some(ms)));
+        self
+    }
+
+    /// `socket.setTimeout(ms, callback)`: the callback is a once
+    /// `'timeout'` listener (with `0` Node removes it instead; here it is
+    /// simply not added).
+    pub fn set_timeout_with(
+        &self,
+        ms: u64,
+        callback: impl Fn() + Send + Sync + 'static,
+    ) -> &Socket {
+        if ms > 0 {
+            self.once(SocketEventKind::Timeout, move |_| callback());
+        }
+        self.set_timeout(ms)
+    }
+
+    /// `socket.timeout`: the idle timeout set, if any.
+    pub fn timeout(&self) -> Option<u64> {
+        self.state().timeout
+    }
+
+    /// `socket.setNoDelay([noDelay])`.
+    pub fn set_no_delay(&self, no_delay: bool) -> &Socket {
+        self.send(Command::SetNoDelay(no_delay));
+        self
+    }
+
+    /// `socket.setKeepAlive([enable][, initialDelay])`.
+    pub fn set_keep_alive(&self, enable: bool, initial_delay_ms: u64) -> &Socket {
+        self.send(Command::SetKeepAlive(enable, initial_delay_ms));
+        self
+    }
+
+    /// `socket.ref()`: nothing keeps a Rust process alive, so this only
+    /// records the flag.
+    pub fn ref_(&self) -> &Socket {
+        self.state().refed = true;
+        self
+    }
+
+    /// `socket.unref()`.
+    pub fn unref(&self) -> &Socket {
+        self.state().refed = false;
+        self
+    }
+
+    // --- state -----------------------------------------------------------
+
+    /// `socket.address()`: the local address, `None` when unknown (Node
+    /// gives `{}`).
+    pub fn address(&self) -> Option<AddressInfo> {
+        match self.state().local.clone()? {
+            Endpoint::Inet(a) => Some(a.into()),
+            Endpoint::Path => None,
+        }
+    }
+
+    fn remote(&self) -> Option<SocketAddr> {
+        let mut st = self.state();
+        if !st.destroyed
+            && !st.connecting
+            && let Some(r) = st.remote.clone()
+        {
+            st.remote_cached = Some(r);
+        }
+        match st.remote_cached.clone()? {
+            Endpoint::Inet(a) => Some(a),
+            Endpoint::Path => None,
+        }
+    }
+
+    /// `socket.remoteAddress`; `None` (undefined) before connecting, for
+    /// Unix sockets, and once destroyed unless read while connected.
+    pub fn remote_address(&self) -> Option<String> {
+        self.remote().map(|a| a.ip().to_string())
+    }
+
+    /// `socket.remotePort`.
+    pub fn remote_port(&self) -> Option<u16> {
+        self.remote().map(|a| a.port())
+    }
+
+    /// `socket.remoteFamily`.
+    pub fn remote_family(&self) -> Option<&'static str> {
+        self.remote().map(|a| AddressInfo::from(a).family)
+    }
+
+    fn local(&self) -> Option<SocketAddr> {
+        let st = self.state();
+        match (&st.local, st.destroyed) {
+            (Some(Endpoint::Inet(a)), false) => Some(*a),
+            _ => None,
+        }
+    }
+
+    /// `socket.localAddress`.
+    pub fn local_address(&self) -> Option<String> {
+        self.local().map(|a| a.ip().to_string())
+    }
+
+    /// `socket.localPort`.
+    pub fn local_port(&self) -> Option<u16> {
+        self.local().map(|a| a.port())
+    }
+
+    /// `socket.localFamily`.
+    pub fn local_family(&self) -> Option<&'static str> {
+        self.local().map(|a| AddressInfo::from(a).family)
+    }
+
+    /// `socket.bytesRead`.
+    pub fn bytes_read(&self) -> u64 {
+        self.state().bytes_read
+    }
+
+    /// `socket.bytesWritten`: bytes handed to the socket, including queued
+    /// ones.
+    pub fn bytes_written(&self) -> u64 {
+        let st = self.state();
+        st.bytes_written + st.writable_length as u64
+    }
+
+    /// `socket.writableLength`: bytes queued and not yet flushed.
+    pub fn writable_length(&self) -> usize {
+        self.state().writable_length
+    }
+
+    /// `socket.connecting`.
+    pub fn connecting(&self) -> bool {
+        self.state().connecting
+    }
+
+    /// `socket.pending`: not connected yet (never connected, or still
+    /// connecting).
+    pub fn pending(&self) -> bool {
+        let st = self.state();
+        st.pending || st.connecting || !st.has_handle
+    }
+
+    /// `socket.destroyed`.
+    pub fn destroyed(&self) -> bool {
+        self.state().destroyed
+    }
+
+    /// `socket.allowHalfOpen`.
+    pub fn allow_half_open(&self) -> bool {
+        self.state().allow_half_open
+    }
+
+    /// `socket.readable`.
+    pub fn readable(&self) -> bool {
+        let st = self.state();
+        !st.destroyed && !st.end_emitted
+    }
+
+    /// `socket.writable`.
+    pub fn writable(&self) -> bool {
+        let st = self.state();
+        !st.destroyed && !st.ending
+    }
+
+    /// `socket.readyState`.
+    pub fn ready_state(&self) -> ReadyState {
+        if self.connecting() {
+            return ReadyState::Opening;
+        }
+        match (self.readable(), self.writable()) {
+            (true, true) => ReadyState::Open,
+            (true, false) => ReadyState::ReadOnly,
+            (false, true) => ReadyState::WriteOnly,
+            (false, false) => ReadyState::Closed,
+        }
+    }
+}
+
+fn wrap_failed(callback: Option<WriteCallback>, err: NetError) -> Option<WriteCallback> {
+    callback.map(|cb| Box::new(move |_: Option<&NetError>| cb(Some(&err))) as WriteCallback)
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("ready_state", &self.ready_state())
+            .finish()
+    }
+}
+
+// --- the connection --------------------------------------------------------
+
+/// A connected stream of either family.
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    #[cfg(unix)]
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn local(&self) -> Option<Endpoint> {
+        match self {
+            Stream::Tcp(s) => s.local_addr().ok().map(Endpoint::Inet),
+            #[cfg(unix)]
+            Stream::Unix(_) => Some(Endpoint::Path),
+        }
+    }
+
+    pub(crate) fn local_inet(&self) -> Option<SocketAddr> {
+        match self.local()? {
+            Endpoint::Inet(a) => Some(a),
+            Endpoint::Path => None,
+        }
+    }
+
+    pub(crate) fn remote_inet(&self) -> Option<SocketAddr> {
+        match self.remote()? {
+            Endpoint::Inet(a) => Some(a),
+            Endpoint::Path => None,
+        }
+    }
+
+    fn remote(&self) -> Option<Endpoint> {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().ok().map(Endpoint::Inet),
+            #[cfg(unix)]
+            Stream::Unix(_) => Some(Endpoint::Path),
+        }
+    }
+
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Stream::Tcp(s) => Pin::new(&mut &*s).poll_read(cx, buf),
+            #[cfg(unix)]
+            Stream::Unix(s) => Pin::new(&mut &*s).poll_read(cx, buf),
+        }
+    }
+
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Stream::Tcp(s) => Pin::new(&mut &*s).poll_write(cx, buf),
+            #[cfg(unix)]
+            Stream::Unix(s) => Pin::new(&mut &*s).poll_write(cx, buf),
+        }
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.shutdown(Shutdown::Write),
+            #[cfg(unix)]
+            Stream::Unix(s) => s.shutdown(Shutdown::Write),
+        }
+    }
+
+    fn set_no_delay(&self, on: bool) {
+        if let Stream::Tcp(s) = self {
+            let _ = s.set_nodelay(on);
+        }
+    }
+
+    fn set_keep_alive(&self, on: bool, delay_ms: u64) {
+        if let Stream::Tcp(s) = self {
+            let sock = socket2::SockRef::from(s);
+            let _ = sock.set_keepalive(on);
+            if on && delay_ms >= 1000 {
+                let ka =
+                    socket2::TcpKeepalive::new().with_time(Duration::from_secs(delay_ms / 1000));
+                let _ = sock.set_tcp_keepalive(&ka);
+            }
+        }
+    }
+}
+
+type ConnectFuture = Pin<Box<dyn Future<Output = Connected> + Send>>;
+
+/// The outcome of `connect()`: the lookup (for host names) and the stream.
+struct Connected {
+    lookup: Option<SocketEvent>,
+    result: Result<Stream, NetError>,
+}
+
+async fn open(options: ConnectOptions) -> Connected {
+    match options {
+        ConnectOptions::Path(path) => {
+            #[cfg(unix)]
+            {
+                let shown = path.display().to_string();
+                let result = UnixStream::connect(&path)
+                    .await
+                    .map(Stream::Unix)
+                    .map_err(|e| NetError::system(e, "connect", Some(&shown), None, false));
+                Connected {
+                    lookup: None,
+                    result,
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = path;
+                Connected {
+                    lookup: None,
+                    result: Err(NetError::error("ENOTSUP", "Unix sockets are not supported")),
+                }
+            }
+        }
+        ConnectOptions::Tcp { host, port } => {
+            let (candidates, lookup) = if is_ip(&host) != 0 {
+                let ip: IpAddr = host
+                    .split('%')
+                    .next()
+                    .unwrap_or_default()
+                    .parse()
+                    .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+                (vec![SocketAddr::new(ip, port)], None)
+            } else {
+                match resolve(&host, port).await {
+                    Ok(addrs) => {
+                        let first = addrs[0];
+                        let lookup = SocketEvent::Lookup {
+                            error: None,
+                            address: Some(first.ip().to_string()),
+                            family: Some(if first.is_ipv4() { 4 } else { 6 }),
+                            host: host.clone(),
+                        };
+                        (addrs, Some(lookup))
+                    }
+                    Err(err) => {
+                        let lookup = SocketEvent::Lookup {
+                            error: Some(err.clone()),
+                            address: None,
+                            family: None,
+                            host,
+                        };
+                        return Connected {
+                            lookup: Some(lookup),
+                            result: Err(err),
+                        };
+                    }
+                }
+            };
+            // Node's autoSelectFamily tries each address in turn and reports
+            // the last failure.
+            let mut last = None;
+            for addr in candidates {
+                match TcpStream::connect(addr).await {
+                    Ok(s) => {
+                        return Connected {
+                            lookup,
+                            result: Ok(Stream::Tcp(s)),
+                        };
+                    }
+                    Err(e) => {
+                        let ip = addr.ip().to_string();
+                        last = Some(NetError::system(e, "connect", Some(&ip), Some(port), false));
+                    }
+                }
+            }
+            Connected {
+                lookup,
+                result: Err(last.expect("at least one candidate address")),
+            }
+        }
+    }
+}
+
+/// `dns.lookup(host, {all: true})`, keeping the resolver's order.
+async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, NetError> {
+    use async_std::net::ToSocketAddrs;
+    let query = format!("{host}:{port}");
+    match query.to_socket_addrs().await {
+        Ok(iter) => {
+            let mut addrs: Vec<SocketAddr> = Vec::new();
+            for a in iter {
+                if !addrs.contains(&a) {
+                    addrs.push(a);
+                }
+            }
+            if addrs.is_empty() {
+                Err(NetError::lookup_failed(
+                    io::Error::new(io::ErrorKind::NotFound, "no addresses"),
+                    host,
+                ))
+            } else {
+                Ok(addrs)
+            }
+        }
+        Err(e) => Err(NetError::lookup_failed(e, host)),
+    }
+}
+
+/// What woke the socket task.
+enum Wake {
+    Command(Command),
+    Closed,
+    Connected(Connected),
+    Read(io::Result<usize>),
+    Wrote(io::Result<usize>),
+    Timeout,
+}
+
+struct PendingWrite {
+    data: Vec<u8>,
+    offset: usize,
+    callback: Option<WriteCallback>,
+}
+
+/// The per-socket task: owns the stream and emits the socket's events.
+struct Driver {
+    socket: Socket,
+    commands: Receiver<Command>,
+    options: SocketOptions,
+    stream: Option<Stream>,
+    connecting: Option<ConnectFuture>,
+    /// Reading is held back (pauseOnConnect) until `resume()`.
+    hold_reading: bool,
+    writes: VecDeque<PendingWrite>,
+    end_callbacks: Vec<WriteCallback>,
+    ending: bool,
+    finished: bool,
+    /// Received and not yet delivered.
+    buffer: VecDeque<Vec<u8>>,
+    buffered: usize,
+    eof: bool,
+    end_emitted: bool,
+    decoder: Option<Decoder>,
+    idle: Option<Duration>,
+    deadline: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    read_buf: Vec<u8>,
+    closed: bool,
+}
+
+impl Driver {
+    fn new(socket: Socket, commands: Receiver<Command>, options: SocketOptions) -> Driver {
+        Driver {
+            socket,
+            commands,
+            options,
+            stream: None,
+            connecting: None,
+            hold_reading: false,
+            writes: VecDeque::new(),
+            end_callbacks: Vec::new(),
+            ending: false,
+            finished: false,
+            buffer: VecDeque::new(),
+            buffered: 0,
+            eof: false,
+            end_emitted: false,
+            decoder: None,
+            idle: None,
+            deadline: None,
+            read_buf: vec![0; 64 * 1024],
+            closed: false,
+        }
+    }
+
+    async fn run(mut self) {
+        let event_loop = self.socket.inner.event_loop.clone();
+        while !self.closed {
+            let wake = std::future::poll_fn(|cx| self.poll_wake(cx)).await;
+            let _turn = event_loop.turn().await;
+            self.handle(wake);
+            // Commands sent by listeners during this turn run in it too.
+            while let Ok(command) = self.commands.try_recv() {
+                if self.closed {
+                    break;
+                }
+                self.command(command);
+            }
+            if !self.closed {
+                self.settle();
+            }
+        }
+    }
+
+    fn connected(&self) -> bool {
+        self.stream.is_some() && !self.closed
+    }
+
+    fn wants_read(&self) -> bool {
+        let flowing = self.socket.state().flowing;
+        self.connected()
+            && !self.eof
+            && !self.hold_reading
+            && (flowing == Some(true) || self.buffered < HIGH_WATER_MARK)
+    }
+
+    fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
+        match Pin::new(&mut self.commands).poll_next(cx) {
+            Poll::Ready(Some(c)) => return Poll::Ready(Wake::Command(c)),
+            Poll::Ready(None) => return Poll::Ready(Wake::Closed),
+            Poll::Pending => {}
+        }
+        if let Some(fut) = self.connecting.as_mut()
+            && let Poll::Ready(c) = fut.as_mut().poll(cx)
+        {
+            self.connecting = None;
+            return Poll::Ready(Wake::Connected(c));
+        }
+        if let Some(stream) = self.stream.as_ref()
+            && let Some(w) = self.writes.front()
+            && let Poll::Ready(r) = stream.poll_write(cx, &w.data[w.offset..])
+        {
+            return Poll::Ready(Wake::Wrote(r));
+        }
+        if self.wants_read()
+            && let Some(stream) = self.stream.as_ref()
+            && let Poll::Ready(r) = stream.poll_read(cx, &mut self.read_buf)
+        {
+            return Poll::Ready(Wake::Read(r));
+        }
+        if let Some(d) = self.deadline.as_mut()
+            && d.as_mut().poll(cx).is_ready()
+        {
+            self.deadline = None;
+            return Poll::Ready(Wake::Timeout);
+        }
+        Poll::Pending
+    }
+
+    fn handle(&mut self, wake: Wake) {
+        match wake {
+            Wake::Command(c) => self.command(c),
+            // Every handle is gone: nobody can observe this socket again.
+            Wake::Closed => self.close(None),
+            Wake::Connected(c) => self.on_connected(c),
+            Wake::Read(r) => self.on_read(r),
+            Wake::Wrote(r) => self.on_wrote(r),
+            Wake::Timeout => {
+                if self.idle.is_some() && !self.closed {
+                    self.socket.emit(SocketEvent::Timeout);
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Connect(options) => {
+                if self.stream.is_none() && self.connecting.is_none() {
+                    self.closed = false;
+                    self.connecting = Some(Box::pin(open(options)));
+                }
+            }
+            Command::Attach(stream, paused) => {
+                self.hold_reading = paused;
+                self.apply_options(&stream);
+                self.stream = Some(stream);
+                self.touch();
+            }
+            Command::Write(data, callback) => {
+                if data.is_empty() && callback.is_some() && self.socket.state().destroyed {
+                    // A refused write: report it, nothing to send.
+                    if let Some(cb) = callback {
+                        cb(None);
+                    }
+                    return;
+                }
+                self.writes.push_back(PendingWrite {
+                    data,
+                    offset: 0,
+                    callback,
+                });
+                self.flush_now();
+            }
+            Command::End(callback) => {
+                if let Some(cb) = callback {
+                    if self.finished {
+                        cb(None);
+                    } else {
+                        self.end_callbacks.push(cb);
+                    }
+                }
+                self.ending = true;
+            }
+            Command::Destroy(error) => self.close(error),
+            Command::Resume => {
+                self.hold_reading = false;
+                if let Some(enc) = self.socket.state().encoding
+                    && self.decoder.is_none()
+                {
+                    self.decoder = Some(Decoder::new(enc));
+                }
+            }
+            Command::SetTimeout(ms) => {
+                self.idle = ms.map(Duration::from_millis);
+                self.touch();
+            }
+            Command::SetNoDelay(on) => {
+                self.options.no_delay = on;
+                if let Some(s) = &self.stream {
+                    s.set_no_delay(on);
+                }
+            }
+            Command::SetKeepAlive(on, delay) => {
+                self.options.keep_alive = on;
+                self.options.keep_alive_initial_delay = delay;
+                if let Some(s) = &self.stream {
+                    s.set_keep_alive(on, delay);
+                }
+            }
+        }
+    }
+
+    fn apply_options(&self, stream: &Stream) {
+        if self.options.no_delay {
+            stream.set_no_delay(true);
+        }
+        if self.options.keep_alive {
+            stream.set_keep_alive(true, self.options.keep_alive_initial_delay);
+        }
+    }
+
+    /// Restarts the idle timer (Node's `_unrefTimer`).
+    fn touch(&mut self) {
+        self.deadline = self.idle.map(|d| {
+            let at = Instant::now() + d;
+            Box::pin(async_std::task::sleep(
+                at.saturating_duration_since(Instant::now()),
+            )) as Pin<Box<dyn Future<Output = ()> + Send>>
+        });
+    }
+
+    fn on_connected(&mut self, connected: Connected) {
+        if self.socket.state().destroyed {
+            return;
+        }
+        if let Some(lookup) = connected.lookup {
+            self.socket.emit(lookup);
+        }
+        match connected.result {
+            Err(err) => {
+                self.socket.state().connecting = false;
+                self.socket.destroy(Some(err.clone()));
+                // destroy() queued a command; close now to keep the order.
+                self.close(Some(err));
+            }
+            Ok(stream) => {
+                {
+                    let mut st = self.socket.state();
+                    st.connecting = false;
+                    st.local = stream.local();
+                    st.remote = stream.remote();
+                }
+                self.apply_options(&stream);
+                self.stream = Some(stream);
+                self.touch();
+                self.socket.emit(SocketEvent::Connect);
+                // Writes queued while connecting go out now, as Node's
+                // pending 'connect' write does, before 'ready'.
+                while let Ok(command) = self.commands.try_recv() {
+                    self.command(command);
+                }
+                self.flush_now();
+                self.socket.emit(SocketEvent::Ready);
+            }
+        }
+    }
+
+    /// Writes as much as the kernel takes right now (libuv's try-write).
+    fn flush_now(&mut self) {
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        while !self.writes.is_empty() && self.connected() {
+            let stream = self.stream.as_ref().expect("connected");
+            let w = self.writes.front().expect("non-empty");
+            match stream.poll_write(&mut cx, &w.data[w.offset..]) {
+                Poll::Ready(r) => self.on_wrote(r),
+                Poll::Pending => break,
+            }
+        }
+    }
+
+    fn on_wrote(&mut self, result: io::Result<usize>) {
+        match result {
+            Ok(n) => {
+                let Some(w) = self.writes.front_mut() else {
+                    return;
+                };
+                w.offset += n;
+                let complete = w.offset >= w.data.len();
+                {
+                    let mut st = self.socket.state();
+                    st.writable_length = st.writable_length.saturating_sub(n);
+                    st.bytes_written += n as u64;
+                }
+                self.touch();
+                if complete {
+                    let done = self.writes.pop_front().expect("front");
+                    if let Some(cb) = done.callback {
+                        cb(None);
+                    }
+                }
+            }
+            Err(e) => {
+                let err = NetError::system(e, "write", None, None, false);
+                self.socket.destroy(Some(err.clone()));
+                self.close(Some(err));
+            }
+        }
+    }
+
+    fn on_read(&mut self, result: io::Result<usize>) {
+        match result {
+            Ok(0) => self.eof = true,
+            Ok(n) => {
+                self.socket.state().bytes_read += n as u64;
+                self.touch();
+                self.buffered += n;
+                self.buffer.push_back(self.read_buf[..n].to_vec());
+            }
+            Err(e) => {
+                let err = NetError::system(e, "read", None, None, false);
+                self.socket.destroy(Some(err.clone()));
+                self.close(Some(err));
+            }
+        }
+    }
+
+    /// Delivers what the state now allows: buffered data in flowing mode,
+    /// `'end'`, the half-close, `'drain'`, `'finish'` and the final close.
+    fn settle(&mut self) {
+        loop {
+            if self.closed {
+                return;
+            }
+            let flowing = self.socket.state().flowing == Some(true);
+            if flowing && !self.buffer.is_empty() {
+                let bytes = self.buffer.pop_front().expect("non-empty");
+                self.buffered = self.buffered.saturating_sub(bytes.len());
+                let chunk = self.chunk(bytes);
+                if let Some(chunk) = chunk {
+                    self.socket.emit(SocketEvent::Data(chunk));
+                }
+                continue;
+            }
+            if self.eof && self.buffer.is_empty() && !self.end_emitted {
+                // StringDecoder.end(): a truncated character becomes U+FFFD.
+                let rest = self.decoder.as_mut().map(Decoder::end).unwrap_or_default();
+                if !rest.is_empty() && flowing {
+                    self.socket.emit(SocketEvent::Data(Chunk::Text(rest)));
+                }
+                self.end_emitted = true;
+                self.socket.state().end_emitted = true;
+                self.socket.emit(SocketEvent::End);
+                if !self.socket.state().allow_half_open {
+                    self.socket.end();
+                    while let Ok(command) = self.commands.try_recv() {
+                        self.command(command);
+                    }
+                }
+                continue;
+            }
+            break;
+        }
+        let drain = {
+            let mut st = self.socket.state();
+            let drain = st.need_drain && st.writable_length == 0 && self.writes.is_empty();
+            if drain {
+                st.need_drain = false;
+            }
+            drain
+        };
+        if drain {
+            self.socket.emit(SocketEvent::Drain);
+        }
+        if self.ending && !self.finished && self.writes.is_empty() && self.connected() {
+            if let Some(s) = &self.stream {
+                let _ = s.shutdown_write();
+            }
+            self.finished = true;
+            for cb in std::mem::take(&mut self.end_callbacks) {
+                cb(None);
+            }
+            self.socket.emit(SocketEvent::Finish);
+        }
+        if self.finished && self.end_emitted && !self.closed {
+            self.socket.destroy(None);
+            self.close(None);
+        }
+    }
+
+    fn chunk(&mut self, bytes: Vec<u8>) -> Option<Chunk> {
+        let encoding = self.socket.state().encoding;
+        match encoding {
+            None => Some(Chunk::Bytes(bytes)),
+            Some(enc) => {
+                let d = self.decoder.get_or_insert_with(|| Decoder::new(enc));
+                let text = d.write(&bytes);
+                (!text.is_empty()).then_some(Chunk::Text(text))
+            }
+        }
+    }
+
+    /// Tears the connection down and emits `'error'` (if any) then
+    /// `'close'`.
+    fn close(&mut self, error: Option<NetError>) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.connecting = None;
+        self.stream = None;
+        self.deadline = None;
+        {
+            let mut st = self.socket.state();
+            st.destroyed = true;
+            st.connecting = false;
+            st.remote = None;
+        }
+        let failure = error
+            .clone()
+            .unwrap_or_else(|| NetError::stream_destroyed("write"));
+        for w in self.writes.drain(..) {
+            if let Some(cb) = w.callback {
+                cb(Some(&failure));
+            }
+        }
+        for cb in self.end_callbacks.drain(..) {
+            cb(Some(&failure));
+        }
+        let had_error = error.is_some();
+        if let Some(err) = error {
+            self.socket.emit(SocketEvent::Error(err));
+        }
+        self.socket.emit(SocketEvent::Close { had_error });
+        // Drop listeners: they may hold handles to this socket.
+        self.socket.inner.emitter.clear();
+    }
+}

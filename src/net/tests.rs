@@ -1,0 +1,267 @@
+//! Loopback tests of `crate::net` against facts checked on node v20.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_std::future::timeout;
+
+use super::*;
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn describe(e: &SocketEvent) -> String {
+    match e {
+        SocketEvent::Data(c) => format!("data {}", String::from_utf8_lossy(c.as_bytes())),
+        SocketEvent::Error(err) => format!("error {}", err.code()),
+        SocketEvent::Close { had_error } => format!("close {had_error}"),
+        SocketEvent::Lookup {
+            address, family, ..
+        } => format!(
+            "lookup {} {}",
+            address.clone().unwrap_or_default(),
+            family.unwrap_or(0)
+        ),
+        other => SocketEventKind::name(Event::kind(other)).to_string(),
+    }
+}
+
+fn record(socket: &Socket, log: &Log, kinds: &[SocketEventKind]) {
+    for &k in kinds {
+        let log = log.clone();
+        socket.on(k, move |e| log.lock().unwrap().push(describe(e)));
+    }
+}
+
+/// Notified on `'close'`; register it in the same turn as the socket is
+/// made, so the event cannot be missed.
+fn closed(socket: &Socket) -> async_std::channel::Receiver<()> {
+    let (tx, rx) = async_std::channel::unbounded();
+    socket.on(SocketEventKind::Close, move |_| {
+        let _ = tx.try_send(());
+    });
+    rx
+}
+
+async fn until(rx: async_std::channel::Receiver<()>) {
+    timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("in time")
+        .unwrap();
+}
+
+async fn listening_server(options: ServerOptions) -> (Server, u16) {
+    let server = Server::new(options);
+    let listening = server.events(&[ServerEventKind::Listening]);
+    server
+        .listen(ListenOptions::port_host(0, "127.0.0.1"))
+        .unwrap();
+    listening.recv().await.unwrap();
+    let Some(ServerAddress::Inet(addr)) = server.address() else {
+        panic!("bound")
+    };
+    (server, addr.port)
+}
+
+const ALL: [SocketEventKind; 9] = [
+    SocketEventKind::Lookup,
+    SocketEventKind::Connect,
+    SocketEventKind::Ready,
+    SocketEventKind::Data,
+    SocketEventKind::End,
+    SocketEventKind::Finish,
+    SocketEventKind::Drain,
+    SocketEventKind::Error,
+    SocketEventKind::Close,
+];
+
+#[async_std::test]
+async fn client_ends_first_in_node_order() {
+    let (server, port) = listening_server(ServerOptions::default()).await;
+    let peer_log: Log = Log::default();
+    let (ptx, prx) = async_std::channel::unbounded();
+    {
+        let peer_log = peer_log.clone();
+        server.on_connection(move |peer| {
+            record(peer, &peer_log, &ALL);
+            let _ = ptx.try_send(closed(peer));
+            peer.write("hello");
+        });
+    }
+    let log: Log = Log::default();
+    let client = {
+        let _turn = EventLoop::global().turn().await;
+        let c = connect(ConnectOptions::port(port));
+        record(&c, &log, &ALL);
+        c.end_with(Some(b"bye".to_vec()), None::<fn(Option<&NetError>)>);
+        closed(&c)
+    };
+    until(client).await;
+    until(prx.recv().await.unwrap()).await;
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "lookup 127.0.0.1 4",
+            "connect",
+            "ready",
+            "finish",
+            "data hello",
+            "end",
+            "close false"
+        ]
+    );
+    assert_eq!(
+        *peer_log.lock().unwrap(),
+        ["data bye", "end", "finish", "close false"]
+    );
+    server.close();
+}
+
+#[async_std::test]
+async fn refused_connection_errors_then_closes() {
+    let (server, port) = listening_server(ServerOptions::default()).await;
+    server.close();
+    async_std::task::sleep(Duration::from_millis(50)).await;
+    let log: Log = Log::default();
+    let client = {
+        let _turn = EventLoop::global().turn().await;
+        let c = connect(ConnectOptions::Tcp {
+            host: "127.0.0.1".into(),
+            port,
+        });
+        record(&c, &log, &ALL);
+        closed(&c)
+    };
+    until(client).await;
+    assert_eq!(*log.lock().unwrap(), ["error ECONNREFUSED", "close true"]);
+}
+
+#[async_std::test]
+async fn write_returns_false_at_the_high_water_mark_then_drains() {
+    let (server, port) = listening_server(ServerOptions::default()).await;
+    server.on_connection(|peer| {
+        peer.resume();
+    });
+    let log: Log = Log::default();
+    let _turn = EventLoop::global().turn().await;
+    let c = connect(ConnectOptions::port(port));
+    record(
+        &c,
+        &log,
+        &[SocketEventKind::Drain, SocketEventKind::Connect],
+    );
+    assert!(c.write(vec![0u8; HIGH_WATER_MARK - 1]));
+    assert!(!c.write(vec![0u8; 1]));
+    assert_eq!(c.writable_length(), HIGH_WATER_MARK);
+    drop(_turn);
+    let (tx, rx) = async_std::channel::unbounded();
+    c.once(SocketEventKind::Drain, move |_| {
+        let _ = tx.try_send(());
+    });
+    timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(*log.lock().unwrap(), ["connect", "drain"]);
+    c.destroy(None);
+    server.close();
+}
+
+#[async_std::test]
+async fn second_listen_throws_and_close_when_not_running_reports() {
+    let (server, _) = listening_server(ServerOptions::default()).await;
+    let err = server.listen(ListenOptions::port(0)).unwrap_err();
+    assert_eq!(err.code(), "ERR_SERVER_ALREADY_LISTEN");
+    server.close();
+    assert!(server.address().is_none());
+    let (tx, rx) = async_std::channel::unbounded();
+    server.close_with(move |e| {
+        let _ = tx.try_send(e.map(|e| e.code().to_string()));
+    });
+    let got = timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.as_deref(), Some("ERR_SERVER_NOT_RUNNING"));
+}
+
+#[cfg(unix)]
+#[async_std::test]
+async fn unix_socket_round_trip_without_lookup() {
+    let path = std::env::temp_dir().join(format!("nodecompat-net-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let server = Server::new(ServerOptions::default());
+    server.on_connection(|peer| {
+        let echo = peer.clone();
+        peer.on_data(move |c| {
+            echo.end_with(Some(c.as_bytes().to_vec()), None::<fn(Option<&NetError>)>);
+        });
+    });
+    server.listen(ListenOptions::path(&path)).unwrap();
+    assert_eq!(
+        server.address(),
+        Some(ServerAddress::Path(path.display().to_string()))
+    );
+    let log: Log = Log::default();
+    let c = {
+        let _turn = EventLoop::global().turn().await;
+        let c = connect(ConnectOptions::Path(path.clone()));
+        record(&c, &log, &ALL);
+        c.write("ping");
+        closed(&c)
+    };
+    until(c).await;
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "connect",
+            "ready",
+            "data ping",
+            "end",
+            "finish",
+            "close false"
+        ]
+    );
+    server.close();
+    async_std::task::sleep(Duration::from_millis(50)).await;
+    assert!(!path.exists(), "close() unlinks the socket file");
+}
+
+mod split_writes {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 16, .. ProptestConfig::default() })]
+        #[test]
+        fn any_split_arrives_intact(data in proptest::collection::vec(any::<u8>(), 0..5000), cuts in proptest::collection::vec(0usize..5000, 0..8)) {
+            let received = async_std::task::block_on(async {
+                let (server, port) = listening_server(ServerOptions::default()).await;
+                let got = Arc::new(Mutex::new(Vec::new()));
+                let (tx, rx) = async_std::channel::unbounded();
+                let g = got.clone();
+                server.on_connection(move |peer| {
+                    let g = g.clone();
+                    peer.on_data(move |c| g.lock().unwrap().extend_from_slice(c.as_bytes()));
+                    let tx = tx.clone();
+                    peer.on(SocketEventKind::End, move |_| { let _ = tx.try_send(()); });
+                });
+                let c = connect(ConnectOptions::Tcp { host: "127.0.0.1".into(), port });
+                let mut points: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+                points.sort();
+                let mut last = 0;
+                for p in points.into_iter().chain([data.len()]) {
+                    c.write(data[last..p].to_vec());
+                    last = p;
+                }
+                c.end();
+                if timeout(Duration::from_secs(5), rx.recv()).await.is_err() {
+                    panic!("no end: got {} of {} bytes, client {:?}", got.lock().unwrap().len(), data.len(), c);
+                }
+                server.close();
+
+                got.lock().unwrap().clone()
+            });
+            prop_assert_eq!(received, data);
+        }
+    }
+}
