@@ -142,17 +142,19 @@ impl Registry {
     }
 
     fn name_of_socket(&self, s: &Socket) -> Option<String> {
-        self.names.iter().find_map(|(k, v)| match v {
-            JsVal::Socket(x) if x.ptr_eq(s) => Some(k.clone()),
-            _ => None,
-        })
+        self.name_where(|v| matches!(v, JsVal::Socket(x) if x.ptr_eq(s)))
     }
 
     fn name_of_server(&self, s: &Server) -> Option<String> {
-        self.names.iter().find_map(|(k, v)| match v {
-            JsVal::Server(x) if x.ptr_eq(s) => Some(k.clone()),
-            _ => None,
-        })
+        self.name_where(|v| matches!(v, JsVal::Server(x) if x.ptr_eq(s)))
+    }
+
+    /// An object can have an anonymous `#n` name and later a capture's name
+    /// (a connection listener saw it first): the capture's name wins.
+    fn name_where(&self, is: impl Fn(&JsVal) -> bool) -> Option<String> {
+        let mut names = self.names.iter().filter(|(_, v)| is(v)).map(|(k, _)| k);
+        let first = names.next()?;
+        Some(names.find(|k| !k.starts_with('#')).unwrap_or(first).clone())
     }
 }
 
