@@ -250,6 +250,52 @@ pub fn show_observed(class: Option<&str>, o: &Observed) -> String {
     render::event_text(&o.event, &render::observed_args(class, &o.event, &o.args))
 }
 
+/// Like [`show_observed`], but an error or object argument shows the
+/// properties the expected line asks about (`syscall`, `port`…), so the
+/// diff says what differs rather than only the code.
+pub fn show_observed_against(
+    class: Option<&str>,
+    o: &Observed,
+    expected: Option<&EventLine>,
+) -> String {
+    let mut args = render::observed_args(class, &o.event, &o.args);
+    if let Some(line) = expected.filter(|l| l.event == o.event) {
+        for (i, a) in arg_index(class, &line.event, &line.args)
+            .into_iter()
+            .zip(&line.args)
+        {
+            let (Pattern::Object { props, .. }, Some(v)) = (&a.pattern, o.args.get(i)) else {
+                continue;
+            };
+            let (Value::Object(fields) | Value::Error(fields)) = v else {
+                continue;
+            };
+            let Some(slot) = args.get_mut(i) else {
+                continue;
+            };
+            let keep_class = match &slot.pattern {
+                Pattern::Object { class, .. } => class.clone(),
+                _ => None,
+            };
+            let mut shown: Vec<(String, Pattern)> = Vec::new();
+            if let (Some(code), false) =
+                (fields.get("code"), props.iter().any(|(k, _)| k == "code"))
+            {
+                shown.push(("code".into(), render::pattern_of(code)));
+            }
+            for (k, _) in props {
+                let value = fields.get(k).cloned().unwrap_or(Value::Undefined);
+                shown.push((k.clone(), render::pattern_of(&value)));
+            }
+            slot.pattern = Pattern::Object {
+                class: keep_class,
+                props: shown,
+            };
+        }
+    }
+    render::event_text(&o.event, &args)
+}
+
 /// Whether every object has emitted at least its expected events, each
 /// matching: the run may stop waiting.
 pub fn covered(
@@ -267,6 +313,42 @@ pub fn covered(
                 .zip(&actual)
                 .all(|(l, o)| line_matches(class, l, o, &trace.vars))
     })
+}
+
+/// Whether some object's events already differ in a way more events cannot
+/// mend (a mismatch before the end, or extra events), so waiting longer is
+/// pointless. Data still arriving is not a difference yet.
+pub fn diverged(
+    expected: &[EventLine],
+    trace: &Trace,
+    classes: &BTreeMap<String, &'static str>,
+    chunks: Chunks,
+) -> bool {
+    let by_obj = expected_by_object(expected);
+    trace
+        .objects
+        .keys()
+        .filter(|k| !k.starts_with('#'))
+        .any(|obj| {
+            let class = classes.get(obj).copied();
+            let lines = by_obj.get(obj).cloned().unwrap_or_default();
+            let actual = trace.normalized(obj, chunks);
+            let first = lines
+                .iter()
+                .zip(&actual)
+                .take_while(|(l, o)| line_matches(class, l, o, &trace.vars))
+                .count();
+            if first == actual.len() {
+                return false;
+            }
+            if first == lines.len() {
+                return true;
+            }
+            let growing = first + 1 == actual.len()
+                && actual[first].event == "data"
+                && lines[first].event == "data";
+            !growing
+        })
 }
 
 /// Compares; returns one diff per object that differs. `objects` lists
@@ -304,7 +386,11 @@ pub fn compare(
                 .iter()
                 .map(|l| render::event_text(&l.event, &l.args))
                 .collect(),
-            actual: actual.iter().map(|o| show_observed(class, o)).collect(),
+            actual: actual
+                .iter()
+                .enumerate()
+                .map(|(k, o)| show_observed_against(class, o, lines.get(k).copied()))
+                .collect(),
         });
     }
     diffs

@@ -388,6 +388,14 @@ impl Run<'_> {
             &self.lc.plan.objects,
             self.lc.case.meta.chunks,
         ) {
+            if matcher::diverged(
+                expected,
+                &self.trace,
+                &self.lc.plan.objects,
+                self.lc.case.meta.chunks,
+            ) {
+                break;
+            }
             if Instant::now() >= deadline {
                 return Err(Stop::Fail(format!(
                     "the expected events did not all arrive within {} ms after the script",
