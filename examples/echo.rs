@@ -1,0 +1,17 @@
+//! An echo server on the reference implementation:
+//! `cargo run --example echo`, then `nc 127.0.0.1 7000`.
+use nodecompat::net::{self, ListenOptions, ServerEventKind, ServerOptions};
+
+#[async_std::main]
+async fn main() -> Result<(), net::NetError> {
+    let server = net::create_server(ServerOptions::default(), |socket| {
+        let echo = socket.clone();
+        socket.on_data(move |chunk| {
+            echo.write(chunk.as_bytes());
+        });
+    });
+    server.listen(ListenOptions::port_host(7000, "127.0.0.1"))?;
+    println!("echoing on 127.0.0.1:7000");
+    server.next(ServerEventKind::Close).await;
+    Ok(())
+}
