@@ -176,3 +176,42 @@ fn a_malformed_spec_gives_file_line_col_and_exit_status_2() {
     let (code, _, _) = cli(&["check", "fixtures/bad-specs/no-such-file.md"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn the_reference_over_stdio_matches_the_reference_in_process() {
+    // `nodecompat driver` serves the same implementation over the protocol:
+    // every case must come out the same both ways.
+    let cases = Arc::new(
+        spec::load_suite(&root().join("spec"), LoadOptions::default()).expect("the suite loads"),
+    );
+    let stdio = Implementation::Command(vec![
+        env!("CARGO_BIN_EXE_nodecompat").into(),
+        "driver".into(),
+    ]);
+    let (over_stdio, hello) =
+        async_std::task::block_on(suite::run_all(&stdio, cases.clone(), 2, Mode::Check, None));
+    let (in_process, _) = async_std::task::block_on(suite::run_all(
+        &Implementation::Reference,
+        cases.clone(),
+        2,
+        Mode::Check,
+        None,
+    ));
+    assert_eq!(
+        hello.map(|h| h.implementation),
+        Some("nodecompat-reference".to_string())
+    );
+    let differ: Vec<String> = over_stdio
+        .iter()
+        .zip(&in_process)
+        .filter(|(a, b)| a.status != b.status)
+        .map(|(a, b)| {
+            format!(
+                "{}: stdio {:?} / in-process {:?}\n{}\n{}",
+                a.id, a.status, b.status, a.message, b.message
+            )
+        })
+        .collect();
+    assert!(differ.is_empty(), "{}", differ.join("\n\n"));
+    assert!(over_stdio.len() >= 60);
+}
