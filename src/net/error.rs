@@ -1,6 +1,7 @@
 //! [`NetError`]: every error `node:net` can throw or emit, with Node's
 //! `name`, `code` and system-error properties as data.
 
+use std::any::Any;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct NetError(Box<Repr>);
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Repr {
     name: &'static str,
     code: String,
@@ -27,9 +28,26 @@ struct Repr {
     errno: Option<i32>,
     syscall: Option<String>,
     address: Option<String>,
-    port: Option<u16>,
+    port: Option<i32>,
     hostname: Option<String>,
     source: Option<Arc<io::Error>>,
+    payload: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl fmt::Debug for Repr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NetError")
+            .field("name", &self.name)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("errno", &self.errno)
+            .field("syscall", &self.syscall)
+            .field("address", &self.address)
+            .field("port", &self.port)
+            .field("hostname", &self.hostname)
+            .field("payload", &self.payload.is_some())
+            .finish()
+    }
 }
 
 impl NetError {
@@ -44,7 +62,33 @@ impl NetError {
             port: None,
             hostname: None,
             source: None,
+            payload: None,
         }))
+    }
+
+    /// An error that stands for a value of the caller's own (Node's
+    /// `destroy(err)` accepts any object and emits it as is): `code` and
+    /// `message` describe it to Rust code, and [`NetError::payload`] gives
+    /// the original back.
+    pub fn with_payload(
+        code: &str,
+        message: impl Into<String>,
+        payload: Arc<dyn Any + Send + Sync>,
+    ) -> NetError {
+        let mut e = NetError::new("Error", code, message.into());
+        e.0.payload = Some(payload);
+        e
+    }
+
+    /// `ERR_SOCKET_CLOSED`: `resetAndDestroy()` on a socket with no
+    /// connection.
+    pub fn socket_closed() -> NetError {
+        NetError::error("ERR_SOCKET_CLOSED", "Socket is closed")
+    }
+
+    /// `ERR_INVALID_HANDLE_TYPE`: `resetAndDestroy()` on a non-TCP socket.
+    pub fn invalid_handle_type() -> NetError {
+        NetError::type_error("ERR_INVALID_HANDLE_TYPE", "This handle type cannot be sent")
     }
 
     /// A plain `Error` with a Node `code` (e.g. `ERR_SERVER_NOT_RUNNING`).
@@ -99,11 +143,15 @@ impl NetError {
     /// `exceptionWithHostPort` (`connect ECONNREFUSED 127.0.0.1:1`) or, with
     /// `describe`, `uvExceptionWithHostPort` (`listen EADDRINUSE: address
     /// already in use :::80`).
+    ///
+    /// As in Node, the message shows the port only when it is positive,
+    /// and the `port` property is set only when it is not `0` (a Unix
+    /// socket's listen error has port `-1`).
     pub fn system(
         err: io::Error,
         syscall: &str,
         address: Option<&str>,
-        port: Option<u16>,
+        port: Option<i32>,
         describe: bool,
     ) -> NetError {
         let errno = err.raw_os_error();
@@ -117,8 +165,8 @@ impl NetError {
             format!("{syscall} {code}")
         };
         match (address, port) {
-            (Some(a), Some(p)) => message.push_str(&format!(" {a}:{p}")),
-            (Some(a), None) => message.push_str(&format!(" {a}")),
+            (Some(a), Some(p)) if p > 0 => message.push_str(&format!(" {a}:{p}")),
+            (Some(a), _) => message.push_str(&format!(" {a}")),
             _ => {}
         }
         NetError(Box::new(Repr {
@@ -128,9 +176,10 @@ impl NetError {
             errno: errno.map(|e| -e),
             syscall: Some(syscall.to_string()),
             address: address.map(str::to_string),
-            port,
+            port: port.filter(|p| *p != 0),
             hostname: None,
             source: Some(Arc::new(err)),
+            payload: None,
         }))
     }
 
@@ -146,6 +195,7 @@ impl NetError {
             port: None,
             hostname: Some(host.to_string()),
             source: Some(Arc::new(err)),
+            payload: None,
         }))
     }
 
@@ -173,9 +223,15 @@ impl NetError {
     pub fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
     }
-    /// Node's `err.port`, for system errors.
-    pub fn port(&self) -> Option<u16> {
+    /// Node's `err.port`, for system errors (absent for port `0`; `-1`
+    /// for a Unix socket path).
+    pub fn port(&self) -> Option<i32> {
         self.0.port
+    }
+    /// The value this error stands for, if made with
+    /// [`NetError::with_payload`].
+    pub fn payload(&self) -> Option<&(dyn Any + Send + Sync)> {
+        self.0.payload.as_deref()
     }
     /// Node's `err.hostname`, for DNS errors.
     pub fn hostname(&self) -> Option<&str> {

@@ -631,7 +631,7 @@ fn bind_addr(
     use socket2::{Domain, Protocol, Socket as RawSocket, Type};
     let fail = |e: io::Error| {
         let ip = addr.ip().to_string();
-        NetError::system(e, "listen", Some(&ip), Some(addr.port()), true)
+        NetError::system(e, "listen", Some(&ip), Some(addr.port().into()), true)
     };
     let socket = RawSocket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
         .map_err(fail)?;
@@ -655,7 +655,7 @@ fn bind_addr(
 fn bind_unix(path: &std::path::Path, backlog: i32) -> Result<(Shared, Listener), NetError> {
     use socket2::{Domain, SockAddr, Socket as RawSocket, Type};
     let shown = path.display().to_string();
-    let fail = |e: io::Error| NetError::system(e, "listen", Some(&shown), None, true);
+    let fail = |e: io::Error| NetError::system(e, "listen", Some(&shown), Some(-1), true);
     let socket = RawSocket::new(Domain::UNIX, Type::STREAM, None).map_err(fail)?;
     socket
         .bind(&SockAddr::unix(path).map_err(fail)?)

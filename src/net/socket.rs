@@ -82,8 +82,14 @@ pub enum SocketEvent {
     Drain,
     /// `'error'` `(err)`; `'close'` with `had_error: true` follows.
     Error(NetError),
-    /// `'close'` `(hadError)`.
-    Close { had_error: bool },
+    /// `'close'` `(hadError)`. `had_error` is `None` when the socket never
+    /// had a connection (Node then emits `'close'` with no argument).
+    Close { had_error: Option<bool> },
+    /// `'pause'`: `pause()` switched the socket out of flowing mode.
+    Pause,
+    /// `'resume'`: emitted after `resume()` (on Node's next tick), before
+    /// the buffered data flows.
+    Resume,
 }
 
 /// The Node event names of [`SocketEvent`].
@@ -99,11 +105,13 @@ pub enum SocketEventKind {
     Drain,
     Error,
     Close,
+    Pause,
+    Resume,
 }
 
 impl SocketEventKind {
     /// Every kind, in the order of the Node docs.
-    pub const ALL: [SocketEventKind; 10] = [
+    pub const ALL: [SocketEventKind; 12] = [
         SocketEventKind::Close,
         SocketEventKind::Connect,
         SocketEventKind::Data,
@@ -112,7 +120,9 @@ impl SocketEventKind {
         SocketEventKind::Error,
         SocketEventKind::Finish,
         SocketEventKind::Lookup,
+        SocketEventKind::Pause,
         SocketEventKind::Ready,
+        SocketEventKind::Resume,
         SocketEventKind::Timeout,
     ];
 
@@ -129,6 +139,8 @@ impl SocketEventKind {
             SocketEventKind::Drain => "drain",
             SocketEventKind::Error => "error",
             SocketEventKind::Close => "close",
+            SocketEventKind::Pause => "pause",
+            SocketEventKind::Resume => "resume",
         }
     }
 
@@ -152,6 +164,8 @@ impl Event for SocketEvent {
             SocketEvent::Drain => SocketEventKind::Drain,
             SocketEvent::Error(_) => SocketEventKind::Error,
             SocketEvent::Close { .. } => SocketEventKind::Close,
+            SocketEvent::Pause => SocketEventKind::Pause,
+            SocketEvent::Resume => SocketEventKind::Resume,
         }
     }
 }
@@ -275,8 +289,10 @@ struct State {
     allow_half_open: bool,
     /// `connect()` was called and has not finished.
     connecting: bool,
-    /// A connection exists or is being made.
+    /// A connection exists or is being made (Node's `_handle`).
     has_handle: bool,
+    /// The connection is (or will be) a Unix domain socket.
+    unix: bool,
     /// No handle was ever attached and `connect()` was not called.
     pending: bool,
     destroyed: bool,
@@ -287,6 +303,14 @@ struct State {
     /// Readable flowing state: `None` until a data listener, `resume()` or
     /// `pause()` decides.
     flowing: Option<bool>,
+    /// A `'resume'` event is on its way (Node's `resumeScheduled`).
+    resume_scheduled: bool,
+    /// `'finish'` was emitted (Node's `writableFinished`).
+    finished: bool,
+    /// Received bytes not yet delivered (Node's `readableLength`).
+    readable_length: usize,
+    /// `cork()` depth: writes wait in user memory while positive.
+    corked: u32,
     writable_length: usize,
     need_drain: bool,
     bytes_read: u64,
@@ -314,9 +338,15 @@ enum Command {
     Connect(ConnectOptions),
     Write(Vec<u8>, Option<WriteCallback>),
     End(Option<WriteCallback>),
-    Destroy(Option<NetError>),
-    /// Flowing state or pause-on-connect changed: look at the buffer again.
-    Resume,
+    /// The error, and whether the socket had a connection (or attempt).
+    Destroy(Option<NetError>, bool),
+    /// Close with a TCP RST (`resetAndDestroy()`).
+    Reset,
+    /// Flowing state or pause-on-connect changed: look at the buffer again;
+    /// with `true`, emit the `'resume'` that `resume()` scheduled first.
+    Resume(bool),
+    /// Something the task reads changed (e.g. `uncork()`): look again.
+    Wake,
     SetTimeout(Option<u64>),
     SetNoDelay(bool),
     SetKeepAlive(bool, u64),
@@ -371,6 +401,7 @@ impl Socket {
             st.has_handle = true;
             st.local = stream.local();
             st.remote = stream.remote();
+            st.unix = !matches!(stream, Stream::Tcp(_));
             st.on_destroy = Some(on_destroy);
             if paused {
                 st.flowing = Some(false);
@@ -495,6 +526,7 @@ impl Socket {
             st.connecting = true;
             st.pending = false;
             st.has_handle = true;
+            st.unix = matches!(options, ConnectOptions::Path(_));
             st.destroyed = false;
         }
         self.send(Command::Connect(options));
@@ -541,9 +573,17 @@ impl Socket {
             }
         };
         if let Some(err) = refusal {
-            let destroy_with = (!self.destroyed()).then(|| err.clone());
-            self.send(Command::Write(Vec::new(), wrap_failed(callback, err)));
-            if let Some(err) = destroy_with {
+            if self.destroyed() {
+                // Node: the callback on the next tick, and no 'error' (the
+                // socket is gone already).
+                if let Some(cb) = callback {
+                    self.defer(move || cb(Some(&err)));
+                }
+            } else {
+                self.send(Command::Write(
+                    Vec::new(),
+                    wrap_failed(callback, err.clone()),
+                ));
                 self.destroy(Some(err));
             }
             return false;
@@ -582,10 +622,31 @@ impl Socket {
             self.write(data);
         }
         let callback = callback.map(|c| Box::new(c) as WriteCallback);
+        let refusal = {
+            let st = self.state();
+            st.destroyed.then(|| {
+                if st.finished {
+                    NetError::error(
+                        "ERR_STREAM_ALREADY_FINISHED",
+                        "Cannot call end after a stream was finished",
+                    )
+                } else {
+                    NetError::stream_destroyed("end")
+                }
+            })
+        };
+        if let Some(err) = refusal {
+            if let Some(cb) = callback {
+                self.defer(move || cb(Some(&err)));
+            }
+            return self;
+        }
         let first = {
             let mut st = self.state();
             let first = !st.ending;
             st.ending = true;
+            // end() uncorks.
+            st.corked = 0;
             first
         };
         if first {
@@ -603,36 +664,186 @@ impl Socket {
     ///
     /// See <https://nodejs.org/api/net.html#socketdestroyerror>.
     pub fn destroy(&self, error: Option<NetError>) -> &Socket {
-        let on_destroy = {
+        if let Some(had_handle) = self.mark_destroyed() {
+            self.send(Command::Destroy(error, had_handle));
+        }
+        self
+    }
+
+    /// The synchronous part of `destroy()`: `destroyed` is true and the
+    /// handle is gone. Returns whether there was a handle, or `None` if the
+    /// socket was destroyed already.
+    fn mark_destroyed(&self) -> Option<bool> {
+        let (on_destroy, had_handle) = {
             let mut st = self.state();
             if st.destroyed {
-                return self;
+                return None;
             }
             st.destroyed = true;
             st.connecting = false;
-            st.on_destroy.take()
+            let had_handle = st.has_handle;
+            st.has_handle = false;
+            (st.on_destroy.take(), had_handle)
         };
         if let Some(f) = on_destroy {
             f();
         }
-        self.send(Command::Destroy(error));
-        self
+        Some(had_handle)
+    }
+
+    /// `socket.resetAndDestroy()`: closes the TCP connection with an RST
+    /// (the peer sees `ECONNRESET`); this socket emits `'close'` with
+    /// `hadError` false. While connecting, the reset waits for
+    /// `'connect'`. Without a connection it is `destroy(ERR_SOCKET_CLOSED)`.
+    ///
+    /// See <https://nodejs.org/api/net.html#socketresetanddestroy>.
+    ///
+    /// # Errors
+    ///
+    /// `ERR_INVALID_HANDLE_TYPE` (thrown by Node) for a Unix socket.
+    pub fn reset_and_destroy(&self) -> Result<&Socket, NetError> {
+        let (has_handle, unix, connecting) = {
+            let st = self.state();
+            (st.has_handle, st.unix, st.connecting)
+        };
+        if !has_handle {
+            self.destroy(Some(NetError::socket_closed()));
+            return Ok(self);
+        }
+        if unix {
+            return Err(NetError::invalid_handle_type());
+        }
+        if connecting || self.mark_destroyed().is_some() {
+            self.send(Command::Reset);
+        }
+        Ok(self)
+    }
+
+    /// `socket.destroySoon()`: ends the writable side, and destroys the
+    /// socket once everything is flushed.
+    pub fn destroy_soon(&self) {
+        if self.writable() {
+            self.end();
+        }
+        if self.state().finished {
+            self.destroy(None);
+        } else {
+            let me = self.clone();
+            self.once(SocketEventKind::Finish, move |_| {
+                me.destroy(None);
+            });
+        }
+    }
+
+    /// `socket.cork()`: writes wait in memory until `uncork()` (or
+    /// `end()`).
+    pub fn cork(&self) {
+        self.state().corked += 1;
+    }
+
+    /// `socket.uncork()`: undoes one `cork()`; the last one flushes.
+    pub fn uncork(&self) {
+        let flush = {
+            let mut st = self.state();
+            if st.corked > 0 {
+                st.corked -= 1;
+                st.corked == 0
+            } else {
+                false
+            }
+        };
+        if flush {
+            self.send(Command::Wake);
+        }
+    }
+
+    /// Runs `f` in a later turn of the socket's loop (Node's
+    /// `process.nextTick` for callbacks of a socket that is gone).
+    fn defer(&self, f: impl FnOnce() + Send + 'static) {
+        let event_loop = self.inner.event_loop.clone();
+        async_std::task::spawn(async move {
+            let _turn = event_loop.turn().await;
+            f();
+        });
     }
 
     // --- reading ---------------------------------------------------------
 
-    /// `socket.pause()`: stops `'data'` events.
+    /// `socket.pause()`: stops `'data'` events; emits `'pause'` (at once)
+    /// unless the socket was paused already.
     pub fn pause(&self) -> &Socket {
-        self.state().flowing = Some(false);
+        let changed = {
+            let mut st = self.state();
+            let changed = st.flowing != Some(false);
+            st.flowing = Some(false);
+            changed
+        };
+        if changed {
+            self.emit(SocketEvent::Pause);
+        }
         self
     }
 
     /// `socket.resume()`: (re)starts `'data'` events; also starts reading a
-    /// socket accepted with `pauseOnConnect`.
+    /// socket accepted with `pauseOnConnect`. Unless the socket was flowing
+    /// already, `'resume'` is emitted later (Node's next tick), just before
+    /// the buffered data.
     pub fn resume(&self) -> &Socket {
-        self.state().flowing = Some(true);
-        self.send(Command::Resume);
+        let emit = {
+            let mut st = self.state();
+            if st.flowing != Some(true) {
+                st.flowing = Some(true);
+                !std::mem::replace(&mut st.resume_scheduled, true)
+            } else {
+                false
+            }
+        };
+        self.send(Command::Resume(emit));
         self
+    }
+
+    /// `socket.readableFlowing`: `None` (null) until something consumes
+    /// the socket, then whether it is flowing.
+    pub fn readable_flowing(&self) -> Option<bool> {
+        self.state().flowing
+    }
+
+    /// `socket.readableLength`: bytes received and not yet delivered.
+    pub fn readable_length(&self) -> usize {
+        self.state().readable_length
+    }
+
+    /// `socket.readableEnded`: `'end'` was emitted.
+    pub fn readable_ended(&self) -> bool {
+        self.state().end_emitted
+    }
+
+    /// `socket.writableEnded`: `end()` was called.
+    pub fn writable_ended(&self) -> bool {
+        self.state().ending
+    }
+
+    /// `socket.writableFinished`: `'finish'` was emitted.
+    pub fn writable_finished(&self) -> bool {
+        self.state().finished
+    }
+
+    /// `socket.writableHighWaterMark`.
+    pub fn writable_high_water_mark(&self) -> usize {
+        HIGH_WATER_MARK
+    }
+
+    /// `socket.bufferSize`: `writableLength` while there is a connection,
+    /// `None` (undefined) otherwise.
+    pub fn buffer_size(&self) -> Option<usize> {
+        let st = self.state();
+        st.has_handle.then_some(st.writable_length)
+    }
+
+    /// `socket.closed`: the socket was destroyed (its `'close'` may still
+    /// be on the way).
+    pub fn closed(&self) -> bool {
+        self.state().destroyed
     }
 
     /// `socket.isPaused()`.
@@ -644,7 +855,7 @@ impl Socket {
     /// characters split across reads are decoded whole.
     pub fn set_encoding(&self, encoding: Option<Encoding>) -> &Socket {
         self.state().encoding = Some(encoding.unwrap_or(Encoding::Utf8));
-        self.send(Command::Resume);
+        self.send(Command::Resume(false));
         self
     }
 
@@ -654,8 +865,16 @@ impl Socket {
     /// milliseconds; `0` disables. The connection stays open.
     ///
     /// See <https://nodejs.org/api/net.html#socketsettimeouttimeout-callback>.
+    ///
+    /// A destroyed socket ignores the call.
     pub fn set_timeout(&self, ms: u64) -> &Socket {
-        self.state().timeout = (ms > 0).then_some(ms);
+        {
+            let mut st = self.state();
+            if st.destroyed {
+                return self;
+            }
+            st.timeout = Some(ms);
+        }
         self.send(Command::SetTimeout((ms > 0).then_some(ms)));
         self
     }
@@ -668,13 +887,14 @@ impl Socket {
         ms: u64,
         callback: impl Fn() + Send + Sync + 'static,
     ) -> &Socket {
-        if ms > 0 {
+        if ms > 0 && !self.destroyed() {
             self.once(SocketEventKind::Timeout, move |_| callback());
         }
         self.set_timeout(ms)
     }
 
-    /// `socket.timeout`: the idle timeout set, if any.
+    /// `socket.timeout`: the last idle timeout set (`0` once disabled),
+    /// `None` (undefined) if `setTimeout` was never called.
     pub fn timeout(&self) -> Option<u64> {
         self.state().timeout
     }
@@ -1008,7 +1228,13 @@ async fn open(options: ConnectOptions) -> Connected {
                     }
                     Err(e) => {
                         let ip = addr.ip().to_string();
-                        last = Some(NetError::system(e, "connect", Some(&ip), Some(port), false));
+                        last = Some(NetError::system(
+                            e,
+                            "connect",
+                            Some(&ip),
+                            Some(port.into()),
+                            false,
+                        ));
                     }
                 }
             }
@@ -1084,6 +1310,8 @@ struct Driver {
     deadline: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     read_buf: Vec<u8>,
     closed: bool,
+    /// `resetAndDestroy()` was called while connecting.
+    reset_on_connect: bool,
 }
 
 impl Driver {
@@ -1108,6 +1336,7 @@ impl Driver {
             deadline: None,
             read_buf: vec![0; 64 * 1024],
             closed: false,
+            reset_on_connect: false,
         }
     }
 
@@ -1156,6 +1385,7 @@ impl Driver {
         }
         if let Some(stream) = self.stream.as_ref()
             && let Some(w) = self.writes.front()
+            && self.socket.state().corked == 0
             && let Poll::Ready(r) = stream.poll_write(cx, &w.data[w.offset..])
         {
             return Poll::Ready(Wake::Wrote(r));
@@ -1179,7 +1409,7 @@ impl Driver {
         match wake {
             Wake::Command(c) => self.command(c),
             // Every handle is gone: nobody can observe this socket again.
-            Wake::Closed => self.close(None),
+            Wake::Closed => self.close(None, true),
             Wake::Connected(c) => self.on_connected(c),
             Wake::Read(r) => self.on_read(r),
             Wake::Wrote(r) => self.on_wrote(r),
@@ -1230,15 +1460,27 @@ impl Driver {
                 }
                 self.ending = true;
             }
-            Command::Destroy(error) => self.close(error),
-            Command::Resume => {
+            Command::Destroy(error, had_handle) => self.close(error, had_handle),
+            Command::Reset => {
+                if self.stream.is_some() {
+                    self.reset();
+                } else if self.connecting.is_some() {
+                    self.reset_on_connect = true;
+                }
+            }
+            Command::Resume(emit) => {
                 self.hold_reading = false;
                 if let Some(enc) = self.socket.state().encoding
                     && self.decoder.is_none()
                 {
                     self.decoder = Some(Decoder::new(enc));
                 }
+                if emit {
+                    self.socket.state().resume_scheduled = false;
+                    self.socket.emit(SocketEvent::Resume);
+                }
             }
+            Command::Wake => self.flush_now(),
             Command::SetTimeout(ms) => {
                 self.idle = ms.map(Duration::from_millis);
                 self.touch();
@@ -1290,7 +1532,7 @@ impl Driver {
                 self.socket.state().connecting = false;
                 self.socket.destroy(Some(err.clone()));
                 // destroy() queued a command; close now to keep the order.
-                self.close(Some(err));
+                self.close(Some(err), true);
             }
             Ok(stream) => {
                 {
@@ -1303,12 +1545,28 @@ impl Driver {
                 self.stream = Some(stream);
                 self.touch();
                 self.socket.emit(SocketEvent::Connect);
+                if self.reset_on_connect {
+                    // Node's resetAndDestroy() while connecting is a once
+                    // 'connect' listener.
+                    self.socket.mark_destroyed();
+                    self.reset();
+                    return;
+                }
                 // Writes queued while connecting go out now, as Node's
-                // pending 'connect' write does, before 'ready'.
+                // pending 'connect' write does, before 'ready': what the
+                // kernel takes at once completes inside the 'connect'
+                // emission, 'drain' included.
                 while let Ok(command) = self.commands.try_recv() {
+                    if self.closed {
+                        return;
+                    }
                     self.command(command);
                 }
                 self.flush_now();
+                self.maybe_drain();
+                if self.closed {
+                    return;
+                }
                 self.socket.emit(SocketEvent::Ready);
             }
         }
@@ -1318,7 +1576,7 @@ impl Driver {
     fn flush_now(&mut self) {
         let waker = std::task::Waker::noop();
         let mut cx = Context::from_waker(waker);
-        while !self.writes.is_empty() && self.connected() {
+        while !self.writes.is_empty() && self.connected() && self.socket.state().corked == 0 {
             let stream = self.stream.as_ref().expect("connected");
             let w = self.writes.front().expect("non-empty");
             match stream.poll_write(&mut cx, &w.data[w.offset..]) {
@@ -1352,7 +1610,7 @@ impl Driver {
             Err(e) => {
                 let err = NetError::system(e, "write", None, None, false);
                 self.socket.destroy(Some(err.clone()));
-                self.close(Some(err));
+                self.close(Some(err), true);
             }
         }
     }
@@ -1364,12 +1622,13 @@ impl Driver {
                 self.socket.state().bytes_read += n as u64;
                 self.touch();
                 self.buffered += n;
+                self.socket.state().readable_length = self.buffered;
                 self.buffer.push_back(self.read_buf[..n].to_vec());
             }
             Err(e) => {
                 let err = NetError::system(e, "read", None, None, false);
                 self.socket.destroy(Some(err.clone()));
-                self.close(Some(err));
+                self.close(Some(err), true);
             }
         }
     }
@@ -1385,6 +1644,7 @@ impl Driver {
             if flowing && !self.buffer.is_empty() {
                 let bytes = self.buffer.pop_front().expect("non-empty");
                 self.buffered = self.buffered.saturating_sub(bytes.len());
+                self.socket.state().readable_length = self.buffered;
                 let chunk = self.chunk(bytes);
                 if let Some(chunk) = chunk {
                     self.socket.emit(SocketEvent::Data(chunk));
@@ -1410,6 +1670,30 @@ impl Driver {
             }
             break;
         }
+        self.maybe_drain();
+        if self.closed {
+            return;
+        }
+        if self.ending && !self.finished && self.writes.is_empty() && self.connected() {
+            if let Some(s) = &self.stream {
+                let _ = s.shutdown_write();
+            }
+            self.finished = true;
+            self.socket.state().finished = true;
+            for cb in std::mem::take(&mut self.end_callbacks) {
+                cb(None);
+            }
+            self.socket.emit(SocketEvent::Finish);
+        }
+        if self.finished && self.end_emitted && !self.closed {
+            self.socket.destroy(None);
+            self.close(None, true);
+        }
+    }
+
+    /// Emits `'drain'` if a `write()` returned false and everything has
+    /// been flushed since.
+    fn maybe_drain(&mut self) {
         let drain = {
             let mut st = self.socket.state();
             let drain = st.need_drain && st.writable_length == 0 && self.writes.is_empty();
@@ -1418,23 +1702,18 @@ impl Driver {
             }
             drain
         };
-        if drain {
+        if drain && !self.closed {
             self.socket.emit(SocketEvent::Drain);
         }
-        if self.ending && !self.finished && self.writes.is_empty() && self.connected() {
-            if let Some(s) = &self.stream {
-                let _ = s.shutdown_write();
-            }
-            self.finished = true;
-            for cb in std::mem::take(&mut self.end_callbacks) {
-                cb(None);
-            }
-            self.socket.emit(SocketEvent::Finish);
+    }
+
+    /// `resetAndDestroy()`: SO_LINGER 0, then close, so the kernel sends
+    /// an RST instead of a FIN.
+    fn reset(&mut self) {
+        if let Some(Stream::Tcp(s)) = &self.stream {
+            let _ = socket2::SockRef::from(s).set_linger(Some(Duration::ZERO));
         }
-        if self.finished && self.end_emitted && !self.closed {
-            self.socket.destroy(None);
-            self.close(None);
-        }
+        self.close(None, true);
     }
 
     fn chunk(&mut self, bytes: Vec<u8>) -> Option<Chunk> {
@@ -1450,8 +1729,8 @@ impl Driver {
     }
 
     /// Tears the connection down and emits `'error'` (if any) then
-    /// `'close'`.
-    fn close(&mut self, error: Option<NetError>) {
+    /// `'close'` (with no argument if there never was a connection).
+    fn close(&mut self, error: Option<NetError>, had_handle: bool) {
         if self.closed {
             return;
         }
@@ -1463,6 +1742,7 @@ impl Driver {
             let mut st = self.socket.state();
             st.destroyed = true;
             st.connecting = false;
+            st.has_handle = false;
             st.remote = None;
         }
         let failure = error
@@ -1476,7 +1756,7 @@ impl Driver {
         for cb in self.end_callbacks.drain(..) {
             cb(Some(&failure));
         }
-        let had_error = error.is_some();
+        let had_error = had_handle.then_some(error.is_some());
         if let Some(err) = error {
             self.socket.emit(SocketEvent::Error(err));
         }

@@ -13,7 +13,10 @@ fn describe(e: &SocketEvent) -> String {
     match e {
         SocketEvent::Data(c) => format!("data {}", String::from_utf8_lossy(c.as_bytes())),
         SocketEvent::Error(err) => format!("error {}", err.code()),
-        SocketEvent::Close { had_error } => format!("close {had_error}"),
+        SocketEvent::Close { had_error } => match had_error {
+            Some(h) => format!("close {h}"),
+            None => "close".to_string(),
+        },
         SocketEvent::Lookup {
             address, family, ..
         } => format!(

@@ -40,21 +40,26 @@ pub fn hello() -> Hello {
 /// Serves one driver session: processes requests in order until
 /// `requests` closes or `Bye`. Never panics on bad input.
 pub async fn serve(requests: Receiver<Request>, messages: Sender<Message>) {
-    let session = Session {
+    let mut session = Session {
         shared: Arc::new(Mutex::new(Registry::default())),
         messages,
         event_loop: EventLoop::new(),
+        case: 0,
     };
     while let Ok(request) = requests.recv().await {
         match request {
             Request::Bye => break,
             Request::Begin { id, captures, .. } => {
                 let _turn = session.event_loop.turn().await;
+                // Listeners of an earlier case's objects (still closing)
+                // carry its number and report nothing in this one.
+                session.case += 1;
                 {
                     let mut reg = session.reg();
                     reg.reset();
                     reg.captures = captures;
                     reg.active = true;
+                    reg.case = session.case;
                 }
                 session.send(Message::Ok { id });
             }
@@ -131,9 +136,14 @@ struct Registry {
     anonymous: usize,
     /// Events are reported only while a case runs.
     active: bool,
+    /// The number of the running case.
+    case: u64,
     /// Every object the case created or received, for teardown.
     sockets: Vec<Socket>,
     servers: Vec<Server>,
+    /// Plain properties a case's calls assigned on sockets (Node's
+    /// `socket.timeout`): (socket, property, value).
+    own_properties: Vec<(Socket, String, JsVal)>,
 }
 
 impl Registry {
@@ -164,11 +174,20 @@ pub(crate) struct Session {
     shared: Arc<Mutex<Registry>>,
     messages: Sender<Message>,
     pub(crate) event_loop: EventLoop,
+    /// The case this handle belongs to: listeners hold a clone made
+    /// during their case.
+    case: u64,
 }
 
 impl Session {
     fn reg(&self) -> MutexGuard<'_, Registry> {
         self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether this handle's case is the one running.
+    fn current(&self) -> bool {
+        let reg = self.reg();
+        reg.active && reg.case == self.case
     }
 
     fn send(&self, m: Message) {
@@ -177,7 +196,7 @@ impl Session {
 
     /// Reports an event line if a case is running.
     pub(crate) fn report(&self, object: &str, event: &str, args: Vec<JsVal>) {
-        if !self.reg().active {
+        if !self.current() {
             return;
         }
         let mut args: Vec<Value> = args.iter().map(|a| self.encode(a)).collect();
@@ -196,7 +215,7 @@ impl Session {
     pub(crate) fn capture(&self, object: &str, event: &str, args: &[JsVal]) {
         let todo: Vec<(String, JsVal, Vec<String>)> = {
             let mut reg = self.reg();
-            if !reg.active {
+            if !reg.active || reg.case != self.case {
                 return;
             }
             let n = {
@@ -296,6 +315,24 @@ impl Session {
         name
     }
 
+    /// A plain property assigned on a socket, if any.
+    pub(crate) fn own_property(&self, s: &Socket, property: &str) -> Option<JsVal> {
+        self.reg()
+            .own_properties
+            .iter()
+            .find(|(o, p, _)| o.ptr_eq(s) && p == property)
+            .map(|(_, _, v)| v.clone())
+    }
+
+    /// Assigns a plain property on a socket.
+    pub(crate) fn set_own_property(&self, s: &Socket, property: &str, v: JsVal) {
+        let mut reg = self.reg();
+        reg.own_properties
+            .retain(|(o, p, _)| !(o.ptr_eq(s) && p == property));
+        reg.own_properties
+            .push((s.clone(), property.to_string(), v));
+    }
+
     /// Remembers an object created during the case, for teardown.
     pub(crate) fn track(&self, v: &JsVal) {
         let mut reg = self.reg();
@@ -322,7 +359,7 @@ impl Session {
                 .ok_or_else(|| Failure::Error(format!("unknown object '{name}'")))?,
             Expr::Get { target, property } => {
                 let t = self.eval(target)?;
-                net::get(&t, property)?
+                net::get(self, &t, property)?
             }
             Expr::Set {
                 target,

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::value::{JsVal, invalid_arg_type, validate_port};
 use super::{Failure, Session};
@@ -58,6 +59,10 @@ pub(super) fn listen(
 }
 
 fn err(e: &NetError) -> JsVal {
+    // destroy(value) emits the very value it was given.
+    if let Some(v) = e.payload().and_then(|p| p.downcast_ref::<JsVal>()) {
+        return v.clone();
+    }
     match super::value::error_value(e) {
         crate::protocol::Value::Error(m) => JsVal::Error(m),
         _ => JsVal::Undefined,
@@ -85,7 +90,9 @@ fn socket_args(e: &SocketEvent) -> Vec<JsVal> {
         SocketEvent::Data(Chunk::Bytes(b)) => vec![JsVal::Buffer(b.clone())],
         SocketEvent::Data(Chunk::Text(t)) => vec![JsVal::String(t.clone())],
         SocketEvent::Error(e) => vec![err(e)],
-        SocketEvent::Close { had_error } => vec![JsVal::Bool(*had_error)],
+        SocketEvent::Close { had_error } => {
+            vec![had_error.map(JsVal::Bool).unwrap_or(JsVal::Undefined)]
+        }
         _ => vec![],
     }
 }
@@ -151,9 +158,31 @@ fn opt_num(v: Option<u16>) -> JsVal {
         .unwrap_or(JsVal::Undefined)
 }
 
+fn opt_bool(v: Option<bool>) -> JsVal {
+    v.map(JsVal::Bool).unwrap_or(JsVal::Null)
+}
+
 /// `target.property`.
-pub(super) fn get(target: &JsVal, property: &str) -> Result<JsVal, Failure> {
+pub(super) fn get(session: &Session, target: &JsVal, property: &str) -> Result<JsVal, Failure> {
     Ok(match (target, property) {
+        // `socket.timeout` is a plain property setTimeout() assigns.
+        (JsVal::Socket(s), "timeout") => session
+            .own_property(s, "timeout")
+            .or_else(|| s.timeout().map(|t| JsVal::Number(t as f64)))
+            .unwrap_or(JsVal::Undefined),
+        (JsVal::Socket(s), "readableFlowing") => opt_bool(s.readable_flowing()),
+        (JsVal::Socket(s), "readableLength") => JsVal::Number(s.readable_length() as f64),
+        (JsVal::Socket(s), "readableEnded") => JsVal::Bool(s.readable_ended()),
+        (JsVal::Socket(s), "writableEnded") => JsVal::Bool(s.writable_ended()),
+        (JsVal::Socket(s), "writableFinished") => JsVal::Bool(s.writable_finished()),
+        (JsVal::Socket(s), "writableHighWaterMark") => {
+            JsVal::Number(s.writable_high_water_mark() as f64)
+        }
+        (JsVal::Socket(s), "bufferSize") => s
+            .buffer_size()
+            .map(|n| JsVal::Number(n as f64))
+            .unwrap_or(JsVal::Undefined),
+        (JsVal::Socket(s), "closed") => JsVal::Bool(s.closed()),
         (JsVal::Server(s), "listening") => JsVal::Bool(s.listening()),
         (JsVal::Server(s), "maxConnections") => s
             .max_connections()
@@ -175,10 +204,6 @@ pub(super) fn get(target: &JsVal, property: &str) -> Result<JsVal, Failure> {
         (JsVal::Socket(s), "writable") => JsVal::Bool(s.writable()),
         (JsVal::Socket(s), "writableLength") => JsVal::Number(s.writable_length() as f64),
         (JsVal::Socket(s), "allowHalfOpen") => JsVal::Bool(s.allow_half_open()),
-        (JsVal::Socket(s), "timeout") => s
-            .timeout()
-            .map(|t| JsVal::Number(t as f64))
-            .unwrap_or(JsVal::Undefined),
         (JsVal::Socket(s), "isPaused") => JsVal::Bool(s.is_paused()),
         (JsVal::Object(m), p) => m.get(p).cloned().unwrap_or(JsVal::Undefined),
         (JsVal::Error(m), p) => m
@@ -294,8 +319,9 @@ fn module_call(session: &Session, method: &str, args: Vec<JsVal>) -> Result<JsVa
             let sock = Socket::new_in(&session.event_loop, socket_options(&options));
             let v = JsVal::Socket(sock.clone());
             session.track(&v);
-            if let Some(t) = options.opt("timeout") {
-                sock.set_timeout(t.to_number().max(0.0) as u64);
+            // Node: `if (options.timeout) socket.setTimeout(options.timeout)`.
+            if let Some(t) = options.get("timeout").filter(|t| t.truthy()) {
+                set_timeout(session, &sock, std::slice::from_ref(t))?;
             }
             connect(session, &sock, &options, cb)?;
             Ok(v)
@@ -588,25 +614,43 @@ fn socket_call(
                 data,
                 cb.map(|cb| {
                     move |e: Option<&NetError>| {
-                        callback(&sess, &cb, e.map(|e| vec![err(e)]).unwrap_or_default())
+                        callback(&sess, &cb, vec![e.map(err).unwrap_or(JsVal::Null)])
                     }
                 }),
             );
             Ok(this.clone())
         }
         "destroy" => {
-            let error = match &arg0 {
-                JsVal::Error(m) => {
-                    let text = |k: &str| match m.get(k) {
+            // Any truthy value is the error, emitted as is.
+            let error = arg0.truthy().then(|| {
+                let text = |k: &str| match (&arg0, arg0.get(k)) {
+                    (JsVal::Error(m), _) => match m.get(k) {
                         Some(crate::protocol::Value::String(s)) => s.clone(),
                         _ => String::new(),
-                    };
-                    Some(NetError::error(&text("code"), text("message")))
-                }
-                _ => None,
-            };
+                    },
+                    (_, Some(JsVal::String(s))) => s.clone(),
+                    _ => String::new(),
+                };
+                NetError::with_payload(&text("code"), text("message"), Arc::new(arg0.clone()))
+            });
             s.destroy(error);
             Ok(this.clone())
+        }
+        "resetAndDestroy" => {
+            s.reset_and_destroy()?;
+            Ok(this.clone())
+        }
+        "destroySoon" => {
+            s.destroy_soon();
+            Ok(JsVal::Undefined)
+        }
+        "cork" => {
+            s.cork();
+            Ok(JsVal::Undefined)
+        }
+        "uncork" => {
+            s.uncork();
+            Ok(JsVal::Undefined)
         }
         "pause" => {
             s.pause();
@@ -631,32 +675,7 @@ fn socket_call(
             Ok(this.clone())
         }
         "setTimeout" => {
-            let ms = arg0.to_number();
-            if !matches!(
-                args.get(1),
-                None | Some(JsVal::Undefined | JsVal::Callback(_))
-            ) {
-                return Err(Failure::from(invalid_arg_type(
-                    "\"callback\" argument",
-                    "of type function",
-                    &args[1],
-                )));
-            }
-            let ms = if ms.is_finite() && ms > 0.0 {
-                ms as u64
-            } else {
-                0
-            };
-            match args.get(1) {
-                Some(JsVal::Callback(cb)) if ms > 0 => {
-                    let sess = session.clone();
-                    let cb = cb.clone();
-                    s.set_timeout_with(ms, move || callback(&sess, &cb, vec![]));
-                }
-                _ => {
-                    s.set_timeout(ms);
-                }
-            }
+            set_timeout(session, s, &args)?;
             Ok(this.clone())
         }
         "setNoDelay" => {
@@ -684,5 +703,58 @@ fn socket_call(
             Ok(this.clone())
         }
         other => Err(unsupported(&format!("Socket.{other}"))),
+    }
+}
+
+/// Node's largest timer delay (`TIMEOUT_MAX`); longer ones are truncated.
+const TIMEOUT_MAX: f64 = 2_147_483_647.0;
+
+/// `socket.setTimeout(msecs[, callback])` as Node 20 runs it: a destroyed
+/// socket ignores it; `socket.timeout` is assigned the raw argument before
+/// it is validated; a bad callback is rejected only after the timer is
+/// armed.
+fn set_timeout(session: &Session, s: &Socket, args: &[JsVal]) -> Result<(), Failure> {
+    if s.destroyed() {
+        return Ok(());
+    }
+    let msecs = args.first().cloned().unwrap_or(JsVal::Undefined);
+    session.set_own_property(s, "timeout", msecs.clone());
+    let JsVal::Number(ms) = msecs else {
+        return Err(invalid_arg_type("\"msecs\" argument", "of type number", &msecs).into());
+    };
+    if ms < 0.0 || !ms.is_finite() {
+        return Err(NetError::range_error(
+            "ERR_OUT_OF_RANGE",
+            format!(
+                "The value of \"msecs\" is out of range. It must be a non-negative finite number. Received {}",
+                super::value::format_number(ms)
+            ),
+        )
+        .into());
+    }
+    // Node's timers run a positive delay below 1 ms after 1 ms.
+    let ms = if ms == 0.0 {
+        0
+    } else {
+        ms.clamp(1.0, TIMEOUT_MAX) as u64
+    };
+    s.set_timeout(ms);
+    match args.get(1) {
+        None | Some(JsVal::Undefined) => Ok(()),
+        Some(JsVal::Callback(cb)) => {
+            // With 0 Node removes the listener; a driver callback was never
+            // added, so there is nothing to remove.
+            if ms > 0 {
+                let sess = session.clone();
+                let cb = cb.clone();
+                s.once(SocketEventKind::Timeout, move |_| {
+                    callback(&sess, &cb, vec![])
+                });
+            }
+            Ok(())
+        }
+        Some(other) => {
+            Err(invalid_arg_type("\"callback\" argument", "of type function", other).into())
+        }
     }
 }
