@@ -39,6 +39,8 @@ pub struct ServerOptions {
     pub keep_alive: bool,
     /// Keep-alive initial delay in milliseconds.
     pub keep_alive_initial_delay: u64,
+    /// The high-water mark of accepted sockets (Node 20.1+).
+    pub high_water_mark: Option<usize>,
 }
 
 /// An already-bound listener for `server.listen(handle)`.
@@ -890,6 +892,7 @@ impl Acceptor {
             no_delay: options.no_delay,
             keep_alive: options.keep_alive,
             keep_alive_initial_delay: options.keep_alive_initial_delay,
+            high_water_mark: options.high_water_mark,
         };
         let commands = self.server.inner.commands.clone();
         let socket = Socket::accepted(

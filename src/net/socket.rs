@@ -184,6 +184,9 @@ pub struct SocketOptions {
     pub keep_alive: bool,
     /// Keep-alive initial delay in milliseconds.
     pub keep_alive_initial_delay: u64,
+    /// The readable and writable high-water mark (default
+    /// [`HIGH_WATER_MARK`]).
+    pub high_water_mark: Option<usize>,
 }
 
 /// Where `socket.connect()` goes.
@@ -279,8 +282,10 @@ pub struct Socket {
 struct Inner {
     state: Mutex<State>,
     emitter: Emitter<SocketEvent>,
-    commands: Sender<Command>,
+    /// To the socket's task; replaced when a closed socket connects again.
+    commands: Mutex<Sender<Command>>,
     event_loop: EventLoop,
+    options: SocketOptions,
 }
 
 /// What the handle can see synchronously.
@@ -311,6 +316,10 @@ struct State {
     readable_length: usize,
     /// `cork()` depth: writes wait in user memory while positive.
     corked: u32,
+    /// The readable and writable high-water mark.
+    high_water_mark: usize,
+    /// The socket's task runs (it ends once the socket is closed).
+    task_alive: bool,
     writable_length: usize,
     need_drain: bool,
     bytes_read: u64,
@@ -368,21 +377,37 @@ impl Socket {
         let (tx, rx) = unbounded();
         let state = State {
             allow_half_open: options.allow_half_open,
+            high_water_mark: options.high_water_mark.unwrap_or(HIGH_WATER_MARK),
             pending: true,
             refed: true,
+            task_alive: true,
             ..State::default()
         };
         let socket = Socket {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
                 emitter: Emitter::default(),
-                commands: tx,
+                commands: Mutex::new(tx),
                 event_loop: event_loop.clone(),
+                options: options.clone(),
             }),
         };
         let driver = Driver::new(socket.clone(), rx, options);
         async_std::task::spawn(driver.run());
         socket
+    }
+
+    /// A new task for a socket whose task ended with its last connection.
+    fn respawn(&self) {
+        let (tx, rx) = unbounded();
+        *self
+            .inner
+            .commands
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = tx;
+        self.state().task_alive = true;
+        let driver = Driver::new(self.clone(), rx, self.inner.options.clone());
+        async_std::task::spawn(driver.run());
     }
 
     /// A socket for a connection accepted by a server; reading starts
@@ -416,8 +441,14 @@ impl Socket {
     }
 
     fn send(&self, command: Command) {
-        // The task lives until the socket is closed; later commands are moot.
-        let _ = self.inner.commands.try_send(command);
+        // The task lives until the socket is closed; later commands are moot
+        // (connect() starts a new one).
+        let _ = self
+            .inner
+            .commands
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .try_send(command);
     }
 
     /// The event loop this socket emits in.
@@ -520,14 +551,33 @@ impl Socket {
     /// chosen (family `4` or `6`); IP literals and paths emit no
     /// `'lookup'`. `connecting` is true from this call until just before
     /// `'connect'`.
+    ///
+    /// A socket that has closed may connect again: its state is reset
+    /// (Node's `_undestroy`) and its listeners stay.
     pub fn connect(&self, options: ConnectOptions) -> &Socket {
-        {
+        let respawn = {
             let mut st = self.state();
+            if st.destroyed {
+                st.ending = false;
+                st.end_emitted = false;
+                st.finished = false;
+                st.need_drain = false;
+                st.writable_length = 0;
+                st.readable_length = 0;
+                st.corked = 0;
+                st.local = None;
+                st.remote = None;
+                st.remote_cached = None;
+            }
             st.connecting = true;
             st.pending = false;
             st.has_handle = true;
             st.unix = matches!(options, ConnectOptions::Path(_));
             st.destroyed = false;
+            !st.task_alive
+        };
+        if respawn {
+            self.respawn();
         }
         self.send(Command::Connect(options));
         self
@@ -591,7 +641,7 @@ impl Socket {
         let fits = {
             let mut st = self.state();
             st.writable_length += data.len();
-            let fits = st.writable_length < HIGH_WATER_MARK;
+            let fits = st.writable_length < st.high_water_mark;
             if !fits {
                 st.need_drain = true;
             }
@@ -828,9 +878,11 @@ impl Socket {
         self.state().finished
     }
 
-    /// `socket.writableHighWaterMark`.
+    /// `socket.writableHighWaterMark` (and `readableHighWaterMark`):
+    /// [`HIGH_WATER_MARK`] unless the `high_water_mark` option says
+    /// otherwise.
     pub fn writable_high_water_mark(&self) -> usize {
-        HIGH_WATER_MARK
+        self.state().high_water_mark
     }
 
     /// `socket.bufferSize`: `writableLength` while there is a connection,
@@ -1342,21 +1394,49 @@ impl Driver {
 
     async fn run(mut self) {
         let event_loop = self.socket.inner.event_loop.clone();
-        while !self.closed {
+        loop {
             let wake = std::future::poll_fn(|cx| self.poll_wake(cx)).await;
             let _turn = event_loop.turn().await;
             self.handle(wake);
             // Commands sent by listeners during this turn run in it too.
+            // Once closed, only a new connect() matters.
             while let Ok(command) = self.commands.try_recv() {
-                if self.closed {
-                    break;
+                if self.closed && !matches!(command, Command::Connect(_)) {
+                    continue;
                 }
                 self.command(command);
             }
             if !self.closed {
                 self.settle();
             }
+            if self.closed {
+                // Still in the turn: a later connect() sees this and starts
+                // a new task.
+                self.socket.state().task_alive = false;
+                return;
+            }
         }
+    }
+
+    /// Forgets the last connection, for a new `connect()` on a closed
+    /// socket.
+    fn revive(&mut self) {
+        self.stream = None;
+        self.connecting = None;
+        self.hold_reading = false;
+        self.writes.clear();
+        self.end_callbacks.clear();
+        self.ending = false;
+        self.finished = false;
+        self.buffer.clear();
+        self.buffered = 0;
+        self.eof = false;
+        self.end_emitted = false;
+        self.decoder = None;
+        self.idle = None;
+        self.deadline = None;
+        self.closed = false;
+        self.reset_on_connect = false;
     }
 
     fn connected(&self) -> bool {
@@ -1368,7 +1448,7 @@ impl Driver {
         self.connected()
             && !self.eof
             && !self.hold_reading
-            && (flowing == Some(true) || self.buffered < HIGH_WATER_MARK)
+            && (flowing == Some(true) || self.buffered < self.socket.state().high_water_mark)
     }
 
     fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
@@ -1424,8 +1504,10 @@ impl Driver {
     fn command(&mut self, command: Command) {
         match command {
             Command::Connect(options) => {
+                if self.closed {
+                    self.revive();
+                }
                 if self.stream.is_none() && self.connecting.is_none() {
-                    self.closed = false;
                     self.connecting = Some(Box::pin(open(options)));
                 }
             }
@@ -1761,7 +1843,6 @@ impl Driver {
             self.socket.emit(SocketEvent::Error(err));
         }
         self.socket.emit(SocketEvent::Close { had_error });
-        // Drop listeners: they may hold handles to this socket.
-        self.socket.inner.emitter.clear();
+        // Listeners stay, as in Node: the socket may connect again.
     }
 }

@@ -293,6 +293,7 @@ fn module_call(session: &Session, method: &str, args: Vec<JsVal>) -> Result<JsVa
                     .get("keepAliveInitialDelay")
                     .map(|v| v.to_number().max(0.0) as u64)
                     .unwrap_or(0),
+                high_water_mark: high_water_mark(&options),
             };
             let server = n::Server::new_in(&session.event_loop, opts);
             // Every accepted socket is torn down at `end`, named or not.
@@ -339,6 +340,15 @@ fn socket_options(o: &JsVal) -> SocketOptions {
             .get("keepAliveInitialDelay")
             .map(|v| v.to_number().max(0.0) as u64)
             .unwrap_or(0),
+        high_water_mark: high_water_mark(o),
+    }
+}
+
+/// The `highWaterMark` option, if it is a usable size.
+fn high_water_mark(o: &JsVal) -> Option<usize> {
+    match o.get("highWaterMark") {
+        Some(JsVal::Number(n)) if n.is_finite() && *n >= 0.0 => Some(n.floor() as usize),
+        _ => None,
     }
 }
 
@@ -452,15 +462,24 @@ fn server_call(
             };
             let backlog_args = backlog_arg(1).filter(|b| *b > 0).or(backlog_arg(2));
             let mut lo = ListenOptions::default();
-            // listen(handle): another server
-            let handle = options.get("_handle").or(options.get("handle")).cloned();
-            if let Some(JsVal::Server(other)) = handle.or_else(|| match args.first() {
-                Some(JsVal::Server(o)) => Some(JsVal::Server(o.clone())),
-                _ => None,
-            }) {
-                lo.handle = Some(ListenHandle::Server(other));
+            // listen(server): Node takes the server's `_handle`.
+            if let Some(JsVal::Server(other)) = args.first() {
+                lo.handle = Some(ListenHandle::Server(other.clone()));
                 s.listen(lo)?;
                 return Ok(this.clone());
+            }
+            // listen({handle: server}): Node reads `options._handle ||
+            // options.handle || options` and gets the Server object itself,
+            // which has no port, path or fd.
+            if let Some(JsVal::Server(_)) = options
+                .get("_handle")
+                .filter(|h| h.truthy())
+                .or(options.get("handle"))
+            {
+                return Err(Failure::from(NetError::type_error(
+                    "ERR_INVALID_ARG_VALUE",
+                    "The argument 'options' must have the property \"port\" or \"path\". Received Server",
+                )));
             }
             let mut options = options;
             let port_omitted = args.is_empty()
@@ -586,6 +605,12 @@ fn socket_call(
             Ok(this.clone())
         }
         "write" => {
+            if matches!(arg0, JsVal::Null) {
+                return Err(Failure::from(NetError::type_error(
+                    "ERR_STREAM_NULL_VALUES",
+                    "May not write null values to stream",
+                )));
+            }
             let cb = last_callback(&args);
             let encoding = args.get(1).filter(|a| matches!(a, JsVal::String(_)));
             let bytes = chunk_bytes(&arg0, encoding)?;
