@@ -1337,6 +1337,10 @@ struct PendingWrite {
     data: Vec<u8>,
     offset: usize,
     callback: Option<WriteCallback>,
+    /// Written while connecting: if the socket closes before connecting,
+    /// Node calls back with `ERR_SOCKET_CLOSED_BEFORE_CONNECTION` after
+    /// `'close'`.
+    before_connect: bool,
 }
 
 /// The per-socket task: owns the stream and emits the socket's events.
@@ -1525,10 +1529,12 @@ impl Driver {
                     }
                     return;
                 }
+                let before_connect = self.stream.is_none();
                 self.writes.push_back(PendingWrite {
                     data,
                     offset: 0,
                     callback,
+                    before_connect,
                 });
                 self.flush_now();
             }
@@ -1626,6 +1632,9 @@ impl Driver {
                 self.apply_options(&stream);
                 self.stream = Some(stream);
                 self.touch();
+                for w in &mut self.writes {
+                    w.before_connect = false;
+                }
                 self.socket.emit(SocketEvent::Connect);
                 if self.reset_on_connect {
                     // Node's resetAndDestroy() while connecting is a once
@@ -1830,7 +1839,9 @@ impl Driver {
         let failure = error
             .clone()
             .unwrap_or_else(|| NetError::stream_destroyed("write"));
-        for w in self.writes.drain(..) {
+        let (unconnected, writes): (Vec<_>, Vec<_>) =
+            self.writes.drain(..).partition(|w| w.before_connect);
+        for w in writes {
             if let Some(cb) = w.callback {
                 cb(Some(&failure));
             }
@@ -1844,5 +1855,14 @@ impl Driver {
         }
         self.socket.emit(SocketEvent::Close { had_error });
         // Listeners stay, as in Node: the socket may connect again.
+        let never_connected = NetError::error(
+            "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
+            "Socket closed before the connection was established",
+        );
+        for w in unconnected {
+            if let Some(cb) = w.callback {
+                cb(Some(&never_connected));
+            }
+        }
     }
 }
