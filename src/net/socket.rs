@@ -274,6 +274,10 @@ pub type WriteCallback = Box<dyn FnOnce(Option<&NetError>) + Send>;
 /// - `'error'` is always followed by `'close'` with `had_error: true`.
 /// - Unless `allow_half_open` is set, the socket ends its writable side
 ///   when the peer ends, and closes once everything is flushed.
+/// - Listeners stay registered after `'close'` (the socket may connect
+///   again). A listener that holds a clone of its own socket keeps the
+///   socket's memory alive; call [`Socket::remove_all_listeners`] when done
+///   with it.
 #[derive(Clone)]
 pub struct Socket {
     inner: Arc<Inner>,
