@@ -19,6 +19,8 @@ use async_std::stream::Stream as _;
 use super::emitter::{Emitter, Event, ListenerId};
 use super::error::NetError;
 use super::event_loop::EventLoop;
+#[cfg(unix)]
+use super::socket::sun_path;
 use super::socket::{AddressInfo, Socket, SocketOptions, Stream};
 
 /// The default `listen` backlog (511, not 512).
@@ -231,8 +233,10 @@ struct State {
 #[derive(Debug)]
 enum Shared {
     Tcp(std::net::TcpListener),
+    /// With the path `listen()` was given, which `address()` reports
+    /// (Node's `_pipeName`) even when the bound name was cut short.
     #[cfg(unix)]
-    Unix(std::os::unix::net::UnixListener),
+    Unix(std::os::unix::net::UnixListener, Option<String>),
 }
 
 impl Shared {
@@ -240,7 +244,7 @@ impl Shared {
         Ok(match self {
             Shared::Tcp(l) => Shared::Tcp(l.try_clone()?),
             #[cfg(unix)]
-            Shared::Unix(l) => Shared::Unix(l.try_clone()?),
+            Shared::Unix(l, name) => Shared::Unix(l.try_clone()?, name.clone()),
         })
     }
 
@@ -248,7 +252,9 @@ impl Shared {
         match self {
             Shared::Tcp(l) => l.local_addr().ok().map(|a| ServerAddress::Inet(a.into())),
             #[cfg(unix)]
-            Shared::Unix(l) => l.local_addr().ok().map(|a| {
+            Shared::Unix(_, Some(name)) => Some(ServerAddress::Path(name.clone())),
+            #[cfg(unix)]
+            Shared::Unix(l, None) => l.local_addr().ok().map(|a| {
                 ServerAddress::Path(
                     a.as_pathname()
                         .map(|p| p.display().to_string())
@@ -660,14 +666,14 @@ fn bind_unix(path: &std::path::Path, backlog: i32) -> Result<(Shared, Listener),
     let fail = |e: io::Error| NetError::system(e, "listen", Some(&shown), Some(-1), true);
     let socket = RawSocket::new(Domain::UNIX, Type::STREAM, None).map_err(fail)?;
     socket
-        .bind(&SockAddr::unix(path).map_err(fail)?)
+        .bind(&SockAddr::unix(sun_path(path)).map_err(fail)?)
         .map_err(fail)?;
     socket.listen(backlog).map_err(fail)?;
     socket.set_nonblocking(true).map_err(fail)?;
     let std_listener: std::os::unix::net::UnixListener = std::os::fd::OwnedFd::from(socket).into();
     let shared = std_listener.try_clone().map_err(fail)?;
     Ok((
-        Shared::Unix(shared),
+        Shared::Unix(shared, Some(shown)),
         Listener::Unix(UnixListener::from(std_listener)),
     ))
 }
@@ -690,7 +696,7 @@ fn adopt(handle: ListenHandle) -> Result<(Shared, Listener), NetError> {
             .map_err(invalid)?,
         ListenHandle::Tcp(l) => Shared::Tcp(l),
         #[cfg(unix)]
-        ListenHandle::Unix(l) => Shared::Unix(l),
+        ListenHandle::Unix(l) => Shared::Unix(l, None),
     };
     let listener = match shared.try_clone().map_err(invalid)? {
         Shared::Tcp(l) => {
@@ -698,7 +704,7 @@ fn adopt(handle: ListenHandle) -> Result<(Shared, Listener), NetError> {
             Listener::Tcp(TcpListener::from(l))
         }
         #[cfg(unix)]
-        Shared::Unix(l) => {
+        Shared::Unix(l, _) => {
             l.set_nonblocking(true).map_err(invalid)?;
             Listener::Unix(UnixListener::from(l))
         }

@@ -196,7 +196,19 @@ pub struct SocketOptions {
 pub enum ConnectOptions {
     /// TCP: `host` is an IP literal or a name resolved like `dns.lookup`
     /// (Node's default host is `"localhost"`).
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+        /// `localAddress`: bind to this address before connecting. A
+        /// failed bind is an `'error'` with syscall `bind`.
+        local_address: Option<IpAddr>,
+        /// `localPort`: bind to this port before connecting (with
+        /// `0.0.0.0` or `::` when there is no `local_address`).
+        local_port: Option<u16>,
+        /// `family`: `4` or `6` restricts the lookup of a host name to that
+        /// family; `0` (any other value) does not. IP literals ignore it.
+        family: u8,
+    },
     /// A Unix domain socket path.
     Path(PathBuf),
 }
@@ -204,9 +216,17 @@ pub enum ConnectOptions {
 impl ConnectOptions {
     /// TCP to `port` on `localhost`, Node's default host.
     pub fn port(port: u16) -> ConnectOptions {
+        ConnectOptions::tcp("localhost", port)
+    }
+
+    /// TCP to `host:port`, with no local address and any family.
+    pub fn tcp(host: impl Into<String>, port: u16) -> ConnectOptions {
         ConnectOptions::Tcp {
-            host: "localhost".into(),
+            host: host.into(),
             port,
+            local_address: None,
+            local_port: None,
+            family: 0,
         }
     }
 }
@@ -1204,6 +1224,37 @@ impl Stream {
     }
 }
 
+/// The longest Unix socket path the platform's `sockaddr_un` takes with a
+/// terminating NUL (`sizeof(sun_path) - 1`).
+#[cfg(unix)]
+const SUN_PATH_MAX: usize = if cfg!(any(target_os = "linux", target_os = "android")) {
+    107
+} else {
+    103
+};
+
+/// A Unix socket path as Node 20 hands it to the kernel. libuv before
+/// 1.48 copies at most `sizeof(sun_path)` bytes into `sun_path` and
+/// silently drops the rest; nothing is reported. socket2 and std refuse a
+/// path without room for a NUL, so this cuts one byte earlier than libuv
+/// (107 bytes on Linux instead of 108): an emulation that binds and
+/// connects a long path under the same (cut) name, as Node does, though
+/// the file's name is one byte shorter than Node's.
+#[cfg(unix)]
+pub(crate) fn sun_path(path: &std::path::Path) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let cut = &bytes[..bytes.len().min(SUN_PATH_MAX)];
+    PathBuf::from(std::ffi::OsStr::from_bytes(cut))
+}
+
+/// `EINPROGRESS`, a non-blocking connect under way (std's
+/// `ErrorKind::InProgress` is not stable yet).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const EINPROGRESS: i32 = 115;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const EINPROGRESS: i32 = 36;
+
 type ConnectFuture = Pin<Box<dyn Future<Output = Connected> + Send>>;
 
 /// The outcome of `connect()`: the lookup (for host names) and the stream.
@@ -1218,7 +1269,7 @@ async fn open(options: ConnectOptions) -> Connected {
             #[cfg(unix)]
             {
                 let shown = path.display().to_string();
-                let result = UnixStream::connect(&path)
+                let result = UnixStream::connect(sun_path(&path))
                     .await
                     .map(Stream::Unix)
                     .map_err(|e| NetError::system(e, "connect", Some(&shown), None, false));
@@ -1236,7 +1287,13 @@ async fn open(options: ConnectOptions) -> Connected {
                 }
             }
         }
-        ConnectOptions::Tcp { host, port } => {
+        ConnectOptions::Tcp {
+            host,
+            port,
+            local_address,
+            local_port,
+            family,
+        } => {
             let (candidates, lookup) = if is_ip(&host) != 0 {
                 let ip: IpAddr = host
                     .split('%')
@@ -1246,7 +1303,7 @@ async fn open(options: ConnectOptions) -> Connected {
                     .unwrap_or(IpAddr::from([127, 0, 0, 1]));
                 (vec![SocketAddr::new(ip, port)], None)
             } else {
-                match resolve(&host, port).await {
+                match resolve(&host, port, family).await {
                     Ok(addrs) => {
                         let first = addrs[0];
                         let lookup = SocketEvent::Lookup {
@@ -1272,26 +1329,25 @@ async fn open(options: ConnectOptions) -> Connected {
                 }
             };
             // Node's autoSelectFamily tries each address in turn and reports
-            // the last failure.
+            // the last failure; with a `family` or a `localAddress` it
+            // connects to the first address only.
+            let attempts = if matches!(family, 4 | 6) || local_address.is_some() {
+                1
+            } else {
+                candidates.len()
+            };
+            let local = (local_address.is_some() || local_port.is_some())
+                .then(|| (local_address, local_port.unwrap_or(0)));
             let mut last = None;
-            for addr in candidates {
-                match TcpStream::connect(addr).await {
+            for addr in candidates.into_iter().take(attempts) {
+                match connect_tcp(addr, local).await {
                     Ok(s) => {
                         return Connected {
                             lookup,
                             result: Ok(Stream::Tcp(s)),
                         };
                     }
-                    Err(e) => {
-                        let ip = addr.ip().to_string();
-                        last = Some(NetError::system(
-                            e,
-                            "connect",
-                            Some(&ip),
-                            Some(port.into()),
-                            false,
-                        ));
-                    }
+                    Err(e) => last = Some(e),
                 }
             }
             Connected {
@@ -1302,14 +1358,76 @@ async fn open(options: ConnectOptions) -> Connected {
     }
 }
 
+/// A TCP connection to `addr`; with `local`, bound to that address and port
+/// first, as libuv's `uv_tcp_bind()` does (with `SO_REUSEADDR`; an address
+/// of the wrong family is `EINVAL`). Bind failures are errors of syscall
+/// `bind` about the local address, as Node's `internalConnect()` reports
+/// them.
+async fn connect_tcp(
+    addr: SocketAddr,
+    local: Option<(Option<IpAddr>, u16)>,
+) -> Result<TcpStream, NetError> {
+    let connect_failed = |e: io::Error| {
+        let ip = addr.ip().to_string();
+        NetError::system(e, "connect", Some(&ip), Some(addr.port().into()), false)
+    };
+    let Some((local_ip, local_port)) = local else {
+        return TcpStream::connect(addr).await.map_err(connect_failed);
+    };
+    let local_ip = local_ip.unwrap_or(match addr {
+        SocketAddr::V4(_) => IpAddr::from([0, 0, 0, 0]),
+        SocketAddr::V6(_) => IpAddr::from([0u16; 8]),
+    });
+    let bind_failed = |e: io::Error| {
+        let ip = local_ip.to_string();
+        NetError::system(e, "bind", Some(&ip), Some(local_port.into()), false)
+    };
+    if local_ip.is_ipv4() != addr.is_ipv4() {
+        return Err(bind_failed(io::ErrorKind::InvalidInput.into()));
+    }
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )
+    .map_err(bind_failed)?;
+    socket.set_reuse_address(true).map_err(bind_failed)?;
+    socket
+        .bind(&SocketAddr::new(local_ip, local_port).into())
+        .map_err(bind_failed)?;
+    // async-std cannot connect a socket it did not create: connect without
+    // blocking and wait until the socket is writable, as it does itself.
+    let socket = async_io::Async::new(socket).map_err(connect_failed)?;
+    match socket.get_ref().connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e)
+            if e.raw_os_error() == Some(EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock =>
+        {
+            socket.writable().await.map_err(connect_failed)?;
+            if let Some(e) = socket.get_ref().take_error().map_err(connect_failed)? {
+                return Err(connect_failed(e));
+            }
+        }
+        Err(e) => return Err(connect_failed(e)),
+    }
+    let socket = socket.into_inner().map_err(connect_failed)?;
+    Ok(TcpStream::from(std::net::TcpStream::from(socket)))
+}
+
 /// `dns.lookup(host, {all: true})`, keeping the resolver's order.
-async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, NetError> {
+/// With `family` `4` or `6`, only addresses of that family count.
+async fn resolve(host: &str, port: u16, family: u8) -> Result<Vec<SocketAddr>, NetError> {
     use async_std::net::ToSocketAddrs;
     let query = format!("{host}:{port}");
     match query.to_socket_addrs().await {
         Ok(iter) => {
             let mut addrs: Vec<SocketAddr> = Vec::new();
-            for a in iter {
+            let wanted = |a: &SocketAddr| match family {
+                4 => a.is_ipv4(),
+                6 => a.is_ipv6(),
+                _ => true,
+            };
+            for a in iter.filter(wanted) {
                 if !addrs.contains(&a) {
                     addrs.push(a);
                 }

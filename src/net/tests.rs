@@ -127,10 +127,7 @@ async fn refused_connection_errors_then_closes() {
     let log: Log = Log::default();
     let client = {
         let _turn = EventLoop::global().turn().await;
-        let c = connect(ConnectOptions::Tcp {
-            host: "127.0.0.1".into(),
-            port,
-        });
+        let c = connect(ConnectOptions::tcp("127.0.0.1", port));
         record(&c, &log, &ALL);
         closed(&c)
     };
@@ -248,7 +245,7 @@ mod split_writes {
                     let tx = tx.clone();
                     peer.on(SocketEventKind::End, move |_| { let _ = tx.try_send(()); });
                 });
-                let c = connect(ConnectOptions::Tcp { host: "127.0.0.1".into(), port });
+                let c = connect(ConnectOptions::tcp("127.0.0.1", port));
                 let mut points: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
                 points.sort();
                 let mut last = 0;

@@ -3,10 +3,11 @@
 //! and its synchronous throws.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::value::{JsVal, invalid_arg_type, validate_port};
+use super::value::{JsVal, invalid_arg_type, validate_number, validate_port};
 use super::{Failure, Session};
 use crate::net::{
     self as n, Chunk, ConnectOptions, Encoding, ListenHandle, ListenOptions, NetError,
@@ -281,9 +282,19 @@ fn module_call(session: &Session, method: &str, args: Vec<JsVal>) -> Result<JsVa
         "createServer" => {
             let (options, listener) = match (&arg0, args.get(1)) {
                 (JsVal::Callback(c), _) => (JsVal::Undefined, Some(c.clone())),
+                (JsVal::Bool(_) | JsVal::Number(_) | JsVal::String(_), _) => {
+                    return Err(
+                        invalid_arg_type("\"options\" argument", "of type object", &arg0).into(),
+                    );
+                }
                 (o, Some(JsVal::Callback(c))) => (o.clone(), Some(c.clone())),
                 (o, _) => (o.clone(), None),
             };
+            for name in ["keepAliveInitialDelay", "highWaterMark"] {
+                if let Some(v) = options.opt(name) {
+                    validate_number(v, &format!("options.{name}"))?;
+                }
+            }
             let opts = ServerOptions {
                 allow_half_open: options.get("allowHalfOpen").is_some_and(JsVal::truthy),
                 pause_on_connect: options.get("pauseOnConnect").is_some_and(JsVal::truthy),
@@ -389,13 +400,20 @@ fn normalize_connect(args: &[JsVal]) -> Result<(JsVal, Option<String>), Failure>
     Ok(normalize_args(args))
 }
 
-/// `socket.connect(options, cb)` after normalisation, with Node's checks.
+/// `socket.connect(options, cb)` after normalisation, with Node's checks
+/// in Node's order (`Socket.prototype.connect`, then `lookupAndConnect`,
+/// then `dns.lookup` for a host that is not an IP address).
 fn connect(
     session: &Session,
     sock: &Socket,
     options: &JsVal,
     cb: Option<String>,
 ) -> Result<(), Failure> {
+    // Node adds the listener before it validates anything.
+    if let Some(cb) = cb {
+        let s = session.clone();
+        sock.once(SocketEventKind::Connect, move |_| callback(&s, &cb, vec![]));
+    }
     let target = if let Some(path) = options.opt("path").filter(|p| !p.is_nullish()) {
         ConnectOptions::Path(PathBuf::from(path.to_js_string()))
     } else {
@@ -406,6 +424,19 @@ fn connect(
                 "The \"options\" or \"port\" or \"path\" argument must be specified",
             )));
         }
+        let local_address = local_address(options)?;
+        let local_port = match options.get("localPort").filter(|p| p.truthy()) {
+            None => None,
+            // The binding takes an int32 and libuv a 16-bit port.
+            Some(JsVal::Number(n)) => Some(to_int32(*n) as u16),
+            Some(other) => {
+                return Err(Failure::from(invalid_arg_type(
+                    "\"options.localPort\" property",
+                    "of type number",
+                    other,
+                )));
+            }
+        };
         if !matches!(port, JsVal::Number(_) | JsVal::String(_)) {
             return Err(Failure::from(invalid_arg_type(
                 "\"options.port\" property",
@@ -414,25 +445,79 @@ fn connect(
             )));
         }
         let port = validate_port(&port, "Port")?;
-        let host = match options.opt("host") {
-            None | Some(JsVal::Null) => "localhost".to_string(),
-            Some(JsVal::String(h)) => h.clone(),
-            Some(other) => {
+        // `options.host || 'localhost'`; only a host that is not an IP
+        // address reaches `dns.lookup()`, which checks its type and the
+        // family.
+        let host = options.get("host").filter(|h| h.truthy());
+        let name = host.map_or_else(|| "localhost".to_string(), JsVal::to_js_string);
+        let family = if n::is_ip(&name) != 0 {
+            0
+        } else {
+            if let Some(other) = host.filter(|h| !matches!(h, JsVal::String(_))) {
                 return Err(Failure::from(invalid_arg_type(
                     "\"hostname\" argument",
                     "of type string",
                     other,
                 )));
             }
+            lookup_family(options)?
         };
-        ConnectOptions::Tcp { host, port }
+        ConnectOptions::Tcp {
+            host: name,
+            port,
+            local_address,
+            local_port,
+            family,
+        }
     };
-    if let Some(cb) = cb {
-        let s = session.clone();
-        sock.once(SocketEventKind::Connect, move |_| callback(&s, &cb, vec![]));
-    }
     sock.connect(target);
     Ok(())
+}
+
+/// ECMAScript's `ToInt32`.
+fn to_int32(n: f64) -> i32 {
+    if n.is_finite() {
+        n.trunc().rem_euclid(4_294_967_296.0) as u32 as i32
+    } else {
+        0
+    }
+}
+
+/// The `localAddress` option: ignored when falsy, else it must be an IP
+/// address (`ERR_INVALID_IP_ADDRESS`).
+fn local_address(options: &JsVal) -> Result<Option<IpAddr>, Failure> {
+    let Some(v) = options.get("localAddress").filter(|a| a.truthy()) else {
+        return Ok(None);
+    };
+    let text = v.to_js_string();
+    let parsed = (n::is_ip(&text) != 0)
+        .then(|| text.split('%').next().unwrap_or_default().parse().ok())
+        .flatten();
+    match parsed {
+        Some(ip) => Ok(Some(ip)),
+        None => Err(Failure::from(NetError::type_error(
+            "ERR_INVALID_IP_ADDRESS",
+            format!("Invalid IP address: {text}"),
+        ))),
+    }
+}
+
+/// The `family` option as `dns.lookup()` takes it: `'IPv4'`, `'IPv6'`,
+/// `0`, `4`, `6` or nullish; anything else is `ERR_INVALID_ARG_VALUE`.
+fn lookup_family(options: &JsVal) -> Result<u8, Failure> {
+    match options.get("family") {
+        None | Some(JsVal::Undefined | JsVal::Null) => Ok(0),
+        Some(JsVal::String(f)) if f == "IPv4" => Ok(4),
+        Some(JsVal::String(f)) if f == "IPv6" => Ok(6),
+        Some(JsVal::Number(f)) if [0.0, 4.0, 6.0].contains(f) => Ok(*f as u8),
+        Some(other) => Err(Failure::from(NetError::type_error(
+            "ERR_INVALID_ARG_VALUE",
+            format!(
+                "The property 'options.family' must be one of: 0, 4, 6. Received {}",
+                other.inspect()
+            ),
+        ))),
+    }
 }
 
 fn server_call(
@@ -499,10 +584,18 @@ fn server_call(
             match options.get("port") {
                 Some(p @ (JsVal::Number(_) | JsVal::String(_))) => {
                     lo.port = Some(validate_port(p, "options.port")?);
-                    lo.host = options
-                        .get("host")
-                        .filter(|h| h.truthy())
-                        .map(JsVal::to_js_string);
+                    // A host goes to `dns.lookup()`, which wants a string.
+                    lo.host = match options.get("host").filter(|h| h.truthy()) {
+                        None => None,
+                        Some(JsVal::String(h)) => Some(h.clone()),
+                        Some(other) => {
+                            return Err(Failure::from(invalid_arg_type(
+                                "\"hostname\" argument",
+                                "of type string",
+                                other,
+                            )));
+                        }
+                    };
                 }
                 _ => {
                     let path = options.get("path").filter(|p| p.truthy());
@@ -546,12 +639,18 @@ fn server_call(
         }
         "address" => Ok(address_value(s.address())),
         "getConnections" => {
-            if let Some(cb) = last_callback(&args) {
-                let sess = session.clone();
-                s.get_connections(move |count| {
-                    callback(&sess, &cb, vec![JsVal::Null, JsVal::Number(count as f64)])
-                });
-            }
+            // Node hands the callback to `process.nextTick()`, which
+            // rejects anything but a function.
+            let cb = args.first().cloned().unwrap_or(JsVal::Undefined);
+            let JsVal::Callback(cb) = cb else {
+                return Err(
+                    invalid_arg_type("\"callback\" argument", "of type function", &cb).into(),
+                );
+            };
+            let sess = session.clone();
+            s.get_connections(move |count| {
+                callback(&sess, &cb, vec![JsVal::Null, JsVal::Number(count as f64)])
+            });
             Ok(this.clone())
         }
         "ref" => {

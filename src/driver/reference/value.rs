@@ -241,3 +241,16 @@ pub fn invalid_arg_type(what: &str, expected: &str, got: &JsVal) -> NetError {
         format!("The {what} must be {expected}. Received {}", got.describe()),
     )
 }
+
+/// `validateNumber(value, name)` without bounds: any number, `NaN`
+/// included.
+pub fn validate_number(value: &JsVal, name: &str) -> Result<(), NetError> {
+    match value {
+        JsVal::Number(_) => Ok(()),
+        other => Err(invalid_arg_type(
+            &format!("\"{name}\" property"),
+            "of type number",
+            other,
+        )),
+    }
+}
