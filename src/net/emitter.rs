@@ -18,6 +18,27 @@ pub trait Event {
 
 type Listener<E> = Arc<dyn Fn(&E) + Send + Sync>;
 
+/// A channel receiving a clone of every event of the given kinds, in
+/// order; `on` adds the forwarding listener for one kind (through the
+/// owner's own `on`, so that adding it has the same effect as any other
+/// listener).
+pub(crate) fn channel<E: Event + Clone + Send + 'static>(
+    kinds: &[E::Kind],
+    on: impl Fn(E::Kind, Box<dyn Fn(&E) + Send + Sync>),
+) -> async_std::channel::Receiver<E> {
+    let (tx, rx) = async_std::channel::unbounded();
+    for &kind in kinds {
+        let tx = tx.clone();
+        on(
+            kind,
+            Box::new(move |e: &E| {
+                let _ = tx.try_send(e.clone());
+            }),
+        );
+    }
+    rx
+}
+
 struct Entry<E: Event> {
     id: ListenerId,
     kind: E::Kind,

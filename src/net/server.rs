@@ -415,14 +415,9 @@ impl Server {
 
     /// A channel receiving every event of the given kinds, in order.
     pub fn events(&self, kinds: &[ServerEventKind]) -> Receiver<ServerEvent> {
-        let (tx, rx) = unbounded();
-        for &kind in kinds {
-            let tx = tx.clone();
-            self.on(kind, move |e| {
-                let _ = tx.try_send(e.clone());
-            });
-        }
-        rx
+        super::emitter::channel(kinds, |kind, listener| {
+            self.on(kind, listener);
+        })
     }
 
     /// Waits for the next event of `kind`.
@@ -491,15 +486,18 @@ impl Server {
         self.listen(options)
     }
 
+    /// Records a bound listener: `listening` and `address()` see it.
+    fn now_listening(&self, shared: Shared) {
+        let mut st = self.state();
+        st.listening = true;
+        st.address = shared.address();
+        st.shared = Some(shared);
+    }
+
     fn bound(&self, bound: Result<(Shared, Listener), NetError>, generation: u64) {
         match bound {
             Ok((shared, listener)) => {
-                {
-                    let mut st = self.state();
-                    st.listening = true;
-                    st.address = shared.address();
-                    st.shared = Some(shared);
-                }
+                self.now_listening(shared);
                 self.send(Command::Start(listener, generation));
             }
             Err(err) => {
@@ -813,12 +811,7 @@ impl Acceptor {
                 if self.current(generation) {
                     match bound {
                         Ok((shared, listener)) => {
-                            {
-                                let mut st = self.server.state();
-                                st.listening = true;
-                                st.address = shared.address();
-                                st.shared = Some(shared);
-                            }
+                            self.server.now_listening(shared);
                             self.listener = Some((listener.start(), generation));
                             self.server.emit(ServerEvent::Listening);
                         }

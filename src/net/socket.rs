@@ -538,14 +538,9 @@ impl Socket {
     /// code that prefers `while let Ok(e) = events.recv().await`.
     /// Subscribing to [`SocketEventKind::Data`] starts the flow.
     pub fn events(&self, kinds: &[SocketEventKind]) -> Receiver<SocketEvent> {
-        let (tx, rx) = unbounded();
-        for &kind in kinds {
-            let tx = tx.clone();
-            self.on(kind, move |e| {
-                let _ = tx.try_send(e.clone());
-            });
-        }
-        rx
+        super::emitter::channel(kinds, |kind, listener| {
+            self.on(kind, listener);
+        })
     }
 
     fn listener_added(&self, kind: SocketEventKind) {

@@ -151,12 +151,13 @@ impl Registry {
         *self = Registry::default();
     }
 
-    fn name_of_socket(&self, s: &Socket) -> Option<String> {
-        self.name_where(|v| matches!(v, JsVal::Socket(x) if x.ptr_eq(s)))
-    }
-
-    fn name_of_server(&self, s: &Server) -> Option<String> {
-        self.name_where(|v| matches!(v, JsVal::Server(x) if x.ptr_eq(s)))
+    /// The name of a socket or server.
+    fn name_of(&self, object: &JsVal) -> Option<String> {
+        self.name_where(|v| match (v, object) {
+            (JsVal::Socket(x), JsVal::Socket(s)) => x.ptr_eq(s),
+            (JsVal::Server(x), JsVal::Server(s)) => x.ptr_eq(s),
+            _ => false,
+        })
     }
 
     /// An object can have an anonymous `#n` name and later a capture's name
@@ -286,19 +287,16 @@ impl Session {
             JsVal::Error(m) => Value::Error(m.clone()),
             JsVal::Net => Value::Object(BTreeMap::new()),
             JsVal::Callback(n) => Value::Function(n.clone()),
-            JsVal::Socket(s) => {
-                let known = self.reg().name_of_socket(s);
+            JsVal::Socket(_) | JsVal::Server(_) => {
+                let class = if matches!(v, JsVal::Socket(_)) {
+                    "Socket"
+                } else {
+                    "Server"
+                };
+                let known = self.reg().name_of(v);
                 let id = known.unwrap_or_else(|| self.anonymous(v));
                 Value::Handle {
-                    class: "Socket".into(),
-                    id,
-                }
-            }
-            JsVal::Server(s) => {
-                let known = self.reg().name_of_server(s);
-                let id = known.unwrap_or_else(|| self.anonymous(v));
-                Value::Handle {
-                    class: "Server".into(),
+                    class: class.into(),
                     id,
                 }
             }
@@ -377,11 +375,7 @@ impl Session {
                 args,
             } => {
                 let t = self.eval(target)?;
-                let args = args
-                    .iter()
-                    .map(|a| self.eval(a))
-                    .collect::<Result<Vec<_>, _>>()?;
-                net::call(self, &t, method, args)?
+                net::call(self, &t, method, self.eval_all(args)?)?
             }
             Expr::New {
                 target,
@@ -389,22 +383,21 @@ impl Session {
                 args,
             } => {
                 let t = self.eval(target)?;
-                let args = args
-                    .iter()
-                    .map(|a| self.eval(a))
-                    .collect::<Result<Vec<_>, _>>()?;
-                net::construct(self, &t, class, args)?
+                net::construct(self, &t, class, self.eval_all(args)?)?
             }
             Expr::Object(m) => JsVal::Object(
                 m.iter()
                     .map(|(k, e)| Ok((k.clone(), self.eval(e)?)))
                     .collect::<Result<_, Failure>>()?,
             ),
-            Expr::Array(a) => {
-                JsVal::Array(a.iter().map(|e| self.eval(e)).collect::<Result<_, _>>()?)
-            }
+            Expr::Array(a) => JsVal::Array(self.eval_all(a)?),
             Expr::Callback(name) => JsVal::Callback(name.clone()),
         })
+    }
+
+    /// Evaluates expressions in order, as JavaScript evaluates arguments.
+    fn eval_all(&self, exprs: &[Expr]) -> Result<Vec<JsVal>, Failure> {
+        exprs.iter().map(|e| self.eval(e)).collect()
     }
 
     /// Stops reporting, destroys every socket and closes every server.

@@ -28,35 +28,41 @@ pub(super) fn listen(
     event: &str,
     report: bool,
 ) -> Result<(), String> {
-    let s = session.clone();
-    let name = name.to_string();
-    let ev = event.to_string();
     match target {
         JsVal::Socket(sock) => {
             let kind = SocketEventKind::from_name(event)
                 .ok_or_else(|| format!("Socket has no event '{event}' here"))?;
-            sock.on(kind, move |e| {
-                let args = socket_args(e);
-                s.capture(&name, &ev, &args);
-                if report {
-                    s.report(&name, &ev, args);
-                }
-            });
+            sock.on(kind, reporter(session, name, event, report, socket_args));
         }
         JsVal::Server(srv) => {
             let kind = ServerEventKind::from_name(event)
                 .ok_or_else(|| format!("Server has no event '{event}' here"))?;
-            srv.on(kind, move |e| {
-                let args = server_args(e);
-                s.capture(&name, &ev, &args);
-                if report {
-                    s.report(&name, &ev, args);
-                }
-            });
+            srv.on(kind, reporter(session, name, event, report, server_args));
         }
         _ => {} // plain values emit nothing
     }
     Ok(())
+}
+
+/// A listener for `name`'s `event`: runs the captures, then, with
+/// `report`, reports the event, with the arguments `args` makes of it.
+fn reporter<E: 'static>(
+    session: &Session,
+    name: &str,
+    event: &str,
+    report: bool,
+    args: fn(&E) -> Vec<JsVal>,
+) -> impl Fn(&E) + Send + Sync + 'static {
+    let s = session.clone();
+    let name = name.to_string();
+    let event = event.to_string();
+    move |e| {
+        let args = args(e);
+        s.capture(&name, &event, &args);
+        if report {
+            s.report(&name, &event, args);
+        }
+    }
 }
 
 fn err(e: &NetError) -> JsVal {
@@ -252,10 +258,34 @@ pub(super) fn call(
     args: Vec<JsVal>,
 ) -> Result<JsVal, Failure> {
     match target {
+        // Servers and sockets share `ref()` and `unref()`.
+        JsVal::Server(_) | JsVal::Socket(_) if matches!(method, "ref" | "unref") => {
+            set_refed(target, method == "ref");
+            Ok(target.clone())
+        }
         JsVal::Net => module_call(session, method, args),
         JsVal::Server(s) => server_call(session, target, s, method, args),
         JsVal::Socket(s) => socket_call(session, target, s, method, args),
         _ => Err(unsupported(&format!("method '{method}' on this value"))),
+    }
+}
+
+/// `ref()` (`refed`) or `unref()` on a server or socket.
+fn set_refed(target: &JsVal, refed: bool) {
+    match (target, refed) {
+        (JsVal::Server(s), true) => {
+            s.ref_();
+        }
+        (JsVal::Server(s), false) => {
+            s.unref();
+        }
+        (JsVal::Socket(s), true) => {
+            s.ref_();
+        }
+        (JsVal::Socket(s), false) => {
+            s.unref();
+        }
+        _ => {}
     }
 }
 
@@ -295,16 +325,22 @@ fn module_call(session: &Session, method: &str, args: Vec<JsVal>) -> Result<JsVa
                     validate_number(v, &format!("options.{name}"))?;
                 }
             }
+            // The options accepted sockets get, read as `new net.Socket()`
+            // reads them, plus `pauseOnConnect`.
+            let SocketOptions {
+                allow_half_open,
+                no_delay,
+                keep_alive,
+                keep_alive_initial_delay,
+                high_water_mark,
+            } = socket_options(&options);
             let opts = ServerOptions {
-                allow_half_open: options.get("allowHalfOpen").is_some_and(JsVal::truthy),
+                allow_half_open,
                 pause_on_connect: options.get("pauseOnConnect").is_some_and(JsVal::truthy),
-                no_delay: options.get("noDelay").is_some_and(JsVal::truthy),
-                keep_alive: options.get("keepAlive").is_some_and(JsVal::truthy),
-                keep_alive_initial_delay: options
-                    .get("keepAliveInitialDelay")
-                    .map(|v| v.to_number().max(0.0) as u64)
-                    .unwrap_or(0),
-                high_water_mark: high_water_mark(&options),
+                no_delay,
+                keep_alive,
+                keep_alive_initial_delay,
+                high_water_mark,
             };
             let server = n::Server::new_in(&session.event_loop, opts);
             // Every accepted socket is torn down at `end`, named or not.
@@ -392,12 +428,17 @@ fn normalize_args(args: &[JsVal]) -> (JsVal, Option<String>) {
 
 fn normalize_connect(args: &[JsVal]) -> Result<(JsVal, Option<String>), Failure> {
     if args.is_empty() {
-        return Err(Failure::from(NetError::type_error(
-            "ERR_MISSING_ARGS",
-            "The \"options\" or \"port\" or \"path\" argument must be specified",
-        )));
+        return Err(missing_connect_args());
     }
     Ok(normalize_args(args))
+}
+
+/// `connect()` with neither a port nor a path.
+fn missing_connect_args() -> Failure {
+    Failure::from(NetError::type_error(
+        "ERR_MISSING_ARGS",
+        "The \"options\" or \"port\" or \"path\" argument must be specified",
+    ))
 }
 
 /// `socket.connect(options, cb)` after normalisation, with Node's checks
@@ -419,10 +460,7 @@ fn connect(
     } else {
         let port = options.opt("port").cloned().unwrap_or(JsVal::Undefined);
         if matches!(port, JsVal::Undefined) {
-            return Err(Failure::from(NetError::type_error(
-                "ERR_MISSING_ARGS",
-                "The \"options\" or \"port\" or \"path\" argument must be specified",
-            )));
+            return Err(missing_connect_args());
         }
         let local_address = local_address(options)?;
         let local_port = match options.get("localPort").filter(|p| p.truthy()) {
@@ -653,16 +691,33 @@ fn server_call(
             });
             Ok(this.clone())
         }
-        "ref" => {
-            s.ref_();
-            Ok(this.clone())
-        }
-        "unref" => {
-            s.unref();
-            Ok(this.clone())
-        }
         other => Err(unsupported(&format!("Server.{other}"))),
     }
+}
+
+/// The encoding called `name`, or `ERR_UNKNOWN_ENCODING`.
+fn encoding_named(name: &str) -> Result<Encoding, Failure> {
+    Encoding::from_name(name).ok_or_else(|| {
+        Failure::from(NetError::type_error(
+            "ERR_UNKNOWN_ENCODING",
+            format!("Unknown encoding: {name}"),
+        ))
+    })
+}
+
+/// A write's or `end()`'s callback: called with the error or `null`.
+fn write_callback(
+    session: &Session,
+    cb: String,
+) -> impl FnOnce(Option<&NetError>) + Send + 'static {
+    let session = session.clone();
+    move |e| callback(&session, &cb, vec![e.map(err).unwrap_or(JsVal::Null)])
+}
+
+/// `write(chunk, encoding)` and `end(chunk, encoding)`: the encoding is the
+/// second argument when it is a string.
+fn chunk_encoding(args: &[JsVal]) -> Option<&JsVal> {
+    args.get(1).filter(|a| matches!(a, JsVal::String(_)))
 }
 
 /// Bytes of a `write`/`end` chunk with its encoding.
@@ -671,12 +726,7 @@ fn chunk_bytes(data: &JsVal, encoding: Option<&JsVal>) -> Result<Vec<u8>, Failur
         JsVal::Buffer(b) => Ok(b.clone()),
         JsVal::String(s) => {
             let enc = match encoding {
-                Some(JsVal::String(e)) => Encoding::from_name(e).ok_or_else(|| {
-                    Failure::from(NetError::type_error(
-                        "ERR_UNKNOWN_ENCODING",
-                        format!("Unknown encoding: {e}"),
-                    ))
-                })?,
+                Some(JsVal::String(e)) => encoding_named(e)?,
                 _ => Encoding::Utf8,
             };
             Ok(enc.encode(s))
@@ -711,15 +761,9 @@ fn socket_call(
                 )));
             }
             let cb = last_callback(&args);
-            let encoding = args.get(1).filter(|a| matches!(a, JsVal::String(_)));
-            let bytes = chunk_bytes(&arg0, encoding)?;
+            let bytes = chunk_bytes(&arg0, chunk_encoding(&args))?;
             let ok = match cb {
-                Some(cb) => {
-                    let sess = session.clone();
-                    s.write_with(bytes, move |e| {
-                        callback(&sess, &cb, vec![e.map(err).unwrap_or(JsVal::Null)])
-                    })
-                }
+                Some(cb) => s.write_with(bytes, write_callback(session, cb)),
                 None => s.write(bytes),
             };
             Ok(JsVal::Bool(ok))
@@ -728,20 +772,9 @@ fn socket_call(
             let cb = last_callback(&args);
             let data = match &arg0 {
                 JsVal::Callback(_) | JsVal::Undefined | JsVal::Null => None,
-                d => Some(chunk_bytes(
-                    d,
-                    args.get(1).filter(|a| matches!(a, JsVal::String(_))),
-                )?),
+                d => Some(chunk_bytes(d, chunk_encoding(&args))?),
             };
-            let sess = session.clone();
-            s.end_with(
-                data,
-                cb.map(|cb| {
-                    move |e: Option<&NetError>| {
-                        callback(&sess, &cb, vec![e.map(err).unwrap_or(JsVal::Null)])
-                    }
-                }),
-            );
+            s.end_with(data, cb.map(|cb| write_callback(session, cb)));
             Ok(this.clone())
         }
         "destroy" => {
@@ -788,12 +821,7 @@ fn socket_call(
         "setEncoding" => {
             let enc = match &arg0 {
                 JsVal::Undefined | JsVal::Null => None,
-                e => Some(Encoding::from_name(&e.to_js_string()).ok_or_else(|| {
-                    Failure::from(NetError::type_error(
-                        "ERR_UNKNOWN_ENCODING",
-                        format!("Unknown encoding: {}", e.to_js_string()),
-                    ))
-                })?),
+                e => Some(encoding_named(&e.to_js_string())?),
             };
             s.set_encoding(enc);
             Ok(this.clone())
@@ -818,14 +846,6 @@ fn socket_call(
             .address()
             .map(|a| info(&a))
             .unwrap_or(JsVal::Object(BTreeMap::new()))),
-        "ref" => {
-            s.ref_();
-            Ok(this.clone())
-        }
-        "unref" => {
-            s.unref();
-            Ok(this.clone())
-        }
         other => Err(unsupported(&format!("Socket.{other}"))),
     }
 }
