@@ -327,6 +327,10 @@ enum Command {
     Failed(NetError),
     /// Stop accepting.
     Stop,
+    /// Another server took this one's handle (`server2.listen(server1)`):
+    /// stop accepting, but stay listening, as Node's handle now calls the
+    /// other server.
+    HandOver,
     /// Emit `'close'` if nothing is left open.
     CloseIfDrained,
     ConnectionClosed,
@@ -685,13 +689,16 @@ fn bind_unix(path: &std::path::Path, _backlog: i32) -> Result<(Shared, Listener)
 fn adopt(handle: ListenHandle) -> Result<(Shared, Listener), NetError> {
     let invalid = |e: io::Error| NetError::system(e, "listen", None, None, true);
     let shared = match handle {
-        ListenHandle::Server(other) => other
-            .state()
-            .shared
-            .as_ref()
-            .ok_or_else(|| NetError::error("EINVAL", "listen EINVAL: invalid argument"))?
-            .try_clone()
-            .map_err(invalid)?,
+        ListenHandle::Server(other) => {
+            other.send(Command::HandOver);
+            other
+                .state()
+                .shared
+                .as_ref()
+                .ok_or_else(|| NetError::error("EINVAL", "listen EINVAL: invalid argument"))?
+                .try_clone()
+                .map_err(invalid)?
+        }
         ListenHandle::Tcp(l) => Shared::Tcp(l),
         #[cfg(unix)]
         ListenHandle::Unix(l) => Shared::Unix(l, None),
@@ -824,6 +831,9 @@ impl Acceptor {
             }
             Wake::Command(Command::Failed(err)) => {
                 self.server.emit(ServerEvent::Error(err));
+            }
+            Wake::Command(Command::HandOver) => {
+                self.listener = None;
             }
             Wake::Command(Command::Stop) => {
                 self.listener = None;
