@@ -18,6 +18,6 @@ for imp in "${impls[@]}"; do
     out=$( { /usr/bin/time -f '%e %M' "$bin" run --impl "$imp" --format json > /tmp/nodecompat-bench.json; } 2>&1 | tail -1 ) || true
     read -r secs kb <<<"$out"
     passed=$(grep -o '"passed": [0-9]*' /tmp/nodecompat-bench.json | grep -o '[0-9]*$' || echo "?")
-    printf '%-10s run %d: %6.2f s wall, %6d KiB peak RSS (harness process), %s passed\n' "$imp" "$i" "$secs" "$kb" "$passed"
+    printf '%-10s run %d: %6.2f s wall, %6d KiB peak RSS (largest of the harness and its drivers), %s passed\n' "$imp" "$i" "$secs" "$kb" "$passed"
   done
 done
