@@ -4,7 +4,6 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use async_std::channel::{Sender, unbounded};
 
@@ -107,7 +106,7 @@ fn failed_to_start(lc: &LoadedCase, reason: String) -> CaseResult {
         file: lc.case.file.clone(),
         line: lc.case.pos.line,
         status: Status::Failed,
-        duration: Instant::now().elapsed(),
+        duration: std::time::Duration::ZERO,
         message: format!("the driver did not start: {reason}"),
         trace: Default::default(),
         driver_lost: true,
