@@ -95,7 +95,13 @@ impl Implementation {
                 let (req_tx, req_rx) = unbounded();
                 let (msg_tx, msg_rx) = unbounded::<Message>();
                 let (in_tx, in_rx) = unbounded();
-                async_std::task::spawn(reference::serve(req_rx, msg_tx));
+                let closer = msg_tx.clone();
+                async_std::task::spawn(async move {
+                    reference::serve(req_rx, msg_tx).await;
+                    // Listeners may still hold senders: close, so the
+                    // forwarding task below ends too.
+                    closer.close();
+                });
                 async_std::task::spawn(async move {
                     while let Ok(m) = msg_rx.recv().await {
                         if in_tx.send(Incoming::Message(m)).await.is_err() {

@@ -39,9 +39,7 @@ pub async fn serve_reference() {
             }
             Err(e) => {
                 // Answer with `error` when the line's id can be read.
-                let id = serde_json::from_str::<serde_json::Value>(&line)
-                    .ok()
-                    .and_then(|v| v.get("id")?.as_u64());
+                let id = request_id(&line);
                 match id {
                     Some(id) => {
                         let _ = errors
@@ -59,7 +57,27 @@ pub async fn serve_reference() {
         }
     }
     drop(req_tx);
-    drop(errors);
     server.await;
+    // Listeners of objects the session created still hold senders; closing
+    // the channel lets the writer drain what is queued and finish.
+    errors.close();
     writer.await;
+}
+
+/// The `id` of a request line that is not valid JSON, if it can be read
+/// (`"id": 7`), so the harness gets an `error` reply rather than silence.
+fn request_id(line: &str) -> Option<u64> {
+    let at = line.find("\"id\"")? + 4;
+    let rest = line[at..].trim_start().strip_prefix(':')?.trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_read_from_broken_lines() {
+        assert_eq!(super::request_id(r#"{"op":"begin","id": 7,,}"#), Some(7));
+        assert_eq!(super::request_id("not json"), None);
+    }
 }

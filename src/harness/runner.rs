@@ -304,18 +304,28 @@ impl Run<'_> {
                 let limit = within.unwrap_or(DEFAULT_WAIT);
                 let deadline = Instant::now() + limit;
                 let class = self.lc.plan.objects.get(object).copied();
-                if event == "data" && !args.is_empty() {
-                    let needle = match &args[0].pattern {
-                        crate::spec::Pattern::Exact(Value::String(s)) => s.as_bytes().to_vec(),
-                        crate::spec::Pattern::Exact(Value::Buffer(b)) => b.clone(),
+                if event == "data" {
+                    // Data waits share one cursor per object: a byte offset
+                    // into everything it received. With text, wait until it
+                    // appears past the cursor; without, until any new byte.
+                    let needle = match args.first().map(|a| &a.pattern) {
+                        Some(crate::spec::Pattern::Exact(Value::String(s))) => {
+                            s.as_bytes().to_vec()
+                        }
+                        Some(crate::spec::Pattern::Exact(Value::Buffer(b))) => b.clone(),
                         _ => Vec::new(),
                     };
                     let from = self.data_consumed.get(object).copied().unwrap_or(0);
                     loop {
                         let bytes = self.trace.data_bytes(object);
-                        if let Some(at) = find(&bytes[from.min(bytes.len())..], &needle) {
-                            self.data_consumed
-                                .insert(object.clone(), from + at + needle.len());
+                        let rest = &bytes[from.min(bytes.len())..];
+                        let reached = if needle.is_empty() {
+                            (!rest.is_empty()).then_some(bytes.len())
+                        } else {
+                            find(rest, &needle).map(|at| from + at + needle.len())
+                        };
+                        if let Some(cursor) = reached {
+                            self.data_consumed.insert(object.clone(), cursor);
                             break;
                         }
                         self.pump_until(deadline, &at, limit).await?;
@@ -558,9 +568,6 @@ impl Run<'_> {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return if hay.is_empty() { None } else { Some(0) };
-    }
     hay.windows(needle.len()).position(|w| w == needle)
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::ast::*;
 use super::vocabulary::{self as vocab, Class, Observe, Ty};
-use crate::protocol::Capture;
+use crate::protocol::{Capture, Value};
 
 /// A checked case's derived facts.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -237,6 +237,42 @@ impl Checker {
         e
     }
 
+    /// Checks an event's argument patterns (events lines and waits alike):
+    /// names exist, positionals fit, no positional after a named one, no
+    /// name twice.
+    fn args(&mut self, class: &Class, ev: &vocab::Event, args: &[ArgPattern], line: usize) {
+        let callback = class.name == "Function";
+        let mut named_seen: Vec<&str> = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            let pos = Pos { line, col: a.col };
+            match &a.name {
+                Some(_) if callback => {
+                    self.err(pos, "callback arguments have no names; give them in order")
+                }
+                Some(n) if !ev.args.contains(&n.as_str()) => self.err(
+                    pos,
+                    format!(
+                        "`{}` has no argument `{n}` (it has: {})",
+                        ev.name,
+                        ev.args.join(", ")
+                    ),
+                ),
+                Some(n) if named_seen.contains(&n.as_str()) => {
+                    self.err(pos, format!("`{n}` is given twice"))
+                }
+                Some(n) => named_seen.push(n),
+                None if !named_seen.is_empty() => {
+                    self.err(pos, "a positional argument cannot follow a named one")
+                }
+                None if !callback && i >= ev.args.len() => self.err(
+                    pos,
+                    format!("`{}` has {} argument(s)", ev.name, ev.args.len()),
+                ),
+                None => {}
+            }
+        }
+    }
+
     fn note_observed(&mut self, object: &str, class: &Class, event: &str) {
         if let Some(e) = class.event(event)
             && e.observe != Observe::Default
@@ -434,8 +470,23 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
                     col: *event_col,
                 };
                 if let Some(cls) = c.emitter(object, s.pos, true)
-                    && c.event(cls, event, event_pos).is_some()
+                    && let Some(ev) = c.event(cls, event, event_pos)
                 {
+                    c.args(cls, ev, args, s.pos.line);
+                    let literal = |p: &Pattern| {
+                        matches!(
+                            p,
+                            Pattern::Any | Pattern::Exact(Value::String(_) | Value::Buffer(_))
+                        )
+                    };
+                    if event == "data"
+                        && (args.len() > 1 || !args.iter().all(|a| literal(&a.pattern)))
+                    {
+                        c.err(
+                            event_pos,
+                            "`wait … data` takes the text or Buffer to wait for, or nothing (any new data)",
+                        );
+                    }
                     c.note_observed(object, cls, event);
                     let n = c.waits.entry((object.clone(), event.clone())).or_default();
                     *n += 1;
@@ -483,41 +534,7 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
         let Some(ev) = c.event(cls, &line.event, event_pos) else {
             continue;
         };
-        if cls.name == "Function" && line.args.iter().any(|a| a.name.is_some()) {
-            c.err(
-                line.pos,
-                "callback arguments have no names; give them in order",
-            );
-        }
-        if cls.name != "Function" {
-            let mut positional = 0;
-            for a in &line.args {
-                let pos = Pos {
-                    line: line.pos.line,
-                    col: a.col,
-                };
-                match &a.name {
-                    Some(n) if !ev.args.contains(&n.as_str()) => c.err(
-                        pos,
-                        format!(
-                            "`{}` has no argument `{n}` (it has: {})",
-                            ev.name,
-                            ev.args.join(", ")
-                        ),
-                    ),
-                    Some(_) => {}
-                    None => {
-                        positional += 1;
-                        if positional > ev.args.len() {
-                            c.err(
-                                pos,
-                                format!("`{}` has {} argument(s)", ev.name, ev.args.len()),
-                            );
-                        }
-                    }
-                }
-            }
-        }
+        c.args(cls, ev, &line.args, line.pos.line);
         let (object, event) = (line.object.clone(), line.event.clone());
         c.note_observed(&object, cls, &event);
         for a in &line.args {

@@ -22,11 +22,14 @@ pub type MdError = (Pos, String);
 
 const DOCS_PREFIX: &str = "https://nodejs.org/api/";
 
-/// Splits `text` into `##` sections. Errors: unterminated fences, duplicate
-/// blocks, blocks outside a section, unterminated metadata comments.
+/// Splits `text` into `##` sections. Errors: unterminated fences and
+/// comments, duplicate blocks, blocks or metadata outside a case.
 pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out: Vec<Section> = Vec::new();
+    // The section blocks attach to: none before the first `##` heading, or
+    // after a `#` heading.
+    let mut current: Option<usize> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
@@ -41,7 +44,10 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
             if i == lines.len() {
                 return Err((
                     pos(line_no, 1),
-                    format!("this code block is never closed (no closing {fence})"),
+                    format!(
+                        "this code block is never closed (no closing {})",
+                        fence.0.to_string().repeat(fence.1)
+                    ),
                 ));
             }
             let block = Block {
@@ -51,7 +57,7 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
             };
             let kind = info.split_whitespace().next().unwrap_or("");
             if kind == "script" || kind == "events" {
-                let Some(section) = out.last_mut() else {
+                let Some(section) = current.map(|k| &mut out[k]) else {
                     return Err((
                         pos(line_no, 1),
                         format!("a `{kind}` block must be under a `##` case heading"),
@@ -73,7 +79,48 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
             i += 1;
             continue;
         }
-        if let Some(title) = line.strip_prefix("## ") {
+        if let Some(at) = trimmed.find("<!--") {
+            // A comment hides what it contains, headings included.
+            let col = at + 1 + (line.len() - trimmed.len());
+            let start = i;
+            let mut body = String::new();
+            let mut rest = &line[col - 1 + 4..];
+            loop {
+                if let Some(end) = rest.find("-->") {
+                    body.push_str(&rest[..end]);
+                    break;
+                }
+                body.push_str(rest);
+                body.push('\n');
+                i += 1;
+                if i == lines.len() {
+                    return Err((
+                        pos(start + 1, col),
+                        "this comment is never closed (`-->`)".into(),
+                    ));
+                }
+                rest = lines[i];
+            }
+            let body = body.trim();
+            if body.starts_with('{') {
+                let here = pos(start + 1, col);
+                let section = current.map(|k| &mut out[k]);
+                match section {
+                    Some(s) if s.script.is_none() && s.events.is_none() && s.meta.is_none() => {
+                        s.meta = Some((body.to_string(), pos(start + 1, col + 4)));
+                    }
+                    Some(s) if s.meta.is_some() => {
+                        return Err((
+                            here,
+                            format!("the case `{}` already has a metadata comment", s.title),
+                        ));
+                    }
+                    _ => {
+                        return Err((here, "a metadata comment must come right under a `##` case heading, before its blocks".into()));
+                    }
+                }
+            }
+        } else if let Some(title) = line.strip_prefix("## ") {
             out.push(Section {
                 title: title.trim().to_string(),
                 pos: pos(line_no, 1),
@@ -82,72 +129,21 @@ pub fn sections(text: &str) -> Result<Vec<Section>, MdError> {
                 script: None,
                 events: None,
             });
+            current = Some(out.len() - 1);
         } else if line.starts_with("# ") {
-            // A new top-level heading ends the current case: later blocks
-            // would otherwise attach to it.
-            if out
-                .last()
-                .is_some_and(|s| s.script.is_some() || s.events.is_some())
-            {
-                out.push(Section {
-                    title: String::new(),
-                    pos: pos(line_no, 1),
-                    meta: None,
-                    docs_link: None,
-                    script: None,
-                    events: None,
-                });
-            }
-        } else if let Some(section) = out.last_mut() {
-            if let Some(col) = trimmed
-                .find("<!--")
-                .map(|c| c + 1 + (line.len() - trimmed.len()))
-            {
-                let start = i;
-                let mut body = String::new();
-                let mut rest = &line[col - 1 + 4..];
-                loop {
-                    if let Some(end) = rest.find("-->") {
-                        body.push_str(&rest[..end]);
-                        break;
-                    }
-                    body.push_str(rest);
-                    body.push('\n');
-                    i += 1;
-                    if i == lines.len() {
-                        return Err((
-                            pos(start + 1, col),
-                            "this comment is never closed (`-->`)".into(),
-                        ));
-                    }
-                    rest = lines[i];
-                }
-                let body = body.trim();
-                if body.starts_with('{') && section.script.is_none() {
-                    if section.meta.is_some() {
-                        return Err((
-                            pos(start + 1, col),
-                            format!(
-                                "the case `{}` already has a metadata comment",
-                                section.title
-                            ),
-                        ));
-                    }
-                    section.meta = Some((body.to_string(), pos(start + 1, col + 4)));
-                }
-            } else if section.docs_link.is_none()
-                && let Some(at) = line.find(DOCS_PREFIX)
-            {
-                let link: String = line[at..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != ')' && *c != '>' && *c != ']')
-                    .collect();
-                section.docs_link = Some(link);
-            }
+            current = None;
+        } else if let Some(section) = current.map(|k| &mut out[k])
+            && section.docs_link.is_none()
+            && let Some(at) = line.find(DOCS_PREFIX)
+        {
+            let link: String = line[at..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != ')' && *c != '>' && *c != ']')
+                .collect();
+            section.docs_link = Some(link);
         }
         i += 1;
     }
-    out.retain(|s| !s.title.is_empty() || s.script.is_some());
     Ok(out)
 }
 
@@ -155,22 +151,19 @@ fn pos(line: usize, col: usize) -> Pos {
     Pos { line, col }
 }
 
-fn fence_open(line: &str) -> Option<(&'static str, &str)> {
-    for fence in ["```", "~~~"] {
-        if let Some(rest) = line.strip_prefix(fence) {
-            let rest = rest.trim_start_matches(fence.chars().next().unwrap_or('`'));
-            return Some((fence, rest.trim()));
-        }
-    }
-    None
+/// An opening fence: its character and length (three or more backticks or
+/// tildes), and the info string.
+fn fence_open(line: &str) -> Option<((char, usize), &str)> {
+    let c = line.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let n = line.chars().take_while(|x| *x == c).count();
+    (n >= 3).then(|| ((c, n), line[n..].trim()))
 }
 
-fn is_fence_close(line: &str, fence: &str) -> bool {
-    line.starts_with(fence)
-        && line
-            .trim_start_matches(fence.chars().next().unwrap_or('`'))
-            .trim()
-            .is_empty()
+/// A closing fence: the same character, at least as many, nothing else
+/// (CommonMark), so a ```` block can hold ``` examples.
+fn is_fence_close(line: &str, (c, n): (char, usize)) -> bool {
+    let run = line.chars().take_while(|x| *x == c).count();
+    run >= n && line[run..].trim().is_empty()
 }
 
 /// The slug of a heading: lowercase letters and digits, `-` between words.
@@ -211,6 +204,22 @@ mod tests {
             slug("Client ends first; the server side ends too"),
             "client-ends-first-the-server-side-ends-too"
         );
+    }
+
+    #[test]
+    fn longer_fences_hold_shorter_ones_and_comments_hide_headings() {
+        let text = "# T\n<!--\n## hidden\n```script\n```\n-->\n## A\n````markdown\n```script\nx\n```\n````\n```script\ny = 1\n```\n# Part two\ntext\n";
+        let s = sections(text).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            s[0].script.as_ref().unwrap().lines,
+            vec!["y = 1".to_string()]
+        );
+        let after_part = sections("## A\ntext\n# Part\n```script\nx\n```\n").unwrap_err();
+        assert_eq!(after_part.0, pos(4, 1));
+        let late_meta =
+            sections("## A\n```script\nx\n```\n<!-- {\"id\": \"a\"} -->\n").unwrap_err();
+        assert_eq!(late_meta.0, pos(5, 1));
     }
 
     #[test]

@@ -127,6 +127,22 @@ pub fn parse_file(
             }
             lines
         });
+        if meta.chunks == Chunks::Joined {
+            // Joined data can never match two `data` lines in a row.
+            let mut last: std::collections::BTreeMap<&str, &str> = Default::default();
+            for l in events.iter().flatten() {
+                if l.event == "data" && last.get(l.object.as_str()) == Some(&"data") {
+                    case_errors.push(err(
+                        l.pos,
+                        format!(
+                            "`{}` has two `data` lines in a row; data is compared joined, so write one line with all the bytes (or set \"chunks\": \"exact\")",
+                            l.object
+                        ),
+                    ));
+                }
+                last.insert(&l.object, &l.event);
+            }
+        }
         if events.is_none() && !opts.allow_missing_events {
             case_errors.push(err(
                 section.pos,

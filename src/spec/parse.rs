@@ -13,6 +13,9 @@ use super::ast::*;
 use super::lexer::{Tok, Token, tokenize};
 use crate::protocol::Value;
 
+/// The most data one literal may build (`Buffer.alloc`, `.repeat`).
+pub const MAX_DATA: usize = 64 << 20;
+
 /// A parse error at a column of the line.
 pub type ParseError = (usize, String);
 
@@ -216,7 +219,14 @@ impl<'a> Parser<'a> {
                     && matches!(self.peek_at(1), Some(Tok::Ident(m)) if m == "repeat")
                 {
                     self.i += 2;
+                    let col = self.col();
                     let n = self.count_args(1)?[0];
+                    if s.len().saturating_mul(n) > MAX_DATA {
+                        return Err((
+                            col,
+                            format!("`.repeat({n})` makes more than {MAX_DATA} bytes"),
+                        ));
+                    }
                     Value::String(s.repeat(n))
                 } else {
                     Value::String(s.clone())
@@ -312,10 +322,14 @@ impl<'a> Parser<'a> {
             }
             "alloc" => {
                 let n = match self.next() {
-                    Some(Tok::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => *n as usize,
+                    Some(Tok::Number(n))
+                        if *n >= 0.0 && n.fract() == 0.0 && *n <= MAX_DATA as f64 =>
+                    {
+                        *n as usize
+                    }
                     _ => {
                         self.i -= 1;
-                        return self.error("a length");
+                        return self.error("a length (at most 64 MiB)");
                     }
                 };
                 let fill = if self.eat_punct(",") {
@@ -769,5 +783,7 @@ mod tests {
             "a duration needs a unit: `ms` or `s`"
         );
         assert_eq!(event_line("peer data <strin>", 1).unwrap_err().0, 12);
+        assert!(statement("x = \"x\".repeat(1e20)", 1).is_err());
+        assert!(statement("x = Buffer.alloc(1e20)", 1).is_err());
     }
 }

@@ -336,7 +336,7 @@ mod round_trip {
                 })
                 .collect();
             let text = format!(
-                "# T\n\n## case\nhttps://nodejs.org/api/net.html\n\n```script\nserver = net.createServer()\nclient = net.connect(1)\n```\n\n```events\n{}\n```\n",
+                "# T\n\n## case\n<!-- {{\"chunks\": \"exact\"}} -->\nhttps://nodejs.org/api/net.html\n\n```script\nserver = net.createServer()\nclient = net.connect(1)\n```\n\n```events\n{}\n```\n",
                 rendered.join("\n")
             );
             let cases = parse_file(&text, "t.md", "net/t", LoadOptions::default()).map_err(|e| TestCaseError::fail(format!("{e:?}\n{text}")))?;
