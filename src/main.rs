@@ -202,6 +202,9 @@ fn run(
         duration: started.elapsed(),
     };
     print!("{}", report.render(format));
+    if report.passed() == 0 && report.skipped() > 0 {
+        eprintln!("nodecompat: warning: every selected case was skipped; nothing was tested");
+    }
     if report.failed() == 0 {
         ExitCode::SUCCESS
     } else {

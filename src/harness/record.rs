@@ -26,9 +26,23 @@ pub async fn record_file(
             .collect::<Vec<_>>()
             .join("\n")
     })?;
+    let selected = cases
+        .iter()
+        .filter(|lc| only.is_none_or(|o| lc.case.id.contains(o)))
+        .count();
+    if selected == 0 {
+        return Err(format!(
+            "no case in {} matches {:?}",
+            file.display(),
+            only.unwrap_or("")
+        ));
+    }
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    // Keep the file's line endings: only events blocks change.
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let session = imp.start().await?;
+    let mut lost = None;
     let mut recorded = 0;
     let mut notes = Vec::new();
     // Later cases first, so earlier line numbers stay valid while editing.
@@ -46,10 +60,12 @@ pub async fn record_file(
             Status::Passed => {}
         }
         if r.driver_lost {
-            return Err(format!(
+            // Keep what was recorded so far (later cases, already spliced).
+            lost = Some(format!(
                 "{}: the driver was lost: {}",
                 lc.case.id, r.message
             ));
+            break;
         }
         let width = r
             .trace
@@ -59,15 +75,21 @@ pub async fn record_file(
             .max()
             .unwrap_or(0);
         let mut block = vec!["```events".to_string()];
-        let normalized: std::collections::BTreeMap<&String, Vec<(usize, _)>> = r
+        // Each normalized event by (object, index of the raw event it
+        // starts at): a run of joined `data` is written once, where it began.
+        let normalized: std::collections::HashMap<(&String, usize), _> = r
             .trace
             .objects
             .keys()
-            .map(|k| (k, r.trace.normalized_with_origin(k, lc.case.meta.chunks)))
+            .flat_map(|k| {
+                r.trace
+                    .normalized_with_origin(k, lc.case.meta.chunks)
+                    .into_iter()
+                    .map(move |(origin, o)| ((k, origin), o))
+            })
             .collect();
         for (obj, i) in &r.trace.arrival {
-            // A run of joined `data` is written once, where it started.
-            let Some((_, o)) = normalized[obj].iter().find(|(origin, _)| origin == i) else {
+            let Some(o) = normalized.get(&(obj, *i)) else {
                 continue;
             };
             let class = lc.plan.objects.get(obj).copied();
@@ -86,9 +108,9 @@ pub async fn record_file(
         }
         recorded += 1;
     }
-    let mut out = lines.join("\n");
+    let mut out = lines.join(newline);
     if text.ends_with('\n') {
-        out.push('\n');
+        out.push_str(newline);
     }
     std::fs::write(file, out).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut summary = format!(
@@ -100,5 +122,8 @@ pub async fn record_file(
     for n in notes {
         summary.push_str(&format!("\n  note: {n}"));
     }
-    Ok(summary)
+    match lost {
+        Some(reason) => Err(format!("{summary}\n{reason}")),
+        None => Ok(summary),
+    }
 }

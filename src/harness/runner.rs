@@ -95,6 +95,9 @@ struct Run<'a> {
     consumed: BTreeMap<(String, String), usize>,
     /// Per object: how many data bytes earlier data waits consumed.
     data_consumed: BTreeMap<String, usize>,
+    /// False until `begin` is answered: events before that are a previous
+    /// case's, sent after its `end` (a driver bug), and are not this case's.
+    recording: bool,
 }
 
 /// Whether the session's driver can run this case; the reason if not.
@@ -154,6 +157,7 @@ pub async fn run_case(session: &Session, lc: &LoadedCase, mode: Mode) -> CaseRes
         scratch: scratch.dir.clone(),
         consumed: BTreeMap::new(),
         data_consumed: BTreeMap::new(),
+        recording: false,
     };
     let outcome = run.execute(mode).await;
     let mut lost = None;
@@ -215,6 +219,7 @@ impl Run<'_> {
             None,
         )
         .await?;
+        self.recording = true;
         for stmt in &self.lc.case.script {
             self.statement(stmt).await?;
         }
@@ -422,10 +427,18 @@ impl Run<'_> {
     }
 
     async fn await_quiet(&mut self) -> Result<(), Stop> {
-        let overall = Instant::now() + Duration::from_secs(5);
+        // A case that waits on time (an idle timeout) says so with
+        // `timeout`: record at least that long without news.
+        let window = self
+            .lc
+            .case
+            .meta
+            .timeout
+            .map_or(RECORD_QUIET, |t| t.max(RECORD_QUIET));
+        let overall = Instant::now() + window + Duration::from_secs(5);
         loop {
             let before = self.trace.len();
-            let quiet = (Instant::now() + RECORD_QUIET).min(overall);
+            let quiet = (Instant::now() + window).min(overall);
             while Instant::now() < quiet {
                 self.pump(quiet).await?;
             }
@@ -464,7 +477,9 @@ impl Run<'_> {
                 event,
                 args,
             }))) => {
-                self.trace.push(&object, &event, args);
+                if self.recording {
+                    self.trace.push(&object, &event, args);
+                }
                 Ok(None)
             }
             Ok(Some(Incoming::Message(m))) => Ok(Some(m)),

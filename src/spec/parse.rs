@@ -181,6 +181,7 @@ impl<'a> Parser<'a> {
             Some(Tok::Ident(s)) if s == "tempPath" => {
                 self.i += 1;
                 self.expect_punct("(")?;
+                let col = self.col();
                 let name = match self.next() {
                     Some(Tok::Str(s)) => s.clone(),
                     _ => {
@@ -188,6 +189,18 @@ impl<'a> Parser<'a> {
                         return self.error("a string naming the path");
                     }
                 };
+                // One plain file name: the path must stay in the case's
+                // scratch directory.
+                if name.is_empty()
+                    || name == "."
+                    || name == ".."
+                    || name.contains(['/', '\\', '\0'])
+                {
+                    return Err((
+                        col,
+                        format!("tempPath takes a plain file name, not {name:?}"),
+                    ));
+                }
                 self.expect_punct(")")?;
                 Ok(Ast::TempPath(name))
             }

@@ -7,7 +7,9 @@ use std::cmp::Ordering;
 pub struct Range(Vec<(Ordering, bool, [u64; 3])>);
 
 fn parse_version(s: &str) -> Result<([u64; 3], usize), String> {
+    // `v22.0.0-rc.1` and `v20.1.0+build` compare as their release.
     let s = s.trim_start_matches('v');
+    let s = s.split(['-', '+']).next().unwrap_or(s);
     let mut parts = [0u64; 3];
     let mut n = 0;
     for (i, p) in s.split('.').enumerate() {
@@ -40,21 +42,17 @@ impl Range {
                 ">" => out.push((Ordering::Greater, false, v)),
                 "<=" => out.push((Ordering::Less, true, v)),
                 "<" => out.push((Ordering::Less, false, v)),
-                // `20`, `20.x`, `=20.1` and `^20.1` bound the version from
-                // both sides: at least `v`, below the next major (or minor/patch
-                // for a partial exact version).
+                // `20.1.2` and `=20.1.2` are exact; `20`, `20.x` and `=20.1`
+                // bound the version from both sides (at least `v`, below the
+                // next major or minor); `^20.1` is below the next major.
                 _ => {
                     out.push((Ordering::Greater, true, v));
-                    let mut upper = v;
-                    let bump = if op == "^" || given < 3 {
-                        if op == "^" { 0 } else { given - 1 }
-                    } else {
-                        2
-                    };
-                    if op == "=" || (op.is_empty() && given == 3) {
+                    if op != "^" && given == 3 {
                         out.push((Ordering::Less, true, v));
                         continue;
                     }
+                    let bump = if op == "^" { 0 } else { given - 1 };
+                    let mut upper = v;
                     upper[bump] += 1;
                     for p in upper.iter_mut().skip(bump + 1) {
                         *p = 0;
@@ -94,6 +92,8 @@ mod tests {
         assert!(m("20.x", "v20.9.1") && !m("20.x", "v21.0.0"));
         assert!(m("^20.5", "v20.6.0") && !m("^20.5", "v20.4.0"));
         assert!(m("=20.20.2", "v20.20.2") && !m("=20.20.2", "v20.20.3"));
+        assert!(m("=20", "v20.5.0") && !m("=20", "v21.0.0"));
         assert!(Range::parse(">=abc").is_err() && Range::parse("").is_err());
+        assert!(m(">=18", "v22.0.0-rc.1") && m("20.x", "v20.1.0+local"));
     }
 }
