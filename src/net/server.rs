@@ -226,8 +226,11 @@ struct State {
     refed: bool,
     /// Bumped by every listen/close, so a stale accept loop stops.
     generation: u64,
-    /// `close()` was called since the last `listen()`.
-    close_called: bool,
+    /// `close()` calls since the last `listen()` whose `'close'` is still
+    /// due. Each call emits at most one, once nothing is left open; the
+    /// last connection closing settles them all with one (as Node's
+    /// `_emitCloseIfDrained` does).
+    close_pending: usize,
 }
 
 #[derive(Debug)]
@@ -240,6 +243,19 @@ enum Shared {
 }
 
 impl Shared {
+    /// Stops the kernel from accepting on this socket now, as Node's
+    /// synchronous handle close does: without it, a client connecting
+    /// between `close()` and the accept task noticing would be accepted
+    /// into the backlog. (`shutdown` on a listening socket does this on
+    /// Linux; the accept loop then ends with `EINVAL`.)
+    fn stop_listening(&self) {
+        let _ = match self {
+            Shared::Tcp(l) => socket2::SockRef::from(l).shutdown(std::net::Shutdown::Both),
+            #[cfg(unix)]
+            Shared::Unix(l, _) => socket2::SockRef::from(l).shutdown(std::net::Shutdown::Both),
+        };
+    }
+
     fn try_clone(&self) -> io::Result<Shared> {
         Ok(match self {
             Shared::Tcp(l) => Shared::Tcp(l.try_clone()?),
@@ -300,6 +316,8 @@ impl Listener {
                     None
                 };
                 match accepted.race(stopped).await {
+                    // The socket was shut down by close().
+                    Some(Err(e)) if e.kind() == io::ErrorKind::InvalidInput => return,
                     Some(result) => {
                         if tx.try_send(result).is_err() {
                             return;
@@ -449,7 +467,7 @@ impl Server {
                 return Err(NetError::server_already_listen());
             }
             st.generation += 1;
-            st.close_called = false;
+            st.close_pending = 0;
             st.generation
         };
         let backlog = options.backlog.unwrap_or(DEFAULT_BACKLOG);
@@ -531,9 +549,11 @@ impl Server {
             let was = st.listening;
             st.listening = false;
             st.address = None;
-            st.shared = None;
+            if let Some(shared) = st.shared.take() {
+                shared.stop_listening();
+            }
             st.generation += 1;
-            st.close_called = true;
+            st.close_pending += 1;
             was
         };
         if let Some(cb) = callback {
@@ -847,14 +867,20 @@ impl Acceptor {
                 let drained = {
                     let mut st = self.server.state();
                     st.connections = st.connections.saturating_sub(1);
-                    st.connections == 0 && !st.listening && st.close_called
+                    let drained = st.connections == 0 && !st.listening && st.close_pending > 0;
+                    if drained {
+                        st.close_pending = 0;
+                    }
+                    drained
                 };
                 if drained {
-                    self.close_if_drained();
+                    self.server.emit(ServerEvent::Close);
                 }
             }
             Wake::Command(Command::GetConnections(cb)) => cb(self.server.connections()),
             Wake::Accepted(Ok(stream)) => self.accepted(stream),
+            // After close() shut the socket down, accept fails: not an error.
+            Wake::Accepted(Err(_)) if !self.server.state().listening => {}
             Wake::Accepted(Err(err)) => {
                 let err = NetError::system(err, "accept", None, None, false);
                 self.server.emit(ServerEvent::Error(err));
@@ -864,8 +890,12 @@ impl Acceptor {
 
     fn close_if_drained(&mut self) {
         let drained = {
-            let st = self.server.state();
-            !st.listening && st.connections == 0
+            let mut st = self.server.state();
+            let drained = !st.listening && st.connections == 0 && st.close_pending > 0;
+            if drained {
+                st.close_pending -= 1;
+            }
+            drained
         };
         if drained {
             self.server.emit(ServerEvent::Close);
