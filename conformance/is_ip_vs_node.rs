@@ -91,6 +91,7 @@ fn is_ip_agrees_with_live_node_on_generated_inputs() {
     let answers: Vec<(u8, bool, bool)> =
         serde_json::from_slice(&out.stdout).expect("node prints JSON");
 
+    assert_eq!(answers.len(), inputs.len(), "node answered every input");
     let mut wrong = Vec::new();
     for (input, node_says) in inputs.iter().zip(&answers) {
         let ours = (is_ip(input), is_ipv4(input), is_ipv6(input));

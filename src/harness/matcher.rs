@@ -201,13 +201,7 @@ fn arg_index(class: Option<&str>, event: &str, args: &[ArgPattern]) -> Vec<usize
 
 /// Whether an observed event matches an expected line.
 pub fn line_matches(class: Option<&str>, line: &EventLine, o: &Observed, vars: &Vars) -> bool {
-    if line.event != o.event {
-        return false;
-    }
-    arg_index(class, &line.event, &line.args)
-        .into_iter()
-        .zip(&line.args)
-        .all(|(i, a)| matches(&a.pattern, o.args.get(i).unwrap_or(&Value::Undefined), vars))
+    wait_matches(class, &line.event, &line.args, o, vars)
 }
 
 /// Whether an observed event matches a `wait`'s event and argument patterns.
