@@ -2,7 +2,17 @@
 //!
 //! # Layout
 //!
-//! - [`net`]: the reference implementation of `node:net` on async-std.
+//! Node's shared machinery, used by every module:
+//! - [`error`]: [`Error`], Node's error with its `code` as data.
+//! - [`events`]: Node's `EventEmitter` ([`events::Emits`]).
+//! - [`event_loop`]: the turn that gives listeners Node's run-to-completion.
+//! - [`string_decoder`]: `setEncoding` and `Buffer.from(string, encoding)`.
+//! - [`dns`]: the one resolver, and address families.
+//!
+//! The reference implementation, one module per Node module:
+//! - [`net`]: `node:net` on async-std.
+//!
+//! The suite:
 //! - [`protocol`]: the driver protocol's messages, values and expressions
 //!   (`spec/PROTOCOL.md`).
 //! - [`driver`]: drivers: the in-process reference driver and external
@@ -12,8 +22,15 @@
 //! - [`harness`]: replays cases against a driver, matches traces, reports.
 #![forbid(unsafe_code)]
 
+pub mod dns;
 pub mod driver;
+pub mod error;
+pub mod event_loop;
+pub mod events;
 pub mod harness;
 pub mod net;
 pub mod protocol;
 pub mod spec;
+pub mod string_decoder;
+
+pub use error::Error;

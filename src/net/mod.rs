@@ -7,7 +7,7 @@
 //! | `net.connect(...)`, `net.createConnection(...)` | [`connect`], [`create_connection`] |
 //! | `net.Server` | [`Server`] |
 //! | `net.Socket` | [`Socket`] |
-//! | `socket.on('data', f)` | [`Socket::on_data`], [`Socket::on`]`(`[`SocketEventKind::Data`]`, f)` |
+//! | `socket.on('data', f)` | [`Socket::on_data`], [`Emits::on`]`(`[`SocketEventKind::Data`]`, f)` |
 //! | `net.isIP`, `net.isIPv4`, `net.isIPv6` | [`is_ip`], [`is_ipv4`], [`is_ipv6`] |
 //!
 //! Events are delivered to listeners in Node's order, one at a time per
@@ -16,35 +16,34 @@
 //! # Example: an echo server
 //!
 //! ```no_run
-//! use nodecompat::net::{self, ListenOptions, ServerEventKind, ServerOptions};
+//! use nodecompat::net::{self, Emits, ListenOptions, ServerEventKind, ServerOptions};
 //!
 //! # async_std::task::block_on(async {
 //! let server = net::create_server(ServerOptions::default(), |socket| {
-//!     let echo = socket.clone();
-//!     socket.on_data(move |chunk| {
-//!         echo.write(chunk.as_bytes());
+//!     // The listener gets the socket as Node's `this`: no clone to hold.
+//!     socket.on_data(|this, chunk| {
+//!         this.write(chunk.as_bytes());
 //!     });
 //! });
 //! server.listen(ListenOptions::port(7000))?;
 //! server.next(ServerEventKind::Close).await;
-//! # Ok::<(), net::NetError>(())
+//! # Ok::<(), net::Error>(())
 //! # });
 //! ```
 //!
 //! See <https://nodejs.org/api/net.html>.
 
-mod emitter;
-mod encoding;
-mod error;
-mod event_loop;
 mod ip;
 mod server;
 mod socket;
 
-pub use emitter::{Event, ListenerId};
-pub use encoding::{Decoder, Encoding};
-pub use error::NetError;
-pub use event_loop::{EventLoop, Turn};
+pub use crate::dns::Family;
+pub use crate::error::Error;
+/// The name this module's error had before every module shared it.
+pub type NetError = Error;
+pub use crate::event_loop::{EventLoop, Turn};
+pub use crate::events::{Emits, ListenerId};
+pub use crate::string_decoder::{Decoder, Encoding};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
 pub use server::{
     DEFAULT_BACKLOG, DropInfo, ListenHandle, ListenOptions, Server, ServerAddress, ServerEvent,
@@ -64,7 +63,7 @@ pub fn create_server(
     connection_listener: impl Fn(&Socket) + Send + Sync + 'static,
 ) -> Server {
     let server = Server::new(options);
-    server.on_connection(connection_listener);
+    server.on_connection(move |_, socket| connection_listener(socket));
     server
 }
 

@@ -16,12 +16,13 @@ use async_std::net::TcpListener;
 use async_std::os::unix::net::UnixListener;
 use async_std::stream::Stream as _;
 
-use super::emitter::{Emitter, Event, ListenerId};
-use super::error::NetError;
-use super::event_loop::EventLoop;
 #[cfg(unix)]
 use super::socket::sun_path;
 use super::socket::{AddressInfo, Socket, SocketOptions, Stream};
+use crate::dns;
+use crate::error::Error;
+use crate::event_loop::EventLoop;
+use crate::events::{Emits, Emitter, Event, ListenerId};
 
 /// The default `listen` backlog (511, not 512).
 pub const DEFAULT_BACKLOG: i32 = 511;
@@ -131,45 +132,19 @@ pub enum ServerEvent {
     /// `'close'`: closed and every connection ended.
     Close,
     /// `'error'` `(err)`; the server does *not* close.
-    Error(NetError),
+    Error(Error),
     /// `'drop'` `(data)`: a connection was refused at `maxConnections`.
     Drop(Option<DropInfo>),
 }
 
-/// The Node event names of [`ServerEvent`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ServerEventKind {
-    Listening,
-    Connection,
-    Close,
-    Error,
-    Drop,
-}
-
-impl ServerEventKind {
-    /// Every kind.
-    pub const ALL: [ServerEventKind; 5] = [
-        ServerEventKind::Close,
-        ServerEventKind::Connection,
-        ServerEventKind::Drop,
-        ServerEventKind::Error,
-        ServerEventKind::Listening,
-    ];
-
-    /// The Node event name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ServerEventKind::Listening => "listening",
-            ServerEventKind::Connection => "connection",
-            ServerEventKind::Close => "close",
-            ServerEventKind::Error => "error",
-            ServerEventKind::Drop => "drop",
-        }
-    }
-
-    /// The kind for a Node event name.
-    pub fn from_name(name: &str) -> Option<ServerEventKind> {
-        ServerEventKind::ALL.into_iter().find(|k| k.name() == name)
+crate::event_kinds! {
+    /// The Node event names of [`ServerEvent`].
+    pub enum ServerEventKind {
+        Close = "close",
+        Connection = "connection",
+        Drop = "drop",
+        Error = "error",
+        Listening = "listening",
     }
 }
 
@@ -207,7 +182,7 @@ pub struct Server {
 
 struct Inner {
     state: Mutex<State>,
-    emitter: Emitter<ServerEvent>,
+    emitter: Emitter<Server, ServerEvent>,
     commands: Sender<Command>,
     event_loop: EventLoop,
     options: ServerOptions,
@@ -334,7 +309,7 @@ impl Listener {
     }
 }
 
-type Callback = Box<dyn FnOnce(Option<&NetError>) + Send>;
+type Callback = Box<dyn FnOnce(Option<&Error>) + Send>;
 
 enum Command {
     /// Start accepting and emit `'listening'`.
@@ -342,7 +317,7 @@ enum Command {
     /// Resolve a host name, then bind.
     ListenHost(String, u16, i32, bool, u64),
     /// Emit `'error'` for a failed listen.
-    Failed(NetError),
+    Failed(Error),
     /// Stop accepting.
     Stop,
     /// Another server took this one's handle (`server2.listen(server1)`):
@@ -398,61 +373,20 @@ impl Server {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// `server.on(event, listener)`.
-    pub fn on(
-        &self,
-        kind: ServerEventKind,
-        listener: impl Fn(&ServerEvent) + Send + Sync + 'static,
-    ) -> ListenerId {
-        self.inner.emitter.on(kind, false, listener)
-    }
-
-    /// `server.once(event, listener)`.
-    pub fn once(
-        &self,
-        kind: ServerEventKind,
-        listener: impl Fn(&ServerEvent) + Send + Sync + 'static,
-    ) -> ListenerId {
-        self.inner.emitter.on(kind, true, listener)
-    }
-
-    /// `server.off(event, listener)`.
-    pub fn off(&self, id: ListenerId) -> bool {
-        self.inner.emitter.off(id)
-    }
-
-    /// How many listeners `kind` has.
-    pub fn listener_count(&self, kind: ServerEventKind) -> usize {
-        self.inner.emitter.listener_count(kind)
-    }
-
     /// `server.on('connection', listener)`, with the socket only.
-    pub fn on_connection(&self, listener: impl Fn(&Socket) + Send + Sync + 'static) -> ListenerId {
-        self.on(ServerEventKind::Connection, move |e| {
+    pub fn on_connection(
+        &self,
+        listener: impl Fn(&Server, &Socket) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.on(ServerEventKind::Connection, move |this, e| {
             if let ServerEvent::Connection(s) = e {
-                listener(s)
+                listener(this, s)
             }
         })
     }
 
-    /// A channel receiving every event of the given kinds, in order.
-    pub fn events(&self, kinds: &[ServerEventKind]) -> Receiver<ServerEvent> {
-        super::emitter::channel(kinds, |kind, listener| {
-            self.on(kind, listener);
-        })
-    }
-
-    /// Waits for the next event of `kind`.
-    pub async fn next(&self, kind: ServerEventKind) -> ServerEvent {
-        let (tx, rx) = unbounded();
-        self.once(kind, move |e| {
-            let _ = tx.try_send(e.clone());
-        });
-        rx.recv().await.expect("the listener holds the sender")
-    }
-
     fn emit(&self, event: ServerEvent) -> bool {
-        self.inner.emitter.emit(&event)
+        self.inner.emitter.emit(self, &event)
     }
 
     /// `server.listen(...)`: binds now and emits `'listening'` or `'error'`
@@ -460,11 +394,11 @@ impl Server {
     /// throws synchronously.
     ///
     /// See <https://nodejs.org/api/net.html#serverlisten>.
-    pub fn listen(&self, options: ListenOptions) -> Result<&Server, NetError> {
+    pub fn listen(&self, options: ListenOptions) -> Result<&Server, Error> {
         let generation = {
             let mut st = self.state();
             if st.listening {
-                return Err(NetError::server_already_listen());
+                return Err(Error::server_already_listen());
             }
             st.generation += 1;
             st.close_pending = 0;
@@ -503,8 +437,8 @@ impl Server {
         &self,
         options: ListenOptions,
         callback: impl Fn() + Send + Sync + 'static,
-    ) -> Result<&Server, NetError> {
-        self.once(ServerEventKind::Listening, move |_| callback());
+    ) -> Result<&Server, Error> {
+        self.once(ServerEventKind::Listening, move |_, _| callback());
         self.listen(options)
     }
 
@@ -516,7 +450,7 @@ impl Server {
         st.shared = Some(shared);
     }
 
-    fn bound(&self, bound: Result<(Shared, Listener), NetError>, generation: u64) {
+    fn bound(&self, bound: Result<(Shared, Listener), Error>, generation: u64) {
         match bound {
             Ok((shared, listener)) => {
                 self.now_listening(shared);
@@ -539,7 +473,7 @@ impl Server {
     }
 
     /// `server.close(callback)`.
-    pub fn close_with(&self, callback: impl FnOnce(Option<&NetError>) + Send + 'static) -> &Server {
+    pub fn close_with(&self, callback: impl FnOnce(Option<&Error>) + Send + 'static) -> &Server {
         self.close_inner(Some(Box::new(callback)))
     }
 
@@ -558,12 +492,12 @@ impl Server {
         };
         if let Some(cb) = callback {
             let cb = Mutex::new(Some(cb));
-            self.once(ServerEventKind::Close, move |_| {
+            self.once(ServerEventKind::Close, move |_, _| {
                 if let Some(cb) = cb.lock().ok().and_then(|mut c| c.take()) {
                     if was_listening {
                         cb(None)
                     } else {
-                        cb(Some(&NetError::server_not_running()))
+                        cb(Some(&Error::server_not_running()))
                     }
                 }
             });
@@ -620,6 +554,14 @@ impl Server {
     }
 }
 
+impl Emits for Server {
+    type Event = ServerEvent;
+
+    fn emitter(&self) -> &Emitter<Server, ServerEvent> {
+        &self.inner.emitter
+    }
+}
+
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
@@ -639,29 +581,20 @@ fn bind_tcp(
     port: u16,
     backlog: i32,
     ipv6_only: bool,
-) -> Result<(Shared, Listener), NetError> {
+) -> Result<(Shared, Listener), Error> {
     let ip: IpAddr = match host {
-        Some(h) => h
-            .split('%')
-            .next()
-            .unwrap_or_default()
-            .parse()
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        Some(h) => dns::ip_literal(h).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
         None if ipv6_available() => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
         None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
     };
     bind_addr(SocketAddr::new(ip, port), backlog, ipv6_only)
 }
 
-fn bind_addr(
-    addr: SocketAddr,
-    backlog: i32,
-    ipv6_only: bool,
-) -> Result<(Shared, Listener), NetError> {
+fn bind_addr(addr: SocketAddr, backlog: i32, ipv6_only: bool) -> Result<(Shared, Listener), Error> {
     use socket2::{Domain, Protocol, Socket as RawSocket, Type};
     let fail = |e: io::Error| {
         let ip = addr.ip().to_string();
-        NetError::system(e, "listen", Some(&ip), Some(addr.port().into()), true)
+        Error::system(e, "listen", Some(&ip), Some(addr.port().into()), true)
     };
     let socket = RawSocket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
         .map_err(fail)?;
@@ -682,10 +615,10 @@ fn bind_addr(
 }
 
 #[cfg(unix)]
-fn bind_unix(path: &std::path::Path, backlog: i32) -> Result<(Shared, Listener), NetError> {
+fn bind_unix(path: &std::path::Path, backlog: i32) -> Result<(Shared, Listener), Error> {
     use socket2::{Domain, SockAddr, Socket as RawSocket, Type};
     let shown = path.display().to_string();
-    let fail = |e: io::Error| NetError::system(e, "listen", Some(&shown), Some(-1), true);
+    let fail = |e: io::Error| Error::system(e, "listen", Some(&shown), Some(-1), true);
     let socket = RawSocket::new(Domain::UNIX, Type::STREAM, None).map_err(fail)?;
     socket
         .bind(&SockAddr::unix(sun_path(path)).map_err(fail)?)
@@ -701,13 +634,13 @@ fn bind_unix(path: &std::path::Path, backlog: i32) -> Result<(Shared, Listener),
 }
 
 #[cfg(not(unix))]
-fn bind_unix(path: &std::path::Path, _backlog: i32) -> Result<(Shared, Listener), NetError> {
+fn bind_unix(path: &std::path::Path, _backlog: i32) -> Result<(Shared, Listener), Error> {
     let _ = path;
-    Err(NetError::error("ENOTSUP", "Unix sockets are not supported"))
+    Err(Error::plain("ENOTSUP", "Unix sockets are not supported"))
 }
 
-fn adopt(handle: ListenHandle) -> Result<(Shared, Listener), NetError> {
-    let invalid = |e: io::Error| NetError::system(e, "listen", None, None, true);
+fn adopt(handle: ListenHandle) -> Result<(Shared, Listener), Error> {
+    let invalid = |e: io::Error| Error::system(e, "listen", None, None, true);
     let shared = match handle {
         ListenHandle::Server(other) => {
             other.send(Command::HandOver);
@@ -715,7 +648,7 @@ fn adopt(handle: ListenHandle) -> Result<(Shared, Listener), NetError> {
                 .state()
                 .shared
                 .as_ref()
-                .ok_or_else(|| NetError::error("EINVAL", "listen EINVAL: invalid argument"))?
+                .ok_or_else(|| Error::plain("EINVAL", "listen EINVAL: invalid argument"))?
                 .try_clone()
                 .map_err(invalid)?
         }
@@ -741,11 +674,11 @@ fn adopt(handle: ListenHandle) -> Result<(Shared, Listener), NetError> {
 enum Wake {
     Command(Command),
     Accepted(io::Result<Stream>),
-    Resolved(Result<(Shared, Listener), NetError>, u64),
+    Resolved(Result<(Shared, Listener), Error>, u64),
     Gone,
 }
 
-type Resolving = Pin<Box<dyn Future<Output = (Result<(Shared, Listener), NetError>, u64)> + Send>>;
+type Resolving = Pin<Box<dyn Future<Output = (Result<(Shared, Listener), Error>, u64)> + Send>>;
 
 /// The per-server task: accepts connections and emits the server's events.
 struct Acceptor {
@@ -815,21 +748,10 @@ impl Acceptor {
             }
             Wake::Command(Command::ListenHost(host, port, backlog, v6only, generation)) => {
                 self.resolving = Some(Box::pin(async move {
-                    use async_std::net::ToSocketAddrs;
-                    let literal = host.split('%').next().unwrap_or_default().parse::<IpAddr>();
-                    let bound = if let Ok(ip) = literal {
-                        bind_addr(SocketAddr::new(ip, port), backlog, v6only)
-                    } else {
-                        match (host.as_str(), port).to_socket_addrs().await {
-                            Ok(mut addrs) => match addrs.next() {
-                                Some(addr) => bind_addr(addr, backlog, v6only),
-                                None => Err(NetError::lookup_failed(
-                                    io::Error::new(io::ErrorKind::NotFound, "no addresses"),
-                                    &host,
-                                )),
-                            },
-                            Err(e) => Err(NetError::lookup_failed(e, &host)),
-                        }
+                    // Node's listen() takes the first address dns.lookup gives.
+                    let bound = match dns::lookup(&host, None).await {
+                        Ok(ips) => bind_addr(SocketAddr::new(ips[0], port), backlog, v6only),
+                        Err(e) => Err(e),
                     };
                     (bound, generation)
                 }));
@@ -882,7 +804,7 @@ impl Acceptor {
             // After close() shut the socket down, accept fails: not an error.
             Wake::Accepted(Err(_)) if !self.server.state().listening => {}
             Wake::Accepted(Err(err)) => {
-                let err = NetError::system(err, "accept", None, None, false);
+                let err = Error::system(err, "accept", None, None, false);
                 self.server.emit(ServerEvent::Error(err));
             }
         }

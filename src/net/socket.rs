@@ -24,10 +24,12 @@ use async_std::net::TcpStream;
 use async_std::os::unix::net::UnixStream;
 use async_std::stream::Stream as _;
 
-use super::emitter::{Emitter, Event, ListenerId};
-use super::encoding::{Decoder, Encoding};
-use super::error::NetError;
-use super::event_loop::EventLoop;
+use crate::dns::{self, Family};
+use crate::error::Error;
+use crate::event_loop::EventLoop;
+use crate::events::{Emits, Emitter, Event, ListenerId};
+use crate::string_decoder::{Decoder, Encoding};
+
 use super::ip::is_ip;
 
 /// The write buffer size above which `write()` returns `false` (Node's
@@ -61,9 +63,9 @@ pub enum SocketEvent {
     /// `'lookup'` `(err, address, family, host)`: a host name was resolved.
     /// Not emitted for IP literals or Unix sockets.
     Lookup {
-        error: Option<NetError>,
+        error: Option<Error>,
         address: Option<String>,
-        family: Option<u8>,
+        family: Option<Family>,
         host: String,
     },
     /// `'connect'`: the connection is established.
@@ -81,7 +83,7 @@ pub enum SocketEvent {
     /// `'drain'`: the write buffer emptied after `write()` returned false.
     Drain,
     /// `'error'` `(err)`; `'close'` with `had_error: true` follows.
-    Error(NetError),
+    Error(Error),
     /// `'close'` `(hadError)`. `had_error` is `None` when the socket never
     /// had a connection (Node then emits `'close'` with no argument).
     Close { had_error: Option<bool> },
@@ -92,61 +94,21 @@ pub enum SocketEvent {
     Resume,
 }
 
-/// The Node event names of [`SocketEvent`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SocketEventKind {
-    Lookup,
-    Connect,
-    Ready,
-    Data,
-    End,
-    Finish,
-    Timeout,
-    Drain,
-    Error,
-    Close,
-    Pause,
-    Resume,
-}
-
-impl SocketEventKind {
-    /// Every kind, in the order of the Node docs.
-    pub const ALL: [SocketEventKind; 12] = [
-        SocketEventKind::Close,
-        SocketEventKind::Connect,
-        SocketEventKind::Data,
-        SocketEventKind::Drain,
-        SocketEventKind::End,
-        SocketEventKind::Error,
-        SocketEventKind::Finish,
-        SocketEventKind::Lookup,
-        SocketEventKind::Pause,
-        SocketEventKind::Ready,
-        SocketEventKind::Resume,
-        SocketEventKind::Timeout,
-    ];
-
-    /// The Node event name (`"data"`, `"close"`…).
-    pub fn name(self) -> &'static str {
-        match self {
-            SocketEventKind::Lookup => "lookup",
-            SocketEventKind::Connect => "connect",
-            SocketEventKind::Ready => "ready",
-            SocketEventKind::Data => "data",
-            SocketEventKind::End => "end",
-            SocketEventKind::Finish => "finish",
-            SocketEventKind::Timeout => "timeout",
-            SocketEventKind::Drain => "drain",
-            SocketEventKind::Error => "error",
-            SocketEventKind::Close => "close",
-            SocketEventKind::Pause => "pause",
-            SocketEventKind::Resume => "resume",
-        }
-    }
-
-    /// The kind for a Node event name.
-    pub fn from_name(name: &str) -> Option<SocketEventKind> {
-        SocketEventKind::ALL.into_iter().find(|k| k.name() == name)
+crate::event_kinds! {
+    /// The Node event names of [`SocketEvent`].
+    pub enum SocketEventKind {
+        Close = "close",
+        Connect = "connect",
+        Data = "data",
+        Drain = "drain",
+        End = "end",
+        Error = "error",
+        Finish = "finish",
+        Lookup = "lookup",
+        Pause = "pause",
+        Ready = "ready",
+        Resume = "resume",
+        Timeout = "timeout",
     }
 }
 
@@ -205,29 +167,37 @@ pub enum ConnectOptions {
         /// `localPort`: bind to this port before connecting (with
         /// `0.0.0.0` or `::` when there is no `local_address`).
         local_port: Option<u16>,
-        /// `family`: `4` or `6` restricts the lookup of a host name to that
-        /// family; `0` (any other value) does not. IP literals ignore it.
-        family: u8,
+        /// `family`: restricts the lookup of a host name to that family;
+        /// `None` (Node's `0`) does not. IP literals ignore it.
+        family: Option<Family>,
     },
     /// A Unix domain socket path.
     Path(PathBuf),
 }
 
 impl ConnectOptions {
-    /// TCP to `port` on `localhost`, Node's default host.
+    /// `connect(port)`: TCP to `port` on `localhost`, Node's default host.
     pub fn port(port: u16) -> ConnectOptions {
-        ConnectOptions::tcp("localhost", port)
+        ConnectOptions::port_host(port, "localhost")
     }
 
-    /// TCP to `host:port`, with no local address and any family.
-    pub fn tcp(host: impl Into<String>, port: u16) -> ConnectOptions {
+    /// `connect(port, host)`: TCP to `host:port`, with no local address and
+    /// any family (the same order as [`ListenOptions::port_host`]).
+    ///
+    /// [`ListenOptions::port_host`]: super::ListenOptions::port_host
+    pub fn port_host(port: u16, host: impl Into<String>) -> ConnectOptions {
         ConnectOptions::Tcp {
             host: host.into(),
             port,
             local_address: None,
             local_port: None,
-            family: 0,
+            family: None,
         }
+    }
+
+    /// `connect(path)`: a Unix domain socket.
+    pub fn path(path: impl Into<PathBuf>) -> ConnectOptions {
+        ConnectOptions::Path(path.into())
     }
 }
 
@@ -256,12 +226,14 @@ impl ReadyState {
     }
 }
 
-/// An address as `address()` reports it: `{port, family, address}`.
+/// An address as `address()` reports it: `{address, family, port}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressInfo {
+    /// The IP address, as text.
     pub address: String,
-    /// `"IPv4"` or `"IPv6"`.
-    pub family: &'static str,
+    /// Its family.
+    pub family: Family,
+    /// The port.
     pub port: u16,
 }
 
@@ -269,14 +241,14 @@ impl From<SocketAddr> for AddressInfo {
     fn from(a: SocketAddr) -> AddressInfo {
         AddressInfo {
             address: a.ip().to_string(),
-            family: if a.is_ipv4() { "IPv4" } else { "IPv6" },
+            family: Family::of(&a.ip()),
             port: a.port(),
         }
     }
 }
 
 /// A write's completion callback: `None` on success.
-pub type WriteCallback = Box<dyn FnOnce(Option<&NetError>) + Send>;
+pub type WriteCallback = Box<dyn FnOnce(Option<&Error>) + Send>;
 
 /// Node's `net.Socket`.
 ///
@@ -295,9 +267,10 @@ pub type WriteCallback = Box<dyn FnOnce(Option<&NetError>) + Send>;
 /// - Unless `allow_half_open` is set, the socket ends its writable side
 ///   when the peer ends, and closes once everything is flushed.
 /// - Listeners stay registered after `'close'` (the socket may connect
-///   again). A listener that holds a clone of its own socket keeps the
-///   socket's memory alive; call [`Socket::remove_all_listeners`] when done
-///   with it.
+///   again). They receive the socket as their first argument (Node's
+///   `this`): a listener that holds a clone of its own socket instead
+///   keeps the socket's memory alive until
+///   [`Emits::remove_all_listeners`].
 #[derive(Clone)]
 pub struct Socket {
     inner: Arc<Inner>,
@@ -305,7 +278,7 @@ pub struct Socket {
 
 struct Inner {
     state: Mutex<State>,
-    emitter: Emitter<SocketEvent>,
+    emitter: Emitter<Socket, SocketEvent>,
     /// To the socket's task; replaced when a closed socket connects again.
     commands: Mutex<Sender<Command>>,
     event_loop: EventLoop,
@@ -372,7 +345,7 @@ enum Command {
     Write(Vec<u8>, Option<WriteCallback>),
     End(Option<WriteCallback>),
     /// The error, and whether the socket had a connection (or attempt).
-    Destroy(Option<NetError>, bool),
+    Destroy(Option<Error>, bool),
     /// Close with a TCP RST (`resetAndDestroy()`).
     Reset,
     /// Flowing state or pause-on-connect changed: look at the buffer again;
@@ -487,73 +460,20 @@ impl Socket {
 
     // --- listeners -------------------------------------------------------
 
-    /// `socket.on(event, listener)`. Adding a `'data'` listener starts the
-    /// flow unless the socket was paused explicitly.
-    pub fn on(
-        &self,
-        kind: SocketEventKind,
-        listener: impl Fn(&SocketEvent) + Send + Sync + 'static,
-    ) -> ListenerId {
-        let id = self.inner.emitter.on(kind, false, listener);
-        self.listener_added(kind);
-        id
-    }
-
-    /// `socket.once(event, listener)`.
-    pub fn once(
-        &self,
-        kind: SocketEventKind,
-        listener: impl Fn(&SocketEvent) + Send + Sync + 'static,
-    ) -> ListenerId {
-        let id = self.inner.emitter.on(kind, true, listener);
-        self.listener_added(kind);
-        id
-    }
-
-    /// `socket.off(event, listener)`.
-    pub fn off(&self, id: ListenerId) -> bool {
-        self.inner.emitter.off(id)
-    }
-
-    /// `socket.removeAllListeners()`.
-    pub fn remove_all_listeners(&self) {
-        self.inner.emitter.clear();
-    }
-
-    /// How many listeners `kind` has.
-    pub fn listener_count(&self, kind: SocketEventKind) -> usize {
-        self.inner.emitter.listener_count(kind)
-    }
-
     /// `socket.on('data', listener)`, with the chunk only.
-    pub fn on_data(&self, listener: impl Fn(&Chunk) + Send + Sync + 'static) -> ListenerId {
-        self.on(SocketEventKind::Data, move |e| {
+    pub fn on_data(
+        &self,
+        listener: impl Fn(&Socket, &Chunk) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.on(SocketEventKind::Data, move |this, e| {
             if let SocketEvent::Data(chunk) = e {
-                listener(chunk)
+                listener(this, chunk)
             }
         })
-    }
-
-    /// A channel receiving every event of the given kinds, in order, for
-    /// code that prefers `while let Ok(e) = events.recv().await`.
-    /// Subscribing to [`SocketEventKind::Data`] starts the flow.
-    pub fn events(&self, kinds: &[SocketEventKind]) -> Receiver<SocketEvent> {
-        super::emitter::channel(kinds, |kind, listener| {
-            self.on(kind, listener);
-        })
-    }
-
-    fn listener_added(&self, kind: SocketEventKind) {
-        if kind == SocketEventKind::Data {
-            let start = self.state().flowing != Some(false);
-            if start {
-                self.resume();
-            }
-        }
     }
 
     pub(crate) fn emit(&self, event: SocketEvent) -> bool {
-        self.inner.emitter.emit(&event)
+        self.inner.emitter.emit(self, &event)
     }
 
     // --- connecting ------------------------------------------------------
@@ -625,7 +545,7 @@ impl Socket {
     pub fn write_with(
         &self,
         data: impl Into<Vec<u8>>,
-        callback: impl FnOnce(Option<&NetError>) + Send + 'static,
+        callback: impl FnOnce(Option<&Error>) + Send + 'static,
     ) -> bool {
         self.write_inner(data.into(), Some(Box::new(callback)))
     }
@@ -634,9 +554,9 @@ impl Socket {
         let refusal = {
             let st = self.state();
             if st.ending {
-                Some(NetError::write_after_end())
+                Some(Error::write_after_end())
             } else if st.destroyed {
-                Some(NetError::stream_destroyed("write"))
+                Some(Error::stream_destroyed("write"))
             } else {
                 None
             }
@@ -646,7 +566,7 @@ impl Socket {
                 // Node: the callback on the next tick, and no 'error' (the
                 // socket is gone already).
                 if let Some(cb) = callback {
-                    self.defer(move || cb(Some(&err)));
+                    self.inner.event_loop.defer(move || cb(Some(&err)));
                 }
             } else {
                 self.send(Command::Write(
@@ -674,39 +594,34 @@ impl Socket {
     ///
     /// See <https://nodejs.org/api/net.html#socketenddata-encoding-callback>.
     pub fn end(&self) -> &Socket {
-        self.end_with(None, None::<fn(Option<&NetError>)>)
+        self.end_with(None, None)
     }
 
     /// `socket.end([data][, callback])`: writes `data` first; the callback
     /// runs on `'finish'` (with no error) or with the error that ended the
     /// stream.
-    pub fn end_with(
-        &self,
-        data: Option<Vec<u8>>,
-        callback: Option<impl FnOnce(Option<&NetError>) + Send + 'static>,
-    ) -> &Socket {
+    pub fn end_with(&self, data: Option<Vec<u8>>, callback: Option<WriteCallback>) -> &Socket {
         if let Some(data) = data
             && !self.state().ending
         {
             self.write(data);
         }
-        let callback = callback.map(|c| Box::new(c) as WriteCallback);
         let refusal = {
             let st = self.state();
             st.destroyed.then(|| {
                 if st.finished {
-                    NetError::error(
+                    Error::plain(
                         "ERR_STREAM_ALREADY_FINISHED",
                         "Cannot call end after a stream was finished",
                     )
                 } else {
-                    NetError::stream_destroyed("end")
+                    Error::stream_destroyed("end")
                 }
             })
         };
         if let Some(err) = refusal {
             if let Some(cb) = callback {
-                self.defer(move || cb(Some(&err)));
+                self.inner.event_loop.defer(move || cb(Some(&err)));
             }
             return self;
         }
@@ -732,7 +647,7 @@ impl Socket {
     /// `'error'` then `'close'(true)`, else `'close'(false)`.
     ///
     /// See <https://nodejs.org/api/net.html#socketdestroyerror>.
-    pub fn destroy(&self, error: Option<NetError>) -> &Socket {
+    pub fn destroy(&self, error: Option<Error>) -> &Socket {
         if let Some(had_handle) = self.mark_destroyed() {
             self.send(Command::Destroy(error, had_handle));
         }
@@ -770,17 +685,17 @@ impl Socket {
     /// # Errors
     ///
     /// `ERR_INVALID_HANDLE_TYPE` (thrown by Node) for a Unix socket.
-    pub fn reset_and_destroy(&self) -> Result<&Socket, NetError> {
+    pub fn reset_and_destroy(&self) -> Result<&Socket, Error> {
         let (has_handle, unix, connecting) = {
             let st = self.state();
             (st.has_handle, st.unix, st.connecting)
         };
         if !has_handle {
-            self.destroy(Some(NetError::socket_closed()));
+            self.destroy(Some(Error::socket_closed()));
             return Ok(self);
         }
         if unix {
-            return Err(NetError::invalid_handle_type());
+            return Err(Error::invalid_handle_type());
         }
         if connecting || self.mark_destroyed().is_some() {
             self.send(Command::Reset);
@@ -797,9 +712,8 @@ impl Socket {
         if self.state().finished {
             self.destroy(None);
         } else {
-            let me = self.clone();
-            self.once(SocketEventKind::Finish, move |_| {
-                me.destroy(None);
+            self.once(SocketEventKind::Finish, |this, _| {
+                this.destroy(None);
             });
         }
     }
@@ -824,16 +738,6 @@ impl Socket {
         if flush {
             self.send(Command::Wake);
         }
-    }
-
-    /// Runs `f` in a later turn of the socket's loop (Node's
-    /// `process.nextTick` for callbacks of a socket that is gone).
-    fn defer(&self, f: impl FnOnce() + Send + 'static) {
-        let event_loop = self.inner.event_loop.clone();
-        async_std::task::spawn(async move {
-            let _turn = event_loop.turn().await;
-            f();
-        });
     }
 
     // --- reading ---------------------------------------------------------
@@ -959,7 +863,7 @@ impl Socket {
         callback: impl Fn() + Send + Sync + 'static,
     ) -> &Socket {
         if ms > 0 && !self.destroyed() {
-            self.once(SocketEventKind::Timeout, move |_| callback());
+            self.once(SocketEventKind::Timeout, move |_, _| callback());
         }
         self.set_timeout(ms)
     }
@@ -1032,8 +936,8 @@ impl Socket {
     }
 
     /// `socket.remoteFamily`.
-    pub fn remote_family(&self) -> Option<&'static str> {
-        self.remote().map(|a| AddressInfo::from(a).family)
+    pub fn remote_family(&self) -> Option<Family> {
+        self.remote().map(|a| Family::of(&a.ip()))
     }
 
     fn local(&self) -> Option<SocketAddr> {
@@ -1055,8 +959,8 @@ impl Socket {
     }
 
     /// `socket.localFamily`.
-    pub fn local_family(&self) -> Option<&'static str> {
-        self.local().map(|a| AddressInfo::from(a).family)
+    pub fn local_family(&self) -> Option<Family> {
+        self.local().map(|a| Family::of(&a.ip()))
     }
 
     /// `socket.bytesRead`.
@@ -1124,8 +1028,27 @@ impl Socket {
     }
 }
 
-fn wrap_failed(callback: Option<WriteCallback>, err: NetError) -> Option<WriteCallback> {
-    callback.map(|cb| Box::new(move |_: Option<&NetError>| cb(Some(&err))) as WriteCallback)
+fn wrap_failed(callback: Option<WriteCallback>, err: Error) -> Option<WriteCallback> {
+    callback.map(|cb| Box::new(move |_: Option<&Error>| cb(Some(&err))) as WriteCallback)
+}
+
+impl Emits for Socket {
+    type Event = SocketEvent;
+
+    fn emitter(&self) -> &Emitter<Socket, SocketEvent> {
+        &self.inner.emitter
+    }
+
+    /// A `'data'` listener starts the flow unless the socket was paused
+    /// explicitly (Node's `Readable.prototype.on`).
+    fn listener_added(&self, kind: SocketEventKind) {
+        if kind == SocketEventKind::Data {
+            let start = self.state().flowing != Some(false);
+            if start {
+                self.resume();
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Socket {
@@ -1255,7 +1178,7 @@ type ConnectFuture = Pin<Box<dyn Future<Output = Connected> + Send>>;
 /// The outcome of `connect()`: the lookup (for host names) and the stream.
 struct Connected {
     lookup: Option<SocketEvent>,
-    result: Result<Stream, NetError>,
+    result: Result<Stream, Error>,
 }
 
 async fn open(options: ConnectOptions) -> Connected {
@@ -1267,7 +1190,7 @@ async fn open(options: ConnectOptions) -> Connected {
                 let result = UnixStream::connect(sun_path(&path))
                     .await
                     .map(Stream::Unix)
-                    .map_err(|e| NetError::system(e, "connect", Some(&shown), None, false));
+                    .map_err(|e| Error::system(e, "connect", Some(&shown), None, false));
                 Connected {
                     lookup: None,
                     result,
@@ -1278,7 +1201,7 @@ async fn open(options: ConnectOptions) -> Connected {
                 let _ = path;
                 Connected {
                     lookup: None,
-                    result: Err(NetError::error("ENOTSUP", "Unix sockets are not supported")),
+                    result: Err(Error::plain("ENOTSUP", "Unix sockets are not supported")),
                 }
             }
         }
@@ -1289,25 +1212,23 @@ async fn open(options: ConnectOptions) -> Connected {
             local_port,
             family,
         } => {
-            let (candidates, lookup) = if is_ip(&host) != 0 {
-                let ip: IpAddr = host
-                    .split('%')
-                    .next()
-                    .unwrap_or_default()
-                    .parse()
-                    .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-                (vec![SocketAddr::new(ip, port)], None)
-            } else {
-                match resolve(&host, port, family).await {
-                    Ok(addrs) => {
-                        let first = addrs[0];
+            // Only what `net.isIP` accepts skips the lookup.
+            let literal = (is_ip(&host) != 0)
+                .then(|| dns::ip_literal(&host))
+                .flatten();
+            let (candidates, lookup) = match literal {
+                Some(ip) => (vec![SocketAddr::new(ip, port)], None),
+                None => match dns::lookup(&host, family).await {
+                    Ok(ips) => {
+                        let first = ips[0];
                         let lookup = SocketEvent::Lookup {
                             error: None,
-                            address: Some(first.ip().to_string()),
-                            family: Some(if first.is_ipv4() { 4 } else { 6 }),
+                            address: Some(first.to_string()),
+                            family: Some(Family::of(&first)),
                             host: host.clone(),
                         };
-                        (addrs, Some(lookup))
+                        let addrs = ips.into_iter().map(|ip| SocketAddr::new(ip, port));
+                        (addrs.collect(), Some(lookup))
                     }
                     Err(err) => {
                         let lookup = SocketEvent::Lookup {
@@ -1321,12 +1242,12 @@ async fn open(options: ConnectOptions) -> Connected {
                             result: Err(err),
                         };
                     }
-                }
+                },
             };
             // Node's autoSelectFamily tries each address in turn and reports
             // the last failure; with a `family` or a `localAddress` it
             // connects to the first address only.
-            let attempts = if matches!(family, 4 | 6) || local_address.is_some() {
+            let attempts = if family.is_some() || local_address.is_some() {
                 1
             } else {
                 candidates.len()
@@ -1361,10 +1282,10 @@ async fn open(options: ConnectOptions) -> Connected {
 async fn connect_tcp(
     addr: SocketAddr,
     local: Option<(Option<IpAddr>, u16)>,
-) -> Result<TcpStream, NetError> {
+) -> Result<TcpStream, Error> {
     let connect_failed = |e: io::Error| {
         let ip = addr.ip().to_string();
-        NetError::system(e, "connect", Some(&ip), Some(addr.port().into()), false)
+        Error::system(e, "connect", Some(&ip), Some(addr.port().into()), false)
     };
     let Some((local_ip, local_port)) = local else {
         return TcpStream::connect(addr).await.map_err(connect_failed);
@@ -1375,7 +1296,7 @@ async fn connect_tcp(
     });
     let bind_failed = |e: io::Error| {
         let ip = local_ip.to_string();
-        NetError::system(e, "bind", Some(&ip), Some(local_port.into()), false)
+        Error::system(e, "bind", Some(&ip), Some(local_port.into()), false)
     };
     if local_ip.is_ipv4() != addr.is_ipv4() {
         return Err(bind_failed(io::ErrorKind::InvalidInput.into()));
@@ -1407,37 +1328,6 @@ async fn connect_tcp(
     }
     let socket = socket.into_inner().map_err(connect_failed)?;
     Ok(TcpStream::from(std::net::TcpStream::from(socket)))
-}
-
-/// `dns.lookup(host, {all: true})`, keeping the resolver's order.
-/// With `family` `4` or `6`, only addresses of that family count.
-async fn resolve(host: &str, port: u16, family: u8) -> Result<Vec<SocketAddr>, NetError> {
-    use async_std::net::ToSocketAddrs;
-    let query = format!("{host}:{port}");
-    match query.to_socket_addrs().await {
-        Ok(iter) => {
-            let mut addrs: Vec<SocketAddr> = Vec::new();
-            let wanted = |a: &SocketAddr| match family {
-                4 => a.is_ipv4(),
-                6 => a.is_ipv6(),
-                _ => true,
-            };
-            for a in iter.filter(wanted) {
-                if !addrs.contains(&a) {
-                    addrs.push(a);
-                }
-            }
-            if addrs.is_empty() {
-                Err(NetError::lookup_failed(
-                    io::Error::new(io::ErrorKind::NotFound, "no addresses"),
-                    host,
-                ))
-            } else {
-                Ok(addrs)
-            }
-        }
-        Err(e) => Err(NetError::lookup_failed(e, host)),
-    }
 }
 
 /// What woke the socket task.
@@ -1816,7 +1706,7 @@ impl Driver {
                 }
             }
             Err(e) => {
-                let err = NetError::system(e, "write", None, None, false);
+                let err = Error::system(e, "write", None, None, false);
                 self.socket.destroy(Some(err.clone()));
                 self.close(Some(err), true);
             }
@@ -1834,7 +1724,7 @@ impl Driver {
                 self.buffer.push_back(self.read_buf[..n].to_vec());
             }
             Err(e) => {
-                let err = NetError::system(e, "read", None, None, false);
+                let err = Error::system(e, "read", None, None, false);
                 self.socket.destroy(Some(err.clone()));
                 self.close(Some(err), true);
             }
@@ -1938,7 +1828,7 @@ impl Driver {
 
     /// Tears the connection down and emits `'error'` (if any) then
     /// `'close'` (with no argument if there never was a connection).
-    fn close(&mut self, error: Option<NetError>, had_handle: bool) {
+    fn close(&mut self, error: Option<Error>, had_handle: bool) {
         if self.closed {
             return;
         }
@@ -1955,7 +1845,7 @@ impl Driver {
         }
         let failure = error
             .clone()
-            .unwrap_or_else(|| NetError::stream_destroyed("write"));
+            .unwrap_or_else(|| Error::stream_destroyed("write"));
         let (unconnected, writes): (Vec<_>, Vec<_>) =
             self.writes.drain(..).partition(|w| w.before_connect);
         for w in writes {
@@ -1972,7 +1862,7 @@ impl Driver {
         }
         self.socket.emit(SocketEvent::Close { had_error });
         // Listeners stay, as in Node: the socket may connect again.
-        let never_connected = NetError::error(
+        let never_connected = Error::plain(
             "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
             "Socket closed before the connection was established",
         );

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_std::future::timeout;
 
 use super::*;
+use crate::events::{Event, EventKind};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -22,16 +23,16 @@ fn describe(e: &SocketEvent) -> String {
         } => format!(
             "lookup {} {}",
             address.clone().unwrap_or_default(),
-            family.unwrap_or(0)
+            family.map_or(0, Family::number)
         ),
-        other => SocketEventKind::name(Event::kind(other)).to_string(),
+        other => Event::kind(other).name().to_string(),
     }
 }
 
 fn record(socket: &Socket, log: &Log, kinds: &[SocketEventKind]) {
     for &k in kinds {
         let log = log.clone();
-        socket.on(k, move |e| log.lock().unwrap().push(describe(e)));
+        socket.on(k, move |_, e| log.lock().unwrap().push(describe(e)));
     }
 }
 
@@ -39,7 +40,7 @@ fn record(socket: &Socket, log: &Log, kinds: &[SocketEventKind]) {
 /// made, so the event cannot be missed.
 fn closed(socket: &Socket) -> async_std::channel::Receiver<()> {
     let (tx, rx) = async_std::channel::unbounded();
-    socket.on(SocketEventKind::Close, move |_| {
+    socket.on(SocketEventKind::Close, move |_, _| {
         let _ = tx.try_send(());
     });
     rx
@@ -84,7 +85,7 @@ async fn client_ends_first_in_node_order() {
     let (ptx, prx) = async_std::channel::unbounded();
     {
         let peer_log = peer_log.clone();
-        server.on_connection(move |peer| {
+        server.on_connection(move |_, peer| {
             record(peer, &peer_log, &ALL);
             let _ = ptx.try_send(closed(peer));
             peer.write("hello");
@@ -95,7 +96,7 @@ async fn client_ends_first_in_node_order() {
         let _turn = EventLoop::global().turn().await;
         let c = connect(ConnectOptions::port(port));
         record(&c, &log, &ALL);
-        c.end_with(Some(b"bye".to_vec()), None::<fn(Option<&NetError>)>);
+        c.end_with(Some(b"bye".to_vec()), None);
         closed(&c)
     };
     until(client).await;
@@ -127,7 +128,7 @@ async fn refused_connection_errors_then_closes() {
     let log: Log = Log::default();
     let client = {
         let _turn = EventLoop::global().turn().await;
-        let c = connect(ConnectOptions::tcp("127.0.0.1", port));
+        let c = connect(ConnectOptions::port_host(port, "127.0.0.1"));
         record(&c, &log, &ALL);
         closed(&c)
     };
@@ -138,7 +139,7 @@ async fn refused_connection_errors_then_closes() {
 #[async_std::test]
 async fn write_returns_false_at_the_high_water_mark_then_drains() {
     let (server, port) = listening_server(ServerOptions::default()).await;
-    server.on_connection(|peer| {
+    server.on_connection(|_, peer| {
         peer.resume();
     });
     let log: Log = Log::default();
@@ -154,7 +155,7 @@ async fn write_returns_false_at_the_high_water_mark_then_drains() {
     assert_eq!(c.writable_length(), HIGH_WATER_MARK);
     drop(_turn);
     let (tx, rx) = async_std::channel::unbounded();
-    c.once(SocketEventKind::Drain, move |_| {
+    c.once(SocketEventKind::Drain, move |_, _| {
         let _ = tx.try_send(());
     });
     timeout(Duration::from_secs(5), rx.recv())
@@ -190,10 +191,9 @@ async fn unix_socket_round_trip_without_lookup() {
     let path = std::env::temp_dir().join(format!("nodecompat-net-{}.sock", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let server = Server::new(ServerOptions::default());
-    server.on_connection(|peer| {
-        let echo = peer.clone();
-        peer.on_data(move |c| {
-            echo.end_with(Some(c.as_bytes().to_vec()), None::<fn(Option<&NetError>)>);
+    server.on_connection(|_, peer| {
+        peer.on_data(|this, c| {
+            this.end_with(Some(c.as_bytes().to_vec()), None);
         });
     });
     server.listen(ListenOptions::path(&path)).unwrap();
@@ -239,13 +239,13 @@ mod split_writes {
                 let got = Arc::new(Mutex::new(Vec::new()));
                 let (tx, rx) = async_std::channel::unbounded();
                 let g = got.clone();
-                server.on_connection(move |peer| {
+                server.on_connection(move |_, peer| {
                     let g = g.clone();
-                    peer.on_data(move |c| g.lock().unwrap().extend_from_slice(c.as_bytes()));
+                    peer.on_data(move |_, c| g.lock().unwrap().extend_from_slice(c.as_bytes()));
                     let tx = tx.clone();
-                    peer.on(SocketEventKind::End, move |_| { let _ = tx.try_send(()); });
+                    peer.on(SocketEventKind::End, move |_, _| { let _ = tx.try_send(()); });
                 });
-                let c = connect(ConnectOptions::tcp("127.0.0.1", port));
+                let c = connect(ConnectOptions::port_host(port, "127.0.0.1"));
                 let mut points: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
                 points.sort();
                 let mut last = 0;

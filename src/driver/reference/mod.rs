@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_std::channel::{Receiver, Sender};
 
-use crate::net::{EventLoop, NetError, Server, Socket};
+use crate::net::{Error, EventLoop, Server, Socket};
 use crate::protocol::{Capture, Expr, Hello, Message, PROTOCOL_VERSION, Request, Value};
 use value::JsVal;
 
@@ -115,13 +115,13 @@ pub async fn serve(requests: Receiver<Request>, messages: Sender<Message>) {
 /// Why an action did not produce a value.
 pub(crate) enum Failure {
     /// A JavaScript exception, thrown synchronously.
-    Throw(Box<NetError>),
+    Throw(Box<Error>),
     /// The driver could not run the request.
     Error(String),
 }
 
-impl From<NetError> for Failure {
-    fn from(e: NetError) -> Failure {
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
         Failure::Throw(Box::new(e))
     }
 }

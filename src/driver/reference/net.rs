@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use super::value::{JsVal, invalid_arg_type, validate_number, validate_port};
 use super::{Failure, Session};
+use crate::events::{Emits, EventKind};
 use crate::net::{
-    self as n, Chunk, ConnectOptions, Encoding, ListenHandle, ListenOptions, NetError,
+    self as n, Chunk, ConnectOptions, Encoding, Error, Family, ListenHandle, ListenOptions,
     ServerAddress, ServerEvent, ServerEventKind, ServerOptions, Socket, SocketEvent,
     SocketEventKind, SocketOptions,
 };
@@ -46,17 +47,17 @@ pub(super) fn listen(
 
 /// A listener for `name`'s `event`: runs the captures, then, with
 /// `report`, reports the event, with the arguments `args` makes of it.
-fn reporter<E: 'static>(
+fn reporter<T, E: 'static>(
     session: &Session,
     name: &str,
     event: &str,
     report: bool,
     args: fn(&E) -> Vec<JsVal>,
-) -> impl Fn(&E) + Send + Sync + 'static {
+) -> impl Fn(&T, &E) + Send + Sync + 'static {
     let s = session.clone();
     let name = name.to_string();
     let event = event.to_string();
-    move |e| {
+    move |_, e| {
         let args = args(e);
         s.capture(&name, &event, &args);
         if report {
@@ -65,7 +66,7 @@ fn reporter<E: 'static>(
     }
 }
 
-fn err(e: &NetError) -> JsVal {
+fn err(e: &Error) -> JsVal {
     // destroy(value) emits the very value it was given.
     if let Some(v) = e.payload().and_then(|p| p.downcast_ref::<JsVal>()) {
         return v.clone();
@@ -90,7 +91,7 @@ fn socket_args(e: &SocketEvent) -> Vec<JsVal> {
                 .map(JsVal::String)
                 .unwrap_or(JsVal::Undefined),
             family
-                .map(|f| JsVal::Number(f.into()))
+                .map(|f| JsVal::Number(f.number().into()))
                 .unwrap_or(JsVal::Undefined),
             JsVal::String(host.clone()),
         ],
@@ -115,13 +116,19 @@ fn server_args(e: &ServerEvent) -> Vec<JsVal> {
                 JsVal::String(d.local.address.clone()),
             );
             m.insert("localPort".into(), JsVal::Number(d.local.port.into()));
-            m.insert("localFamily".into(), JsVal::String(d.local.family.into()));
+            m.insert(
+                "localFamily".into(),
+                JsVal::String(d.local.family.as_str().into()),
+            );
             m.insert(
                 "remoteAddress".into(),
                 JsVal::String(d.remote.address.clone()),
             );
             m.insert("remotePort".into(), JsVal::Number(d.remote.port.into()));
-            m.insert("remoteFamily".into(), JsVal::String(d.remote.family.into()));
+            m.insert(
+                "remoteFamily".into(),
+                JsVal::String(d.remote.family.as_str().into()),
+            );
             vec![JsVal::Object(m)]
         }
         _ => vec![],
@@ -151,7 +158,7 @@ fn address_value(a: Option<ServerAddress>) -> JsVal {
 fn info(i: &n::AddressInfo) -> JsVal {
     let mut m = BTreeMap::new();
     m.insert("address".into(), JsVal::String(i.address.clone()));
-    m.insert("family".into(), JsVal::String(i.family.into()));
+    m.insert("family".into(), JsVal::String(i.family.as_str().into()));
     m.insert("port".into(), JsVal::Number(i.port.into()));
     JsVal::Object(m)
 }
@@ -197,10 +204,14 @@ pub(super) fn get(session: &Session, target: &JsVal, property: &str) -> Result<J
             .unwrap_or(JsVal::Undefined),
         (JsVal::Socket(s), "remoteAddress") => opt_string(s.remote_address()),
         (JsVal::Socket(s), "remotePort") => opt_num(s.remote_port()),
-        (JsVal::Socket(s), "remoteFamily") => opt_string(s.remote_family().map(str::to_string)),
+        (JsVal::Socket(s), "remoteFamily") => {
+            opt_string(s.remote_family().map(|f| f.as_str().to_string()))
+        }
         (JsVal::Socket(s), "localAddress") => opt_string(s.local_address()),
         (JsVal::Socket(s), "localPort") => opt_num(s.local_port()),
-        (JsVal::Socket(s), "localFamily") => opt_string(s.local_family().map(str::to_string)),
+        (JsVal::Socket(s), "localFamily") => {
+            opt_string(s.local_family().map(|f| f.as_str().to_string()))
+        }
         (JsVal::Socket(s), "bytesRead") => JsVal::Number(s.bytes_read() as f64),
         (JsVal::Socket(s), "bytesWritten") => JsVal::Number(s.bytes_written() as f64),
         (JsVal::Socket(s), "readyState") => JsVal::String(s.ready_state().as_str().into()),
@@ -226,7 +237,7 @@ pub(super) fn get(session: &Session, target: &JsVal, property: &str) -> Result<J
             .and_then(|i| a.get(i).cloned())
             .unwrap_or(JsVal::Undefined),
         (JsVal::Undefined | JsVal::Null, p) => {
-            return Err(Failure::from(NetError::type_error(
+            return Err(Failure::from(Error::type_error(
                 "ERR_INVALID_ARG_TYPE",
                 format!(
                     "Cannot read properties of {} (reading '{p}')",
@@ -345,10 +356,10 @@ fn module_call(session: &Session, method: &str, args: Vec<JsVal>) -> Result<JsVa
             let server = n::Server::new_in(&session.event_loop, opts);
             // Every accepted socket is torn down at `end`, named or not.
             let s = session.clone();
-            server.on_connection(move |sock| s.track(&JsVal::Socket(sock.clone())));
+            server.on_connection(move |_, sock| s.track(&JsVal::Socket(sock.clone())));
             if let Some(cb) = listener {
                 let s = session.clone();
-                server.on_connection(move |sock| {
+                server.on_connection(move |_, sock| {
                     callback(&s, &cb, vec![JsVal::Socket(sock.clone())])
                 });
             }
@@ -435,7 +446,7 @@ fn normalize_connect(args: &[JsVal]) -> Result<(JsVal, Option<String>), Failure>
 
 /// `connect()` with neither a port nor a path.
 fn missing_connect_args() -> Failure {
-    Failure::from(NetError::type_error(
+    Failure::from(Error::type_error(
         "ERR_MISSING_ARGS",
         "The \"options\" or \"port\" or \"path\" argument must be specified",
     ))
@@ -453,7 +464,9 @@ fn connect(
     // Node adds the listener before it validates anything.
     if let Some(cb) = cb {
         let s = session.clone();
-        sock.once(SocketEventKind::Connect, move |_| callback(&s, &cb, vec![]));
+        sock.once(SocketEventKind::Connect, move |_, _| {
+            callback(&s, &cb, vec![])
+        });
     }
     let target = if let Some(path) = options.opt("path").filter(|p| !p.is_nullish()) {
         ConnectOptions::Path(PathBuf::from(path.to_js_string()))
@@ -500,6 +513,7 @@ fn connect(
             }
             lookup_family(options)?
         };
+        let family = Family::from_number(family);
         ConnectOptions::Tcp {
             host: name,
             port,
@@ -533,7 +547,7 @@ fn local_address(options: &JsVal) -> Result<Option<IpAddr>, Failure> {
         .flatten();
     match parsed {
         Some(ip) => Ok(Some(ip)),
-        None => Err(Failure::from(NetError::type_error(
+        None => Err(Failure::from(Error::type_error(
             "ERR_INVALID_IP_ADDRESS",
             format!("Invalid IP address: {text}"),
         ))),
@@ -548,7 +562,7 @@ fn lookup_family(options: &JsVal) -> Result<u8, Failure> {
         Some(JsVal::String(f)) if f == "IPv4" => Ok(4),
         Some(JsVal::String(f)) if f == "IPv6" => Ok(6),
         Some(JsVal::Number(f)) if [0.0, 4.0, 6.0].contains(f) => Ok(*f as u8),
-        Some(other) => Err(Failure::from(NetError::type_error(
+        Some(other) => Err(Failure::from(Error::type_error(
             "ERR_INVALID_ARG_VALUE",
             format!(
                 "The property 'options.family' must be one of: 0, 4, 6. Received {}",
@@ -569,11 +583,11 @@ fn server_call(
         "listen" => {
             let (options, cb) = normalize_args(&args);
             if s.listening() {
-                return Err(NetError::server_already_listen().into());
+                return Err(Error::server_already_listen().into());
             }
             if let Some(cb) = cb.clone() {
                 let sess = session.clone();
-                s.once(ServerEventKind::Listening, move |_| {
+                s.once(ServerEventKind::Listening, move |_, _| {
                     callback(&sess, &cb, vec![])
                 });
             }
@@ -599,7 +613,7 @@ fn server_call(
                 .filter(|h| h.truthy())
                 .or(options.get("handle"))
             {
-                return Err(Failure::from(NetError::type_error(
+                return Err(Failure::from(Error::type_error(
                     "ERR_INVALID_ARG_VALUE",
                     "The argument 'options' must have the property \"port\" or \"path\". Received Server",
                 )));
@@ -647,7 +661,7 @@ fn server_call(
                             } else {
                                 "is invalid"
                             };
-                            return Err(Failure::from(NetError::type_error(
+                            return Err(Failure::from(Error::type_error(
                                 "ERR_INVALID_ARG_VALUE",
                                 format!(
                                     "The argument 'options' {reason}. Received {}",
@@ -698,7 +712,7 @@ fn server_call(
 /// The encoding called `name`, or `ERR_UNKNOWN_ENCODING`.
 fn encoding_named(name: &str) -> Result<Encoding, Failure> {
     Encoding::from_name(name).ok_or_else(|| {
-        Failure::from(NetError::type_error(
+        Failure::from(Error::type_error(
             "ERR_UNKNOWN_ENCODING",
             format!("Unknown encoding: {name}"),
         ))
@@ -706,10 +720,7 @@ fn encoding_named(name: &str) -> Result<Encoding, Failure> {
 }
 
 /// A write's or `end()`'s callback: called with the error or `null`.
-fn write_callback(
-    session: &Session,
-    cb: String,
-) -> impl FnOnce(Option<&NetError>) + Send + 'static {
+fn write_callback(session: &Session, cb: String) -> impl FnOnce(Option<&Error>) + Send + 'static {
     let session = session.clone();
     move |e| callback(&session, &cb, vec![e.map(err).unwrap_or(JsVal::Null)])
 }
@@ -755,7 +766,7 @@ fn socket_call(
         }
         "write" => {
             if matches!(arg0, JsVal::Null) {
-                return Err(Failure::from(NetError::type_error(
+                return Err(Failure::from(Error::type_error(
                     "ERR_STREAM_NULL_VALUES",
                     "May not write null values to stream",
                 )));
@@ -774,7 +785,10 @@ fn socket_call(
                 JsVal::Callback(_) | JsVal::Undefined | JsVal::Null => None,
                 d => Some(chunk_bytes(d, chunk_encoding(&args))?),
             };
-            s.end_with(data, cb.map(|cb| write_callback(session, cb)));
+            s.end_with(
+                data,
+                cb.map(|cb| Box::new(write_callback(session, cb)) as n::WriteCallback),
+            );
             Ok(this.clone())
         }
         "destroy" => {
@@ -788,7 +802,7 @@ fn socket_call(
                     (_, Some(JsVal::String(s))) => s.clone(),
                     _ => String::new(),
                 };
-                NetError::with_payload(&text("code"), text("message"), Arc::new(arg0.clone()))
+                Error::with_payload(&text("code"), text("message"), Arc::new(arg0.clone()))
             });
             s.destroy(error);
             Ok(this.clone())
@@ -867,7 +881,7 @@ fn set_timeout(session: &Session, s: &Socket, args: &[JsVal]) -> Result<(), Fail
         return Err(invalid_arg_type("\"msecs\" argument", "of type number", &msecs).into());
     };
     if ms < 0.0 || !ms.is_finite() {
-        return Err(NetError::range_error(
+        return Err(Error::range_error(
             "ERR_OUT_OF_RANGE",
             format!(
                 "The value of \"msecs\" is out of range. It must be a non-negative finite number. Received {}",
@@ -891,7 +905,7 @@ fn set_timeout(session: &Session, s: &Socket, args: &[JsVal]) -> Result<(), Fail
             if ms > 0 {
                 let sess = session.clone();
                 let cb = cb.clone();
-                s.once(SocketEventKind::Timeout, move |_| {
+                s.once(SocketEventKind::Timeout, move |_, _| {
                     callback(&sess, &cb, vec![])
                 });
             }

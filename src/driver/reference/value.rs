@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::net::{NetError, Server, Socket};
+use crate::net::{Error, Server, Socket};
 use crate::protocol::Value;
 
 /// A value as the driver's evaluator sees it: protocol values plus live
@@ -188,7 +188,7 @@ pub fn format_number(n: f64) -> String {
 }
 
 /// A Node error as a protocol value.
-pub fn error_value(e: &NetError) -> Value {
+pub fn error_value(e: &Error) -> Value {
     let mut m = BTreeMap::new();
     m.insert("name".into(), Value::String(e.name().into()));
     m.insert("message".into(), Value::String(e.message().into()));
@@ -212,9 +212,9 @@ pub fn error_value(e: &NetError) -> Value {
 }
 
 /// `validatePort(port, name)`: Node's `ERR_SOCKET_BAD_PORT` rule.
-pub fn validate_port(port: &JsVal, name: &str) -> Result<u16, NetError> {
+pub fn validate_port(port: &JsVal, name: &str) -> Result<u16, Error> {
     let bad = || {
-        NetError::range_error(
+        Error::range_error(
             "ERR_SOCKET_BAD_PORT",
             format!(
                 "{name} should be >= 0 and < 65536. Received {}.",
@@ -235,8 +235,8 @@ pub fn validate_port(port: &JsVal, name: &str) -> Result<u16, NetError> {
 }
 
 /// `ERR_INVALID_ARG_TYPE` for a property or argument.
-pub fn invalid_arg_type(what: &str, expected: &str, got: &JsVal) -> NetError {
-    NetError::type_error(
+pub fn invalid_arg_type(what: &str, expected: &str, got: &JsVal) -> Error {
+    Error::type_error(
         "ERR_INVALID_ARG_TYPE",
         format!("The {what} must be {expected}. Received {}", got.describe()),
     )
@@ -244,7 +244,7 @@ pub fn invalid_arg_type(what: &str, expected: &str, got: &JsVal) -> NetError {
 
 /// `validateNumber(value, name)` without bounds: any number, `NaN`
 /// included.
-pub fn validate_number(value: &JsVal, name: &str) -> Result<(), NetError> {
+pub fn validate_number(value: &JsVal, name: &str) -> Result<(), Error> {
     match value {
         JsVal::Number(_) => Ok(()),
         other => Err(invalid_arg_type(

@@ -47,6 +47,16 @@ impl EventLoop {
             _guard: self.turn.lock_arc().await,
         }
     }
+
+    /// Runs `f` in a later turn (Node's `process.nextTick` for callbacks
+    /// that must not run inside the caller's turn).
+    pub fn defer(&self, f: impl FnOnce() + Send + 'static) {
+        let event_loop = self.clone();
+        async_std::task::spawn(async move {
+            let _turn = event_loop.turn().await;
+            f();
+        });
+    }
 }
 
 impl std::fmt::Debug for EventLoop {

@@ -1,5 +1,5 @@
-//! [`NetError`]: every error `node:net` can throw or emit, with Node's
-//! `name`, `code` and system-error properties as data.
+//! [`Error`]: every error the reference can throw or emit, in any module,
+//! with Node's `name`, `code` and system-error properties as data.
 
 use std::any::Any;
 use std::fmt;
@@ -11,14 +11,14 @@ use std::sync::Arc;
 /// `"ERR_SOCKET_BAD_PORT"`, a message, and for system errors `errno`,
 /// `syscall`, `address` and `port`.
 ///
-/// The `Display` text is Node's `message`; match on [`NetError::code`], not
+/// The `Display` text is Node's `message`; match on [`Error::code`], not
 /// on the text. Cheap to clone (the underlying `io::Error` is shared), so
 /// one error can be handed to every listener.
 ///
 /// See <https://nodejs.org/api/errors.html#class-systemerror> and
 /// <https://nodejs.org/api/errors.html#nodejs-error-codes>.
 #[derive(Debug, Clone)]
-pub struct NetError(Box<Repr>);
+pub struct Error(Box<Repr>);
 
 #[derive(Clone)]
 struct Repr {
@@ -36,7 +36,7 @@ struct Repr {
 
 impl fmt::Debug for Repr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NetError")
+        f.debug_struct("Error")
             .field("name", &self.name)
             .field("code", &self.code)
             .field("message", &self.message)
@@ -50,9 +50,9 @@ impl fmt::Debug for Repr {
     }
 }
 
-impl NetError {
-    fn new(name: &'static str, code: &str, message: String) -> NetError {
-        NetError(Box::new(Repr {
+impl Error {
+    fn new(name: &'static str, code: &str, message: String) -> Error {
+        Error(Box::new(Repr {
             name,
             code: code.to_string(),
             message,
@@ -68,66 +68,66 @@ impl NetError {
 
     /// An error that stands for a value of the caller's own (Node's
     /// `destroy(err)` accepts any object and emits it as is): `code` and
-    /// `message` describe it to Rust code, and [`NetError::payload`] gives
+    /// `message` describe it to Rust code, and [`Error::payload`] gives
     /// the original back.
     pub fn with_payload(
         code: &str,
         message: impl Into<String>,
         payload: Arc<dyn Any + Send + Sync>,
-    ) -> NetError {
-        let mut e = NetError::new("Error", code, message.into());
+    ) -> Error {
+        let mut e = Error::new("Error", code, message.into());
         e.0.payload = Some(payload);
         e
     }
 
     /// `ERR_SOCKET_CLOSED`: `resetAndDestroy()` on a socket with no
     /// connection.
-    pub fn socket_closed() -> NetError {
-        NetError::error("ERR_SOCKET_CLOSED", "Socket is closed")
+    pub fn socket_closed() -> Error {
+        Error::plain("ERR_SOCKET_CLOSED", "Socket is closed")
     }
 
     /// `ERR_INVALID_HANDLE_TYPE`: `resetAndDestroy()` on a non-TCP socket.
-    pub fn invalid_handle_type() -> NetError {
-        NetError::type_error("ERR_INVALID_HANDLE_TYPE", "This handle type cannot be sent")
+    pub fn invalid_handle_type() -> Error {
+        Error::type_error("ERR_INVALID_HANDLE_TYPE", "This handle type cannot be sent")
     }
 
     /// A plain `Error` with a Node `code` (e.g. `ERR_SERVER_NOT_RUNNING`).
-    pub fn error(code: &str, message: impl Into<String>) -> NetError {
-        NetError::new("Error", code, message.into())
+    pub fn plain(code: &str, message: impl Into<String>) -> Error {
+        Error::new("Error", code, message.into())
     }
 
     /// A `TypeError` with a Node `code` (e.g. `ERR_INVALID_ARG_TYPE`).
-    pub fn type_error(code: &str, message: impl Into<String>) -> NetError {
-        NetError::new("TypeError", code, message.into())
+    pub fn type_error(code: &str, message: impl Into<String>) -> Error {
+        Error::new("TypeError", code, message.into())
     }
 
     /// A `RangeError` with a Node `code` (e.g. `ERR_SOCKET_BAD_PORT`).
-    pub fn range_error(code: &str, message: impl Into<String>) -> NetError {
-        NetError::new("RangeError", code, message.into())
+    pub fn range_error(code: &str, message: impl Into<String>) -> Error {
+        Error::new("RangeError", code, message.into())
     }
 
     /// `ERR_SERVER_NOT_RUNNING`, given to `server.close(cb)` when the server
     /// was not listening.
-    pub fn server_not_running() -> NetError {
-        NetError::error("ERR_SERVER_NOT_RUNNING", "Server is not running.")
+    pub fn server_not_running() -> Error {
+        Error::plain("ERR_SERVER_NOT_RUNNING", "Server is not running.")
     }
 
     /// `ERR_SERVER_ALREADY_LISTEN`, thrown by a second `listen()`.
-    pub fn server_already_listen() -> NetError {
-        NetError::error(
+    pub fn server_already_listen() -> Error {
+        Error::plain(
             "ERR_SERVER_ALREADY_LISTEN",
             "Listen method has been called more than once without closing.",
         )
     }
 
     /// `ERR_STREAM_WRITE_AFTER_END`, for `write()` after `end()`.
-    pub fn write_after_end() -> NetError {
-        NetError::error("ERR_STREAM_WRITE_AFTER_END", "write after end")
+    pub fn write_after_end() -> Error {
+        Error::plain("ERR_STREAM_WRITE_AFTER_END", "write after end")
     }
 
     /// `ERR_STREAM_DESTROYED`, for `write()` on a destroyed socket.
-    pub fn stream_destroyed(method: &str) -> NetError {
-        NetError::error(
+    pub fn stream_destroyed(method: &str) -> Error {
+        Error::plain(
             "ERR_STREAM_DESTROYED",
             format!("Cannot call {method} after a stream was destroyed"),
         )
@@ -135,8 +135,8 @@ impl NetError {
 
     /// `EPIPE` after the peer went away: Node's `"This socket has been ended
     /// by the other party"`.
-    pub fn ended_by_other_party() -> NetError {
-        NetError::error("EPIPE", "This socket has been ended by the other party")
+    pub fn ended_by_other_party() -> Error {
+        Error::plain("EPIPE", "This socket has been ended by the other party")
     }
 
     /// A system error from a failed system call, shaped like Node's
@@ -153,7 +153,7 @@ impl NetError {
         address: Option<&str>,
         port: Option<i32>,
         describe: bool,
-    ) -> NetError {
+    ) -> Error {
         let errno = err.raw_os_error();
         let code = errno
             .and_then(errno_name)
@@ -169,7 +169,7 @@ impl NetError {
             (Some(a), _) => message.push_str(&format!(" {a}")),
             _ => {}
         }
-        NetError(Box::new(Repr {
+        Error(Box::new(Repr {
             name: "Error",
             code,
             message,
@@ -184,8 +184,8 @@ impl NetError {
     }
 
     /// A DNS failure as `dns.lookup` reports it: `getaddrinfo ENOTFOUND host`.
-    pub fn lookup_failed(err: io::Error, host: &str) -> NetError {
-        NetError(Box::new(Repr {
+    pub fn lookup_failed(err: io::Error, host: &str) -> Error {
+        Error(Box::new(Repr {
             name: "Error",
             code: "ENOTFOUND".into(),
             message: format!("getaddrinfo ENOTFOUND {host}"),
@@ -229,7 +229,7 @@ impl NetError {
         self.0.port
     }
     /// The value this error stands for, if made with
-    /// [`NetError::with_payload`].
+    /// [`Error::with_payload`].
     pub fn payload(&self) -> Option<&(dyn Any + Send + Sync)> {
         self.0.payload.as_deref()
     }
@@ -243,13 +243,13 @@ impl NetError {
     }
 }
 
-impl fmt::Display for NetError {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0.message)
     }
 }
 
-impl std::error::Error for NetError {
+impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.0
             .source
@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn connect_errors_have_no_description() {
-        let e = NetError::system(
+        let e = Error::system(
             io::Error::from_raw_os_error(111),
             "connect",
             Some("127.0.0.1"),
@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn listen_errors_are_described() {
-        let e = NetError::system(
+        let e = Error::system(
             io::Error::from_raw_os_error(98),
             "listen",
             Some("::"),

@@ -1,5 +1,5 @@
-//! `socket.setEncoding()`: turning received bytes into strings without
-//! splitting a character (Node's `StringDecoder`).
+//! Node's `Buffer` encodings and its `StringDecoder`: `setEncoding()` turns
+//! received bytes into strings without splitting a character.
 
 use base64::Engine as _;
 
