@@ -29,7 +29,7 @@ fn render_trace(lc: &LoadedCase, trace: &Trace) -> String {
     // deterministic between peers: only named objects are snapshotted.
     for obj in trace.objects.keys().filter(|k| !k.starts_with('#')) {
         let class = lc.plan.objects.get(obj).copied();
-        for mut o in trace.normalized(obj, lc.case.meta.chunks) {
+        for mut o in trace.normalized(obj, class, lc.case.meta.chunks) {
             o.args.iter_mut().for_each(redact_ports);
             s.push_str(&format!("{obj}  {}\n", show_observed(class, &o)));
         }

@@ -12,23 +12,81 @@ const { Buffer } = require('node:buffer');
 const EventEmitter = require('node:events');
 const util = require('node:util');
 
-const PROTOCOL = 1;
+const PROTOCOL = 2;
 
 // ---------------------------------------------------------------------------
-// Modules reachable through {"global": name}. Required lazily, on first use.
-// To support a new module, add a line here (and teardown support below if its
-// objects need more than destroy()/close()).
+// Modules reachable through {"global": name}, loaded at start-up; `hello`
+// lists the ones that loaded. To support a new module, add a line here (and
+// teardown support below if its objects need more than destroy()/close()).
 const MODULES = {
   net: () => require('node:net'),
+  dgram: () => require('node:dgram'),
 };
-const moduleCache = new Map();
+// Modules whose classes qualify objects (a socket is also a stream.Duplex)
+// but that scripts do not call.
+const CLASS_SOURCES = {
+  events: () => require('node:events'),
+  stream: () => require('node:stream'),
+};
+const loaded = new Map(); // module name -> exports
 
-function loadModule(name) {
-  if (!Object.prototype.hasOwnProperty.call(MODULES, name)) {
-    throw new DriverError(`unknown global '${name}'`);
+// prototype -> qualified class name ('net.Socket'), from every loaded
+// module's exported classes: no per-class code.
+const classNames = new Map();
+
+function indexClasses(moduleName, exports) {
+  let keys;
+  try {
+    keys = Object.keys(exports);
+  } catch (_) {
+    return;
   }
-  if (!moduleCache.has(name)) moduleCache.set(name, MODULES[name]());
-  return moduleCache.get(name);
+  for (const key of keys) {
+    let value;
+    try {
+      value = exports[key];
+    } catch (_) {
+      continue;
+    }
+    // An alias (net.Stream is net.Socket) keeps the class's own name.
+    if (typeof value !== 'function' || value.name !== key) continue;
+    const proto = value.prototype;
+    if (proto !== null && typeof proto === 'object' && !classNames.has(proto)) {
+      classNames.set(proto, `${moduleName}.${key}`);
+    }
+  }
+}
+
+function loadModules() {
+  for (const table of [MODULES, CLASS_SOURCES]) {
+    for (const name of Object.keys(table)) {
+      try {
+        const exports = table[name]();
+        loaded.set(name, exports);
+        indexClasses(name, exports);
+      } catch (e) {
+        log(`node:${name} is not available:`, e && e.message);
+      }
+    }
+  }
+}
+
+// JavaScript's own globals a script may name: error constructors and
+// Object (for Object.keys).
+const GLOBALS = {
+  Error: () => Error,
+  TypeError: () => TypeError,
+  RangeError: () => RangeError,
+  SyntaxError: () => SyntaxError,
+  Object: () => Object,
+};
+
+function loadGlobal(name) {
+  if (Object.prototype.hasOwnProperty.call(MODULES, name) && loaded.has(name)) {
+    return loaded.get(name);
+  }
+  if (Object.prototype.hasOwnProperty.call(GLOBALS, name)) return GLOBALS[name]();
+  throw new DriverError(`unknown global '${name}'`);
 }
 
 // ---------------------------------------------------------------------------
@@ -288,9 +346,20 @@ function isPlainObject(v) {
   );
 }
 
+// The qualified class of an object: the nearest prototype on its chain that a
+// loaded module exports ('net.Socket' before 'stream.Duplex'); otherwise the
+// constructor's bare name.
 function className(v) {
   if (typeof v === 'symbol') return 'Symbol';
   if (typeof v === 'bigint') return 'BigInt';
+  try {
+    for (let p = Object.getPrototypeOf(v); p !== null; p = Object.getPrototypeOf(p)) {
+      const name = classNames.get(p);
+      if (name !== undefined) return name;
+    }
+  } catch (_) {
+    // a proxy that throws: fall through
+  }
   try {
     const ctor = v.constructor;
     if (typeof ctor === 'function' && typeof ctor.name === 'string') return ctor.name;
@@ -352,6 +421,13 @@ function encode(v, stack = []) {
         if (key.startsWith('$')) continue; // would read as a tag
         out[key] = encode(v[key], inner);
       }
+      // Some runtimes keep these on the prototype: read them wherever the
+      // chain holds them.
+      for (const key of ERROR_PROPERTIES) {
+        if (Object.prototype.hasOwnProperty.call(out, key)) continue;
+        const value = v[key];
+        if (value !== undefined) out[key] = encode(value, inner);
+      }
       return { $error: out };
     }
     if (Array.isArray(v)) {
@@ -375,6 +451,9 @@ function encode(v, stack = []) {
   }
   return handle(v);
 }
+
+// Error properties a spec may ask about, own or inherited.
+const ERROR_PROPERTIES = ['code', 'errno', 'syscall', 'address', 'port', 'hostname'];
 
 function decodeError(fields) {
   const props = decode(fields);
@@ -488,7 +567,7 @@ function evaluate(expr) {
     case 'value':
       return decode(body);
     case 'global':
-      return loadModule(expectString(body, '`global`'));
+      return loadGlobal(expectString(body, '`global`'));
     case 'ref': {
       const name = expectString(body, '`ref`');
       if (!registry.has(name)) throw new DriverError(`unknown object '${name}'`);
@@ -886,7 +965,9 @@ async function main() {
   const features = [];
   if (process.platform !== 'win32') features.push('unix-sockets');
   if (await probeIPv6()) features.push('ipv6');
-  send({ type: 'hello', protocol: PROTOCOL, ...identity(), node: process.version, features });
+  loadModules();
+  const modules = Object.keys(MODULES).filter((name) => loaded.has(name));
+  send({ type: 'hello', protocol: PROTOCOL, ...identity(), node: process.version, features, modules });
   startReading();
 }
 

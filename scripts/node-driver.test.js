@@ -147,12 +147,13 @@ test('hello comes first, with the documented shape', async () => {
   await withDriver(async (d) => {
     const hello = d.messages[0];
     assert.equal(hello.type, 'hello');
-    assert.equal(hello.protocol, 1);
+    assert.equal(hello.protocol, 2);
     assert.equal(hello.implementation, 'node');
     assert.equal(hello.version, process.version);
     assert.equal(hello.node, process.version);
     assert.ok(Array.isArray(hello.features));
-    for (const f of hello.features) assert.ok(['unix-sockets', 'ipv6'].includes(f), f);
+    for (const f of hello.features) assert.ok(['unix-sockets', 'ipv6', 'multicast'].includes(f), f);
+    assert.deepEqual(hello.modules, ['net', 'dgram']);
     assert.equal(hello.features.includes('unix-sockets'), process.platform !== 'win32');
   });
 });
@@ -202,8 +203,8 @@ test('values round-trip through the encoding', async () => {
     assert.deepEqual(fn.value, { $function: 'createServer' });
     // Unnamed objects get '#n' names that can be referred to.
     const anon = await d.eval(call(net, 'createServer'));
-    assert.deepEqual(anon.value, { $object: 'Server', $id: '#1' });
-    assert.deepEqual((await d.eval(val({ $object: 'Server', $id: '#1' }))).value, anon.value);
+    assert.deepEqual(anon.value, { $object: 'net.Server', $id: '#1' });
+    assert.deepEqual((await d.eval(val({ $object: 'net.Server', $id: '#1' }))).value, anon.value);
     assert.deepEqual((await d.eval(get(ref('#1'), 'listening'))).value, false);
     // set evaluates to the value assigned.
     assert.deepEqual((await d.eval({ set: { target: ref('#1'), property: 'maxConnections', value: val(3) } })).value, 3);
@@ -222,7 +223,7 @@ test('a full exchange: events per object, with a captured peer', async () => {
       assign: 'client',
       observe: SOCKET_EVENTS,
     });
-    assert.deepEqual(client.value, { $object: 'Socket', $id: 'client' });
+    assert.deepEqual(client.value, { $object: 'net.Socket', $id: 'client' });
     assert.equal((await d.eval(call(ref('client'), 'write', val('hello')))).type, 'result');
     assert.equal((await d.eval(call(ref('client'), 'end'))).type, 'result');
     await d.event('client', 'close');
@@ -235,7 +236,7 @@ test('a full exchange: events per object, with a captured peer', async () => {
     assert.deepEqual(seq('server'), ['listening', 'connection']);
     assert.deepEqual(server[0].args, []);
     // The capture named the socket before the event line was written.
-    assert.deepEqual(server[1].args, [{ $object: 'Socket', $id: 'peer' }]);
+    assert.deepEqual(server[1].args, [{ $object: 'net.Socket', $id: 'peer' }]);
 
     const peer = d.events('peer');
     const data = peer.filter((m) => m.event === 'data');
@@ -263,7 +264,7 @@ test('callbacks report calls', async () => {
     await d.begin();
     await d.eval(call(net, 'createServer'), { assign: 'server', observe: ['close'] });
     const r = await d.eval(call(ref('server'), 'listen', val(0), val('127.0.0.1'), { callback: 'onListening' }));
-    assert.deepEqual(r.value, { $object: 'Server', $id: 'server' });
+    assert.deepEqual(r.value, { $object: 'net.Server', $id: 'server' });
     const listening = await d.event('onListening', 'call');
     assert.deepEqual(listening.args, []);
     await d.eval(call(ref('server'), 'close', { callback: 'onClose' }));
@@ -351,7 +352,7 @@ test('unknown names are error replies', async () => {
     await d.begin();
     assert.deepEqual(await d.eval(ref('nope')), { type: 'error', id: d.nextId - 1, message: "unknown object 'nope'" });
     assert.equal((await d.request({ op: 'observe', object: 'nope', events: ['close'] })).type, 'error');
-    assert.equal((await d.eval(val({ $object: 'Socket', $id: 'nope' }))).type, 'error');
+    assert.equal((await d.eval(val({ $object: 'net.Socket', $id: 'nope' }))).type, 'error');
     // An unknown method is the JS TypeError, thrown.
     const t = await d.eval(call(net, 'noSuchMethod'));
     assert.equal(t.type, 'throw');

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A JavaScript value as it crosses the protocol.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +27,8 @@ pub enum Value {
     Object(BTreeMap<String, Value>),
     /// An `Error`: its `name`, `message` and own enumerable properties.
     Error(BTreeMap<String, Value>),
-    /// An object held by the driver: class name and registered name.
+    /// An object held by the driver: its class, qualified by the module
+    /// that exports it (`net.Socket`), and its registered name.
     Handle {
         class: String,
         id: String,
@@ -260,6 +261,10 @@ pub struct Hello {
     pub node: String,
     #[serde(default)]
     pub features: Vec<String>,
+    /// The Node modules the driver implements (`net`, `dgram`): a case
+    /// using another is skipped.
+    #[serde(default)]
+    pub modules: Vec<String>,
 }
 
 /// A message from a driver to the harness.
@@ -303,7 +308,7 @@ mod tests {
             Value::Number(4.0),
             Value::Buffer(b"hi".to_vec()),
             Value::Handle {
-                class: "Socket".into(),
+                class: "net.Socket".into(),
                 id: "peer".into(),
             },
             Value::Error(BTreeMap::from([("code".into(), Value::String("E".into()))])),
@@ -311,7 +316,7 @@ mod tests {
         let text = serde_json::to_string(&v).unwrap();
         assert_eq!(
             text,
-            r#"[{"$undefined":true},{"$number":"Infinity"},{"$number":"-0"},4,{"$buffer":"aGk="},{"$id":"peer","$object":"Socket"},{"$error":{"code":"E"}}]"#
+            r#"[{"$undefined":true},{"$number":"Infinity"},{"$number":"-0"},4,{"$buffer":"aGk="},{"$id":"peer","$object":"net.Socket"},{"$error":{"code":"E"}}]"#
         );
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(format!("{back:?}"), format!("{v:?}"));

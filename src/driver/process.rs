@@ -140,6 +140,7 @@ pub fn spawn(argv: &[String]) -> Result<Session, String> {
             version: String::new(),
             node: String::new(),
             features: Vec::new(),
+            modules: Vec::new(),
         },
         requests: req_tx,
         incoming: in_rx,

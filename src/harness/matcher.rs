@@ -1,8 +1,9 @@
 //! Matching: a case's expected events against the events a driver observed.
 //!
-//! Each object's events are a total order and must match exactly; there is
-//! no order between objects. Consecutive `data` events of one object are
-//! joined first unless the case asks for exact chunks.
+//! Each object's events are a total order and must match exactly, each with
+//! exactly the arguments its line gives; there is no order between objects.
+//! Consecutive emissions of a joined event (`data` of a byte stream, as the
+//! vocabulary says) are joined first unless the case asks for exact chunks.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -57,9 +58,10 @@ impl Trace {
             .map_or(0, |l| l.iter().filter(|o| o.event == event).count())
     }
 
-    /// An object's events with consecutive `data` joined (per `chunks`).
-    pub fn normalized(&self, object: &str, chunks: Chunks) -> Vec<Observed> {
-        self.normalized_with_origin(object, chunks)
+    /// An object's events with consecutive joined events (`data` of a byte
+    /// stream) joined, per `chunks`; `class` is the object's class id.
+    pub fn normalized(&self, object: &str, class: Option<&str>, chunks: Chunks) -> Vec<Observed> {
+        self.normalized_with_origin(object, class, chunks)
             .into_iter()
             .map(|(_, o)| o)
             .collect()
@@ -67,13 +69,18 @@ impl Trace {
 
     /// Like [`normalized`](Self::normalized), each event with the index of
     /// the first raw event it was made from.
-    pub fn normalized_with_origin(&self, object: &str, chunks: Chunks) -> Vec<(usize, Observed)> {
+    pub fn normalized_with_origin(
+        &self,
+        object: &str,
+        class: Option<&str>,
+        chunks: Chunks,
+    ) -> Vec<(usize, Observed)> {
         let mut out: Vec<(usize, Observed)> = Vec::new();
         for (i, o) in self.objects.get(object).into_iter().flatten().enumerate() {
             if chunks == Chunks::Joined
-                && o.event == "data"
-                && let Some((_, last)) = out.last_mut().filter(|(_, l)| l.event == "data")
-                && let (Some(a), Some(b)) = (last.args.first_mut(), o.args.first())
+                && vocabulary::joins(class, &o.event)
+                && let Some((_, last)) = out.last_mut().filter(|(_, l)| l.event == o.event)
+                && let ([a], [b]) = (last.args.as_mut_slice(), o.args.as_slice())
                 && join(a, b)
             {
                 continue;
@@ -83,11 +90,12 @@ impl Trace {
         out
     }
 
-    /// The bytes of every `data` event of an object, concatenated.
-    pub fn data_bytes(&self, object: &str) -> Vec<u8> {
+    /// The bytes of every `event` emission of an object, concatenated (the
+    /// stream a joined event carries).
+    pub fn joined_bytes(&self, object: &str, event: &str) -> Vec<u8> {
         let mut out = Vec::new();
         for o in self.objects.get(object).into_iter().flatten() {
-            if o.event == "data" {
+            if o.event == event {
                 match o.args.first() {
                     Some(Value::Buffer(b)) => out.extend_from_slice(b),
                     Some(Value::String(s)) => out.extend_from_slice(s.as_bytes()),
@@ -190,7 +198,7 @@ fn arg_index(class: Option<&str>, event: &str, args: &[ArgPattern]) -> Vec<usize
     let mut positional = 0;
     args.iter()
         .map(|a| match &a.name {
-            Some(n) => names.iter().position(|x| x == n).unwrap_or(usize::MAX),
+            Some(n) => names.iter().position(|x| x.name == n).unwrap_or(usize::MAX),
             None => {
                 positional += 1;
                 positional - 1
@@ -199,12 +207,27 @@ fn arg_index(class: Option<&str>, event: &str, args: &[ArgPattern]) -> Vec<usize
         .collect()
 }
 
-/// Whether an observed event matches an expected line.
-pub fn line_matches(class: Option<&str>, line: &EventLine, o: &Observed, vars: &Vars) -> bool {
-    wait_matches(class, &line.event, &line.args, o, vars)
+/// How many arguments an events line says the event has: every position up
+/// to the last one it gives (a position a named argument skips is `_`).
+/// Drivers drop trailing `undefined` arguments, so this is exact: `close`
+/// is an emission with no argument, `close hadError=false` one with one.
+pub fn arity(class: Option<&str>, event: &str, args: &[ArgPattern]) -> usize {
+    arg_index(class, event, args)
+        .into_iter()
+        .map(|i| i.saturating_add(1))
+        .max()
+        .unwrap_or(0)
 }
 
-/// Whether an observed event matches a `wait`'s event and argument patterns.
+/// Whether an observed event matches an expected line: the same event,
+/// exactly as many arguments as the line gives, each matching.
+pub fn line_matches(class: Option<&str>, line: &EventLine, o: &Observed, vars: &Vars) -> bool {
+    args_match(class, &line.event, &line.args, o, vars)
+}
+
+/// Whether an observed event matches a `wait`: a bare `wait obj event`
+/// takes any emission of the event; with arguments, it matches like an
+/// events line.
 pub fn wait_matches(
     class: Option<&str>,
     event: &str,
@@ -212,7 +235,22 @@ pub fn wait_matches(
     o: &Observed,
     vars: &Vars,
 ) -> bool {
+    if args.is_empty() {
+        o.event == event
+    } else {
+        args_match(class, event, args, o, vars)
+    }
+}
+
+fn args_match(
+    class: Option<&str>,
+    event: &str,
+    args: &[ArgPattern],
+    o: &Observed,
+    vars: &Vars,
+) -> bool {
     o.event == event
+        && o.args.len() == arity(class, event, args)
         && arg_index(class, event, args)
             .into_iter()
             .zip(args)
@@ -299,8 +337,8 @@ pub fn covered(
     chunks: Chunks,
 ) -> bool {
     expected_by_object(expected).iter().all(|(obj, lines)| {
-        let actual = trace.normalized(obj, chunks);
         let class = classes.get(obj).copied();
+        let actual = trace.normalized(obj, class, chunks);
         actual.len() >= lines.len()
             && lines
                 .iter()
@@ -326,7 +364,7 @@ pub fn diverged(
         .any(|obj| {
             let class = classes.get(obj).copied();
             let lines = by_obj.get(obj).cloned().unwrap_or_default();
-            let actual = trace.normalized(obj, chunks);
+            let actual = trace.normalized(obj, class, chunks);
             let first = lines
                 .iter()
                 .zip(&actual)
@@ -338,12 +376,12 @@ pub fn diverged(
             if first == lines.len() {
                 return true;
             }
-            // Joined data still arriving is not a difference yet, if what came
-            // so far is the start of what is expected.
+            // A joined stream still arriving is not a difference yet, if what
+            // came so far is the start of what is expected.
             let growing = chunks == Chunks::Joined
                 && first + 1 == actual.len()
-                && actual[first].event == "data"
-                && lines[first].event == "data"
+                && vocabulary::joins(class, &actual[first].event)
+                && lines[first].event == actual[first].event
                 && match (
                     lines[first].args.first().map(|a| &a.pattern),
                     actual[first].args.first(),
@@ -379,7 +417,7 @@ pub fn compare(
     for obj in names {
         let class = classes.get(&obj).copied();
         let lines = by_obj.get(&obj).cloned().unwrap_or_default();
-        let actual = trace.normalized(&obj, chunks);
+        let actual = trace.normalized(&obj, class, chunks);
         let first = lines
             .iter()
             .zip(&actual)
@@ -456,7 +494,10 @@ mod tests {
     }
 
     fn classes() -> BTreeMap<String, &'static str> {
-        BTreeMap::from([("c".to_string(), "Socket"), ("s".to_string(), "Server")])
+        BTreeMap::from([
+            ("c".to_string(), "net.Socket"),
+            ("s".to_string(), "net.Server"),
+        ])
     }
 
     #[test]
@@ -470,6 +511,36 @@ mod tests {
         assert!(covered(&exp, &t, &classes(), Chunks::Joined));
         assert!(compare(&exp, &t, &classes(), Chunks::Joined).is_empty());
         assert_eq!(compare(&exp, &t, &classes(), Chunks::Exact).len(), 1);
+    }
+
+    #[test]
+    fn arity_is_exact() {
+        let mut t = Trace::default();
+        t.push(
+            "s",
+            "listening",
+            vec![
+                Value::Null,
+                Value::String("127.0.0.1".into()),
+                Value::Number(8080.0),
+            ],
+        );
+        t.push("c", "close", vec![Value::Bool(false), Value::Number(1.0)]);
+        let exp = lines("s listening\nc close hadError=false");
+        let diffs = compare(&exp, &t, &classes(), Chunks::Joined);
+        assert_eq!(diffs.len(), 2, "{diffs:?}");
+        // A named argument counts every position before it: `_` there.
+        let exp = lines("c lookup family=4");
+        let mut t = Trace::default();
+        t.push(
+            "c",
+            "lookup",
+            vec![Value::Null, Value::String("::1".into()), Value::Number(4.0)],
+        );
+        assert!(compare(&exp, &t, &classes(), Chunks::Joined).is_empty());
+        t.push("c", "close", vec![]);
+        let exp = lines("c lookup family=4\nc close _");
+        assert_eq!(compare(&exp, &t, &classes(), Chunks::Joined).len(), 1);
     }
 
     #[test]

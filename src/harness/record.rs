@@ -83,7 +83,7 @@ pub async fn record_file(
             .keys()
             .flat_map(|k| {
                 r.trace
-                    .normalized_with_origin(k, lc.case.meta.chunks)
+                    .normalized_with_origin(k, lc.plan.objects.get(k).copied(), lc.case.meta.chunks)
                     .into_iter()
                     .map(move |(origin, o)| ((k, origin), o))
             })

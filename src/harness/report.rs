@@ -253,11 +253,12 @@ mod tests {
         Report {
             imp: "node".into(),
             hello: Some(Hello {
-                protocol: 1,
+                protocol: 2,
                 implementation: "node".into(),
                 version: "v20.20.2".into(),
                 node: "v20.20.2".into(),
                 features: vec!["ipv6".into()],
+                modules: vec!["net".into()],
             }),
             suite: "abc1234".into(),
             results: vec![

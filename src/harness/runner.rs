@@ -102,6 +102,14 @@ struct Run<'a> {
 
 /// Whether the session's driver can run this case; the reason if not.
 pub fn skip_reason(lc: &LoadedCase, session: &Session) -> Option<String> {
+    for m in &lc.plan.modules {
+        if !session.hello.modules.iter().any(|x| x == m) {
+            return Some(format!(
+                "uses node:{m}, which {} does not implement",
+                session.hello.implementation
+            ));
+        }
+    }
     for r in &lc.case.meta.requires {
         if !session.hello.features.contains(r) {
             return Some(format!(
@@ -309,10 +317,11 @@ impl Run<'_> {
                 let limit = within.unwrap_or(DEFAULT_WAIT);
                 let deadline = Instant::now() + limit;
                 let class = self.lc.plan.objects.get(object).copied();
-                if event == "data" {
-                    // Data waits share one cursor per object: a byte offset
-                    // into everything it received. With text, wait until it
-                    // appears past the cursor; without, until any new byte.
+                if crate::spec::vocabulary::joins(class, event) {
+                    // Waits for a joined stream share one cursor per object:
+                    // a byte offset into everything it received. With text,
+                    // wait until it appears past the cursor; without, until
+                    // any new byte.
                     let needle = match args.first().map(|a| &a.pattern) {
                         Some(crate::spec::Pattern::Exact(Value::String(s))) => {
                             s.as_bytes().to_vec()
@@ -322,7 +331,7 @@ impl Run<'_> {
                     };
                     let from = self.data_consumed.get(object).copied().unwrap_or(0);
                     loop {
-                        let bytes = self.trace.data_bytes(object);
+                        let bytes = self.trace.joined_bytes(object, event);
                         let rest = &bytes[from.min(bytes.len())..];
                         let reached = if needle.is_empty() {
                             (!rest.is_empty()).then_some(bytes.len())

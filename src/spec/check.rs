@@ -14,8 +14,11 @@ use crate::protocol::{Capture, Value};
 /// A checked case's derived facts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
-    /// Every event-emitting object by name, with its class name.
+    /// Every event-emitting object by name, with its class's qualified id.
     pub objects: BTreeMap<String, &'static str>,
+    /// The Node modules the script uses (a driver that lacks one skips the
+    /// case).
+    pub modules: Vec<&'static str>,
     /// Objects that arrive as event arguments.
     pub captures: Vec<Capture>,
     /// Events to subscribe on each object when it is created.
@@ -46,6 +49,11 @@ fn class_of(ty: Ty) -> Option<&'static Class> {
     }
 }
 
+/// The names of an event's arguments.
+fn arg_names(ev: &vocab::Event) -> Vec<&'static str> {
+    ev.args.iter().map(|a| a.name).collect()
+}
+
 impl Checker {
     fn new() -> Checker {
         Checker {
@@ -66,6 +74,9 @@ impl Checker {
             return Some(*k);
         }
         if let Some(m) = vocab::module(name) {
+            if m.node_module && !self.plan.modules.contains(&m.name) {
+                self.plan.modules.push(m.name);
+            }
             return Some(Kind::Module(m));
         }
         if let Some((src, ev, nth, _)) = self.pending.get(name) {
@@ -96,8 +107,8 @@ impl Checker {
             },
             Ast::Callback(name, _) => {
                 self.env
-                    .insert(name.clone(), Kind::Obj(Ty::Class("Function")));
-                self.plan.objects.insert(name.clone(), "Function");
+                    .insert(name.clone(), Kind::Obj(Ty::Class(vocab::CALLBACK.id)));
+                self.plan.objects.insert(name.clone(), vocab::CALLBACK.id);
                 Ty::Value
             }
             Ast::Object(members) => {
@@ -114,8 +125,7 @@ impl Checker {
             }
             Ast::Get(target, prop, pos) => {
                 if let Some(m) = self.module_target(target) {
-                    if !m.properties.contains(&prop.as_str()) && !m.classes.contains(&prop.as_str())
-                    {
+                    if !m.properties.contains(&prop.as_str()) && m.class(prop).is_none() {
                         self.err(*pos, format!("`{}` has no property `{prop}`", m.name));
                     }
                     return Ty::Value;
@@ -125,7 +135,7 @@ impl Checker {
                     && !c.has_property(prop)
                     && c.method(prop).is_none()
                 {
-                    self.err(*pos, format!("{} has no property `{prop}`", c.name));
+                    self.err(*pos, format!("{} has no property `{prop}`", c.id));
                 }
                 Ty::Value
             }
@@ -134,13 +144,13 @@ impl Checker {
                 if let Some(c) = class_of(t)
                     && !c.has_property(prop)
                 {
-                    self.err(*pos, format!("{} has no property `{prop}`", c.name));
+                    self.err(*pos, format!("{} has no property `{prop}`", c.id));
                 }
                 self.expr(value)
             }
             Ast::Call(target, method, args, pos) => {
                 let ret = if let Some(m) = self.module_target(target) {
-                    match m.functions.iter().find(|f| f.name == method) {
+                    match m.function(method) {
                         Some(f) => f.returns,
                         None => {
                             self.err(*pos, format!("`{}` has no function `{method}`", m.name));
@@ -154,7 +164,7 @@ impl Checker {
                             Some(m) if m.returns == Ty::This => t,
                             Some(m) => m.returns,
                             None => {
-                                self.err(*pos, format!("{} has no method `{method}`", c.name));
+                                self.err(*pos, format!("{} has no method `{method}`", c.id));
                                 Ty::Value
                             }
                         },
@@ -171,8 +181,8 @@ impl Checker {
                     self.expr(a);
                 }
                 match self.module_target(target) {
-                    Some(m) if m.classes.contains(&class.as_str()) => {
-                        Ty::Class(vocab::class(class).map_or("?", |c| c.name))
+                    Some(m) if m.class(class).is_some() => {
+                        Ty::Class(m.class(class).map_or("?", |c| c.id))
                     }
                     Some(m) => {
                         self.err(*pos, format!("`{}` has no class `{class}`", m.name));
@@ -221,15 +231,21 @@ impl Checker {
         }
     }
 
-    fn event<'c>(&mut self, class: &'c Class, event: &str, pos: Pos) -> Option<&'c vocab::Event> {
+    fn event(
+        &mut self,
+        class: &'static Class,
+        event: &str,
+        pos: Pos,
+    ) -> Option<&'static vocab::Event> {
         let e = class.event(event);
         if e.is_none() {
-            let known: Vec<&str> = class.events.iter().map(|e| e.name).collect();
+            let mut known: Vec<&str> = class.all_events().iter().map(|e| e.name).collect();
+            known.sort();
             self.err(
                 pos,
                 format!(
                     "{} has no event `{event}` (it has: {})",
-                    class.name,
+                    class.id,
                     known.join(", ")
                 ),
             );
@@ -241,7 +257,7 @@ impl Checker {
     /// names exist, positionals fit, no positional after a named one, no
     /// name twice.
     fn args(&mut self, class: &Class, ev: &vocab::Event, args: &[ArgPattern], line: usize) {
-        let callback = class.name == "Function";
+        let callback = class.id == vocab::CALLBACK.id;
         let mut named_seen: Vec<&str> = Vec::new();
         for (i, a) in args.iter().enumerate() {
             let pos = Pos { line, col: a.col };
@@ -249,12 +265,12 @@ impl Checker {
                 Some(_) if callback => {
                     self.err(pos, "callback arguments have no names; give them in order")
                 }
-                Some(n) if !ev.args.contains(&n.as_str()) => self.err(
+                Some(n) if !ev.args.iter().any(|a| a.name == n) => self.err(
                     pos,
                     format!(
                         "`{}` has no argument `{n}` (it has: {})",
                         ev.name,
-                        ev.args.join(", ")
+                        arg_names(ev).join(", ")
                     ),
                 ),
                 Some(n) if named_seen.contains(&n.as_str()) => {
@@ -273,7 +289,7 @@ impl Checker {
         }
     }
 
-    fn note_observed(&mut self, object: &str, class: &Class, event: &str) {
+    fn note_observed(&mut self, object: &str, class: &'static Class, event: &str) {
         if let Some(e) = class.event(event)
             && e.observe != Observe::Default
         {
@@ -306,7 +322,11 @@ impl Checker {
 
 /// Checks a case's script and events; returns the derived plan or every
 /// problem found, each with its position.
-pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<CheckError>> {
+pub fn check(
+    script: &[Stmt],
+    events: Option<&[EventLine]>,
+    chunks: Chunks,
+) -> Result<Plan, Vec<CheckError>> {
     let mut c = Checker::new();
 
     // Captures are declared in the events block but may be used by the
@@ -343,8 +363,8 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
         let ev =
             class_for_capture_source(script, object, &c.pending).and_then(|cls| cls.event(event));
         let slot = ev.and_then(|ev| {
-            ev.arg_types.iter().enumerate().find_map(|(i, t)| match t {
-                Ty::Class(cls) => Some((i, *cls)),
+            ev.args.iter().enumerate().find_map(|(i, a)| match a.ty {
+                Ty::Class(cls) => Some((i, cls)),
                 _ => None,
             })
         });
@@ -406,10 +426,10 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
                 continue;
             };
             let arg = match &a.name {
-                Some(n) => ev.args.iter().position(|x| x == n).unwrap_or(i),
+                Some(n) => ev.args.iter().position(|x| x.name == n).unwrap_or(i),
                 None => i,
             };
-            match ev.arg_types.get(arg) {
+            match ev.args.get(arg).map(|a| a.ty) {
                 Some(Ty::Class(cls)) => {
                     c.pending.insert(name.clone(), (line.object.clone(), line.event.clone(), nth, cls));
                     c.plan.captures.push(Capture {
@@ -479,12 +499,10 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
                             Pattern::Any | Pattern::Exact(Value::String(_) | Value::Buffer(_))
                         )
                     };
-                    if event == "data"
-                        && (args.len() > 1 || !args.iter().all(|a| literal(&a.pattern)))
-                    {
+                    if ev.joined && (args.len() > 1 || !args.iter().all(|a| literal(&a.pattern))) {
                         c.err(
                             event_pos,
-                            "`wait … data` takes the text or Buffer to wait for, or nothing (any new data)",
+                            format!("`wait … {event}` takes the text or Buffer to wait for, or nothing (any new data)"),
                         );
                     }
                     c.note_observed(object, cls, event);
@@ -539,6 +557,26 @@ pub fn check(script: &[Stmt], events: Option<&[EventLine]>) -> Result<Plan, Vec<
         c.note_observed(&object, cls, &event);
         for a in &line.args {
             c.patterns_refer(&a.pattern, line.pos);
+        }
+    }
+
+    if chunks == Chunks::Joined {
+        // Joined emissions can never match two such lines in a row.
+        let mut last: BTreeMap<&str, &str> = BTreeMap::new();
+        for l in events.unwrap_or(&[]) {
+            let class = c.plan.objects.get(&l.object).copied();
+            if vocab::joins(class, &l.event)
+                && last.get(l.object.as_str()) == Some(&l.event.as_str())
+            {
+                c.err(
+                    l.pos,
+                    format!(
+                        "`{}` has two `{}` lines in a row; they are compared joined, so write one line with all the bytes (or set \"chunks\": \"exact\")",
+                        l.object, l.event
+                    ),
+                );
+            }
+            last.insert(&l.object, &l.event);
         }
     }
 

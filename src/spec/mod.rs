@@ -127,22 +127,6 @@ pub fn parse_file(
             }
             lines
         });
-        if meta.chunks == Chunks::Joined {
-            // Joined data can never match two `data` lines in a row.
-            let mut last: std::collections::BTreeMap<&str, &str> = Default::default();
-            for l in events.iter().flatten() {
-                if l.event == "data" && last.get(l.object.as_str()) == Some(&"data") {
-                    case_errors.push(err(
-                        l.pos,
-                        format!(
-                            "`{}` has two `data` lines in a row; data is compared joined, so write one line with all the bytes (or set \"chunks\": \"exact\")",
-                            l.object
-                        ),
-                    ));
-                }
-                last.insert(&l.object, &l.event);
-            }
-        }
         if events.is_none() && !opts.allow_missing_events {
             case_errors.push(err(
                 section.pos,
@@ -167,7 +151,7 @@ pub fn parse_file(
             ));
         }
         let plan = if case_errors.is_empty() {
-            match check::check(&script, events.as_deref()) {
+            match check::check(&script, events.as_deref(), meta.chunks) {
                 Ok(plan) => Some(plan),
                 Err(es) => {
                     case_errors.extend(es.into_iter().map(|(pos, m)| err(pos, m)));

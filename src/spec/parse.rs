@@ -455,6 +455,7 @@ impl<'a> Parser<'a> {
             }
             Some(Tok::Ident(s)) => {
                 let s = s.clone();
+                let col = self.col();
                 self.i += 1;
                 if super::vocabulary::ERROR_NAMES.contains(&s.as_str()) {
                     if self.at_punct("{") {
@@ -465,10 +466,33 @@ impl<'a> Parser<'a> {
                             props: Vec::new(),
                         })
                     }
-                } else if super::vocabulary::class(&s).is_some() {
-                    Ok(Pattern::Class(s))
+                } else if self.at_punct(".")
+                    && let Some(Tok::Ident(short)) = self.peek_at(1)
+                {
+                    // `net.Socket`: a class, by its qualified id.
+                    let id = format!("{s}.{short}");
+                    if super::vocabulary::class(&id).is_none() {
+                        return Err((col, format!("unknown class `{id}`")));
+                    }
+                    self.i += 2;
+                    Ok(Pattern::Class(id))
                 } else {
-                    Ok(Pattern::Name(s))
+                    let qualified = super::vocabulary::classes_named(&s);
+                    if qualified.is_empty() {
+                        Ok(Pattern::Name(s))
+                    } else {
+                        Err((
+                            col,
+                            format!(
+                                "write the class with its module: {}",
+                                qualified
+                                    .iter()
+                                    .map(|q| format!("`{q}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" or ")
+                            ),
+                        ))
+                    }
                 }
             }
             _ => self.error("a pattern"),
@@ -730,7 +754,7 @@ mod tests {
             assign,
             expr,
             expect,
-        } = stmt(r#"c = net.connect(s.address().port, "127.0.0.1") => Socket"#)
+        } = stmt(r#"c = net.connect(s.address().port, "127.0.0.1") => net.Socket"#)
         else {
             panic!()
         };
@@ -738,7 +762,7 @@ mod tests {
         assert!(matches!(expr, Ast::Call(_, ref m, ref a, _) if m == "connect" && a.len() == 2));
         assert_eq!(
             expect,
-            Some(Expect::Returns(Pattern::Class("Socket".into())))
+            Some(Expect::Returns(Pattern::Class("net.Socket".into())))
         );
     }
 

@@ -209,7 +209,7 @@ pub fn observed_args(class: Option<&str>, event: &str, args: &[Value]) -> Vec<Ar
             name: ev
                 .filter(|e| e.named)
                 .and_then(|e| e.args.get(i))
-                .map(|n| n.to_string()),
+                .map(|a| a.name.to_string()),
             pattern: pattern_of(v),
             col: 0,
         })
@@ -328,7 +328,7 @@ mod round_trip {
                     let line = EventLine {
                         object: obj.clone(),
                         event: ev.clone(),
-                        args: observed_args(Some(if obj == "server" { "Server" } else { "Socket" }), ev, args),
+                        args: observed_args(Some(if obj == "server" { "net.Server" } else { "net.Socket" }), ev, args),
                         pos: Default::default(),
                         event_col: 0,
                     };
@@ -343,7 +343,7 @@ mod round_trip {
             let parsed = cases[0].case.events.clone().unwrap_or_default();
             prop_assert_eq!(parsed.len(), lines.len());
             for (p, (obj, ev, args)) in parsed.iter().zip(&lines) {
-                let class = if obj == "server" { "Server" } else { "Socket" };
+                let class = if obj == "server" { "net.Server" } else { "net.Socket" };
                 prop_assert_eq!(&p.object, obj);
                 prop_assert_eq!(&p.event, ev);
                 let expected = observed_args(Some(class), ev, args);

@@ -34,6 +34,7 @@ pub fn hello() -> Hello {
         version: env!("CARGO_PKG_VERSION").into(),
         node: "v20.20.2".into(),
         features,
+        modules: vec!["net".into()],
     }
 }
 
@@ -289,9 +290,9 @@ impl Session {
             JsVal::Callback(n) => Value::Function(n.clone()),
             JsVal::Socket(_) | JsVal::Server(_) => {
                 let class = if matches!(v, JsVal::Socket(_)) {
-                    "Socket"
+                    "net.Socket"
                 } else {
-                    "Server"
+                    "net.Server"
                 };
                 let known = self.reg().name_of(v);
                 let id = known.unwrap_or_else(|| self.anonymous(v));

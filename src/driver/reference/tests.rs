@@ -110,7 +110,7 @@ async fn listen_connect_data_close() {
     assert_eq!(
         server[1].1,
         vec![Value::Handle {
-            class: "Socket".into(),
+            class: "net.Socket".into(),
             id: "peer".into()
         }]
     );
