@@ -521,6 +521,8 @@ function decode(j) {
 // ---------------------------------------------------------------------------
 // Expressions.
 
+const EMPTY_SCOPE = new Map();
+
 function expectString(v, what) {
   if (typeof v !== 'string') throw new DriverError(`${what} must be a string`);
   return v;
@@ -555,7 +557,8 @@ function makeCallback(name) {
   return fn;
 }
 
-function evaluate(expr) {
+// `scope` holds a reaction's parameters, looked up before registered names.
+function evaluate(expr, scope = EMPTY_SCOPE) {
   expectObject(expr, 'an expression');
   const keys = Object.keys(expr);
   if (keys.length !== 1) {
@@ -570,20 +573,21 @@ function evaluate(expr) {
       return loadGlobal(expectString(body, '`global`'));
     case 'ref': {
       const name = expectString(body, '`ref`');
+      if (scope.has(name)) return scope.get(name);
       if (!registry.has(name)) throw new DriverError(`unknown object '${name}'`);
       return registry.get(name);
     }
     case 'get': {
       expectObject(body, '`get`');
-      const target = evaluate(body.target);
+      const target = evaluate(body.target, scope);
       const property = expectString(body.property, '`get.property`');
       return jsOp(() => target[property]);
     }
     case 'set': {
       expectObject(body, '`set`');
-      const target = evaluate(body.target);
+      const target = evaluate(body.target, scope);
       const property = expectString(body.property, '`set.property`');
-      const value = evaluate(body.value);
+      const value = evaluate(body.value, scope);
       jsOp(() => {
         target[property] = value;
       });
@@ -591,10 +595,12 @@ function evaluate(expr) {
     }
     case 'call': {
       expectObject(body, '`call`');
-      const target = evaluate(body.target);
+      const target = evaluate(body.target, scope);
       const method = expectString(body.method, '`call.method`');
       const fn = jsOp(() => target[method]);
-      const args = expectArray(body.args === undefined ? [] : body.args, '`call.args`').map(evaluate);
+      const args = expectArray(body.args === undefined ? [] : body.args, '`call.args`').map(
+        (a) => evaluate(a, scope),
+      );
       const result = jsOp(() => {
         if (typeof fn !== 'function') throw new TypeError(`${method} is not a function`);
         return Reflect.apply(fn, target, args);
@@ -604,23 +610,31 @@ function evaluate(expr) {
     }
     case 'new': {
       expectObject(body, '`new`');
-      const target = evaluate(body.target);
-      const cls = expectString(body.class, '`new.class`');
-      const ctor = jsOp(() => target[cls]);
-      const args = expectArray(body.args === undefined ? [] : body.args, '`new.args`').map(evaluate);
+      const ctor = evaluate(body.target, scope);
+      const args = expectArray(body.args === undefined ? [] : body.args, '`new.args`').map(
+        (a) => evaluate(a, scope),
+      );
       const result = jsOp(() => {
-        if (typeof ctor !== 'function') throw new TypeError(`${cls} is not a constructor`);
+        if (typeof ctor !== 'function') throw new TypeError(`${typeof ctor} is not a constructor`);
         return Reflect.construct(ctor, args);
       });
       track(result);
       return result;
     }
+    case 'typeof':
+      return typeof evaluate(body, scope);
+    case 'instanceof': {
+      expectObject(body, '`instanceof`');
+      const value = evaluate(body.value, scope);
+      const cls = evaluate(body.class, scope);
+      return jsOp(() => value instanceof cls);
+    }
     case 'object': {
       expectObject(body, '`object`');
-      return Object.fromEntries(Object.keys(body).map((k) => [k, evaluate(body[k])]));
+      return Object.fromEntries(Object.keys(body).map((k) => [k, evaluate(body[k], scope)]));
     }
     case 'array':
-      return expectArray(body, '`array`').map(evaluate);
+      return expectArray(body, '`array`').map((a) => evaluate(a, scope));
     case 'callback':
       return makeCallback(expectString(body, '`callback`'));
     default:

@@ -199,18 +199,46 @@ pub enum Expr {
         method: String,
         args: Vec<Expr>,
     },
+    /// `new target(...args)`: `target` evaluates to a constructor
+    /// (`net.Socket` is `{"get": {"target": {"global": "net"}, "property":
+    /// "Socket"}}`, `Error` is `{"global": "Error"}`).
     New {
         target: Box<Expr>,
-        class: String,
         args: Vec<Expr>,
     },
     Object(BTreeMap<String, Expr>),
     Array(Vec<Expr>),
     Callback(String),
+    /// `typeof value`.
+    Typeof(Box<Expr>),
+    /// `value instanceof class`.
+    Instanceof {
+        value: Box<Expr>,
+        class: Box<Expr>,
+    },
 }
 
-/// A capture declared by `begin`: names an object that arrives as an event
-/// argument.
+/// A reaction declared by `begin`: actions a listener runs synchronously,
+/// inside the emission, whenever `object` emits `event` (see "Reactions" in
+/// `spec/PROTOCOL.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reaction {
+    /// The registered name the listener goes on; it is attached when a
+    /// value is registered under this name.
+    pub object: String,
+    pub event: String,
+    /// Names bound to the event's arguments, in order, while the body runs.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// Expressions evaluated in order, `this` being no concern of theirs.
+    pub body: Vec<Expr>,
+    /// Run for the first emission only.
+    #[serde(default)]
+    pub once: bool,
+}
+
+/// A capture declared by `begin`: names a value (an object or a plain value)
+/// that arrives as an event argument.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Capture {
     pub object: String,
@@ -231,6 +259,8 @@ pub enum Request {
         id: u64,
         case: String,
         captures: Vec<Capture>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reactions: Vec<Reaction>,
     },
     Eval {
         id: u64,

@@ -223,6 +223,7 @@ impl Run<'_> {
                 id,
                 case: self.lc.case.id.clone(),
                 captures: self.lc.plan.captures.clone(),
+                reactions: Vec::new(),
             },
             None,
         )
@@ -573,8 +574,10 @@ impl Run<'_> {
                 args: args.iter().map(|a| self.to_expr(a)).collect(),
             },
             Ast::New(t, c, args, _) => Expr::New {
-                target: Box::new(self.to_expr(t)),
-                class: c.clone(),
+                target: Box::new(Expr::Get {
+                    target: Box::new(self.to_expr(t)),
+                    property: c.clone(),
+                }),
                 args: args.iter().map(|a| self.to_expr(a)).collect(),
             },
             Ast::Object(m) => Expr::Object(

@@ -180,3 +180,30 @@ async fn refused_and_bad_port() {
     );
     reply(&tx, &rx, r#"{"op":"end","id":4}"#, &mut events).await;
 }
+
+#[async_std::test]
+async fn an_event_that_cannot_be_observed_is_an_error_naming_it() {
+    let (tx, req_rx) = unbounded();
+    let (msg_tx, rx) = unbounded();
+    async_std::task::spawn(serve(req_rx, msg_tx));
+    let mut events = Vec::new();
+    reply(
+        &tx,
+        &rx,
+        r#"{"op":"begin","id":1,"case":"t","captures":[]}"#,
+        &mut events,
+    )
+    .await;
+    let r = reply(&tx, &rx, r#"{"op":"eval","id":2,"expr":{"call":{"target":{"global":"net"},"method":"createServer","args":[]}},"assign":"server","observe":["bogus","listening","nonsense"]}"#, &mut events).await;
+    let Message::Error { message, .. } = r else {
+        panic!("{r:?}")
+    };
+    assert!(
+        message.contains("'bogus'") && message.contains("'nonsense'"),
+        "{message}"
+    );
+    // The events it could subscribe still are: `listening` is reported.
+    reply(&tx, &rx, r#"{"op":"eval","id":3,"expr":{"call":{"target":{"ref":"server"},"method":"listen","args":[{"value":0},{"value":"127.0.0.1"}]}}}"#, &mut events).await;
+    wait_for(&rx, &mut events, "server", "listening").await;
+    reply(&tx, &rx, r#"{"op":"end","id":4}"#, &mut events).await;
+}

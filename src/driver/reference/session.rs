@@ -1,0 +1,585 @@
+//! One driver session, knowing no Node class: the registry of names,
+//! captures, reactions, the listeners that report events, the evaluator,
+//! and teardown. Objects are reached only through the [`HostObject`] and
+//! [`HostModule`] traits.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_std::channel::Sender;
+
+use super::host::{Eval, Failure, HostListener, HostModule, HostObject};
+use super::js::{JsVal, Props, builtins};
+use crate::event_loop::EventLoop;
+use crate::protocol::{Capture, Expr, Message, Reaction, Value};
+use crate::spec::vocabulary;
+
+/// Names a reaction's parameters bind while its body runs.
+pub type Scope = BTreeMap<String, JsVal>;
+
+/// One listener the session added: at most one per object and event, its
+/// reporting switched on when the event becomes observed.
+struct Subscription {
+    object: Arc<dyn HostObject>,
+    event: String,
+    report: Arc<AtomicBool>,
+}
+
+/// Everything a case registered.
+#[derive(Default)]
+struct Registry {
+    names: BTreeMap<String, JsVal>,
+    captures: Vec<Capture>,
+    reactions: Vec<Reaction>,
+    /// Emissions seen per (object, event), for captures.
+    counts: BTreeMap<(String, String), usize>,
+    anonymous: usize,
+    /// Events are reported only while a case runs.
+    active: bool,
+    /// The number of the running case.
+    case: u64,
+    /// Every object the case created or received, for teardown.
+    tracked: Vec<Arc<dyn HostObject>>,
+    /// Plain properties scripts (or Node's JS layer) assigned on objects
+    /// (Node's `socket.timeout`).
+    own_properties: Vec<(Arc<dyn HostObject>, String, JsVal)>,
+    subscriptions: Vec<Subscription>,
+}
+
+impl Registry {
+    /// The name of an object: a capture's or an assignment's name wins
+    /// over an anonymous `#n` one it got first.
+    fn name_of(&self, object: &dyn HostObject) -> Option<String> {
+        let mut names = self
+            .names
+            .iter()
+            .filter(|(_, v)| matches!(v, JsVal::Host(h) if h.same(object)))
+            .map(|(k, _)| k);
+        let first = names.next()?;
+        Some(names.find(|k| !k.starts_with('#')).unwrap_or(first).clone())
+    }
+}
+
+/// One driver session; cheap to clone into listeners.
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<Mutex<Registry>>,
+    messages: Sender<Message>,
+    /// The loop every object of the session emits in.
+    pub event_loop: EventLoop,
+    modules: Arc<Vec<Arc<dyn HostModule>>>,
+    /// The case this handle belongs to: listeners hold a clone made
+    /// during their case, and report nothing in a later one.
+    case: u64,
+}
+
+impl Session {
+    /// A session serving `modules`, writing to `messages`.
+    pub fn new(messages: Sender<Message>, modules: Vec<Arc<dyn HostModule>>) -> Session {
+        Session {
+            shared: Arc::default(),
+            messages,
+            event_loop: EventLoop::new(),
+            modules: Arc::new(modules),
+            case: 0,
+        }
+    }
+
+    fn reg(&self) -> MutexGuard<'_, Registry> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether this handle's case is the one running.
+    fn current(&self) -> bool {
+        let reg = self.reg();
+        reg.active && reg.case == self.case
+    }
+
+    pub(super) fn send(&self, m: Message) {
+        let _ = self.messages.try_send(m);
+    }
+
+    /// Starts a case: forgets the last one, declares captures and
+    /// reactions. Call it inside a turn.
+    pub(super) fn begin(&mut self, captures: Vec<Capture>, reactions: Vec<Reaction>) {
+        let case = {
+            let mut reg = self.reg();
+            let case = reg.case + 1;
+            *reg = Registry {
+                captures,
+                reactions,
+                active: true,
+                case,
+                ..Registry::default()
+            };
+            case
+        };
+        self.case = case;
+    }
+
+    // --- reporting -------------------------------------------------------
+
+    /// Reports an event line if this handle's case is running.
+    pub fn report(&self, object: &str, event: &str, args: Vec<JsVal>) {
+        if !self.current() {
+            return;
+        }
+        let mut args: Vec<Value> = args.iter().map(|a| self.encode(a)).collect();
+        while matches!(args.last(), Some(Value::Undefined)) {
+            args.pop();
+        }
+        self.send(Message::Event {
+            object: object.into(),
+            event: event.into(),
+            args,
+        });
+    }
+
+    /// A `{"callback": name}` function was called: captures, then a `call`
+    /// event.
+    pub fn callback(&self, name: &str, args: Vec<JsVal>) {
+        self.capture(name, "call", &args);
+        self.report(name, "call", args);
+    }
+
+    /// A driver problem inside a listener, where no reply can carry it: an
+    /// event on the pseudo object `process`, which fails the case.
+    fn driver_error(&self, message: String) {
+        self.report("process", "driverError", vec![JsVal::String(message)]);
+    }
+
+    /// Runs the captures declared for `object`'s `event`, before anything
+    /// else sees the arguments.
+    fn capture(&self, object: &str, event: &str, args: &[JsVal]) {
+        let todo: Vec<(String, JsVal, Vec<String>)> = {
+            let mut reg = self.reg();
+            if !reg.active || reg.case != self.case {
+                return;
+            }
+            let n = {
+                let c = reg.counts.entry((object.into(), event.into())).or_insert(0);
+                *c += 1;
+                *c
+            };
+            reg.captures
+                .iter()
+                .filter(|c| c.object == object && c.event == event && c.nth == n)
+                .map(|c| {
+                    let v = args.get(c.arg).cloned().unwrap_or(JsVal::Undefined);
+                    (c.name.clone(), v, c.observe.clone())
+                })
+                .collect()
+        };
+        for (name, v, observe) in todo {
+            if let Err(e) = self.register(&name, v, &observe) {
+                self.driver_error(e);
+            }
+        }
+    }
+
+    // --- names and listeners ---------------------------------------------
+
+    /// Registers `v` under `name`: tracks it for teardown, adds the capture
+    /// listeners it needs, subscribes `observe`, attaches its reactions.
+    /// Every event is tried; the error names each one that failed.
+    pub(super) fn register(&self, name: &str, v: JsVal, observe: &[String]) -> Result<(), String> {
+        self.reg().names.insert(name.into(), v.clone());
+        let JsVal::Host(object) = v else {
+            return Ok(());
+        };
+        self.track(&object);
+        let (capture_events, reactions): (Vec<String>, Vec<Reaction>) = {
+            let reg = self.reg();
+            (
+                reg.captures
+                    .iter()
+                    .filter(|c| c.object == name && !observe.contains(&c.event))
+                    .map(|c| c.event.clone())
+                    .collect(),
+                reg.reactions
+                    .iter()
+                    .filter(|r| r.object == name)
+                    .cloned()
+                    .collect(),
+            )
+        };
+        let mut failed = Vec::new();
+        // Capture listeners first, so captured objects are named before any
+        // report encodes them.
+        for event in capture_events {
+            if let Err(e) = self.listen(name, &object, &event, false) {
+                failed.push(e);
+            }
+        }
+        if let Err(e) = self.subscribe(name, &object, observe) {
+            failed.push(e);
+        }
+        for reaction in reactions {
+            let listener = self.reaction(reaction.clone());
+            if let Err(e) = object.subscribe(&reaction.event, reaction.once, listener) {
+                failed.push(e);
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed.join("; "))
+        }
+    }
+
+    /// Subscribes `events` on a registered object, reporting them; every
+    /// event is tried.
+    pub(super) fn subscribe(
+        &self,
+        name: &str,
+        object: &Arc<dyn HostObject>,
+        events: &[String],
+    ) -> Result<(), String> {
+        let failed: Vec<String> = events
+            .iter()
+            .filter_map(|e| self.listen(name, object, e, true).err())
+            .collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed.join("; "))
+        }
+    }
+
+    /// The session's one listener for `object`'s `event`: it runs the
+    /// captures and, once `report` is on, reports the event.
+    fn listen(
+        &self,
+        name: &str,
+        object: &Arc<dyn HostObject>,
+        event: &str,
+        report: bool,
+    ) -> Result<(), String> {
+        let existing = self
+            .reg()
+            .subscriptions
+            .iter()
+            .find(|s| s.event == event && s.object.same(object.as_ref()))
+            .map(|s| s.report.clone());
+        if let Some(flag) = existing {
+            if report {
+                flag.store(true, Ordering::Relaxed);
+            }
+            return Ok(());
+        }
+        let flag = Arc::new(AtomicBool::new(report));
+        let (s, object_name, event_name, reporting) = (
+            self.clone(),
+            name.to_string(),
+            event.to_string(),
+            flag.clone(),
+        );
+        let listener: HostListener = Arc::new(move |args: Vec<JsVal>| {
+            s.capture(&object_name, &event_name, &args);
+            if reporting.load(Ordering::Relaxed) {
+                s.report(&object_name, &event_name, args);
+            }
+        });
+        object
+            .subscribe(event, false, listener)
+            .map_err(|e| format!("cannot listen to '{event}' of '{name}': {e}"))?;
+        self.reg().subscriptions.push(Subscription {
+            object: object.clone(),
+            event: event.to_string(),
+            report: flag,
+        });
+        Ok(())
+    }
+
+    /// The listener of a reaction: binds the parameters, runs the body in
+    /// the emission. A throw is an uncaught exception, as in Node.
+    fn reaction(&self, reaction: Reaction) -> HostListener {
+        let s = self.clone();
+        Arc::new(move |args: Vec<JsVal>| {
+            if !s.current() {
+                return;
+            }
+            let scope: Scope = reaction
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.clone(), args.get(i).cloned().unwrap_or(JsVal::Undefined)))
+                .collect();
+            for expr in &reaction.body {
+                match s.eval(expr, &scope) {
+                    Ok(_) => {}
+                    Err(Failure::Throw(e)) => {
+                        s.report("process", "uncaughtException", vec![e]);
+                        return;
+                    }
+                    Err(Failure::Error(m)) => {
+                        s.driver_error(format!(
+                            "in the reaction to '{}' of '{}': {m}",
+                            reaction.event, reaction.object
+                        ));
+                        return;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Remembers an object for teardown.
+    pub fn track(&self, object: &Arc<dyn HostObject>) {
+        let mut reg = self.reg();
+        if !reg.tracked.iter().any(|t| t.same(object.as_ref())) {
+            reg.tracked.push(object.clone());
+        }
+    }
+
+    /// A plain property assigned on an object, if any.
+    pub fn own_property(&self, object: &dyn HostObject, property: &str) -> Option<JsVal> {
+        self.reg()
+            .own_properties
+            .iter()
+            .find(|(o, p, _)| o.same(object) && p == property)
+            .map(|(_, _, v)| v.clone())
+    }
+
+    /// Assigns a plain property on an object.
+    pub fn set_own_property(&self, object: &Arc<dyn HostObject>, property: &str, v: JsVal) {
+        let mut reg = self.reg();
+        reg.own_properties
+            .retain(|(o, p, _)| !(o.same(object.as_ref()) && p == property));
+        reg.own_properties
+            .push((object.clone(), property.to_string(), v));
+    }
+
+    /// The value registered under `name`.
+    pub(super) fn named(&self, name: &str) -> Option<JsVal> {
+        self.reg().names.get(name).cloned()
+    }
+
+    // --- values ----------------------------------------------------------
+
+    /// Encodes a value for the protocol, naming unnamed objects `#n`
+    /// (subscribed to `error`, so an unobserved error does not go
+    /// unnoticed).
+    pub fn encode(&self, v: &JsVal) -> Value {
+        let all = |p: &Props| p.iter().map(|(k, x)| (k.clone(), self.encode(x))).collect();
+        match v {
+            JsVal::Host(object) => {
+                let known = self.reg().name_of(object.as_ref());
+                let id = known.unwrap_or_else(|| self.anonymous(v));
+                Value::Handle {
+                    class: object.class().into(),
+                    id,
+                }
+            }
+            JsVal::Array(a) => Value::Array(a.iter().map(|x| self.encode(x)).collect()),
+            JsVal::Object(p) => Value::Object(all(p)),
+            JsVal::Error(p) => Value::Error(all(p)),
+            other => super::js::plain_value(other),
+        }
+    }
+
+    fn anonymous(&self, v: &JsVal) -> String {
+        let name = {
+            let mut reg = self.reg();
+            reg.anonymous += 1;
+            format!("#{}", reg.anonymous)
+        };
+        if let Err(e) = self.register(&name, v.clone(), &["error".to_string()]) {
+            self.driver_error(e);
+        }
+        name
+    }
+
+    // --- evaluation ------------------------------------------------------
+
+    /// Evaluates an expression; `scope` holds a reaction's parameters.
+    pub fn eval(&self, expr: &Expr, scope: &Scope) -> Eval {
+        Ok(match expr {
+            Expr::Value(v) => {
+                let lookup = |id: &str| self.named(id);
+                JsVal::from_value(v, &lookup)
+            }
+            Expr::Global(g) => self.global(g)?,
+            Expr::Ref(name) => scope
+                .get(name)
+                .cloned()
+                .or_else(|| self.named(name))
+                .ok_or_else(|| Failure::Error(format!("unknown object '{name}'")))?,
+            Expr::Get { target, property } => {
+                let t = self.eval(target, scope)?;
+                self.get(&t, property)?
+            }
+            Expr::Set {
+                target,
+                property,
+                value,
+            } => {
+                let t = self.eval(target, scope)?;
+                let v = self.eval(value, scope)?;
+                self.set(&t, property, &v)?;
+                v
+            }
+            Expr::Call {
+                target,
+                method,
+                args,
+            } => {
+                let t = self.eval(target, scope)?;
+                let args = self.eval_all(args, scope)?;
+                self.call(&t, method, args)?
+            }
+            Expr::New { target, args } => {
+                let t = self.eval(target, scope)?;
+                let args = self.eval_all(args, scope)?;
+                self.construct(&t, args)?
+            }
+            Expr::Object(m) => JsVal::Object(
+                m.iter()
+                    .map(|(k, e)| Ok((k.clone(), self.eval(e, scope)?)))
+                    .collect::<Result<_, Failure>>()?,
+            ),
+            Expr::Array(a) => JsVal::Array(self.eval_all(a, scope)?),
+            Expr::Callback(name) => JsVal::Callback(name.clone()),
+            Expr::Typeof(e) => JsVal::String(self.eval(e, scope)?.type_of().into()),
+            Expr::Instanceof { value, class } => {
+                let v = self.eval(value, scope)?;
+                let c = self.eval(class, scope)?;
+                JsVal::Bool(builtins::instance_of(&v, &c)?)
+            }
+        })
+    }
+
+    /// Evaluates expressions in order, as JavaScript evaluates arguments.
+    fn eval_all(&self, exprs: &[Expr], scope: &Scope) -> Result<Vec<JsVal>, Failure> {
+        exprs.iter().map(|e| self.eval(e, scope)).collect()
+    }
+
+    fn global(&self, name: &str) -> Eval {
+        if let Some(m) = self.modules.iter().find(|m| m.name() == name) {
+            return Ok(JsVal::Module(m.clone()));
+        }
+        builtins::global(name).ok_or_else(|| Failure::Error(format!("unknown global '{name}'")))
+    }
+
+    /// `target.property`.
+    fn get(&self, target: &JsVal, property: &str) -> Eval {
+        match target {
+            JsVal::Host(object) => {
+                if let Some(v) = self.own_property(object.as_ref(), property) {
+                    return Ok(v);
+                }
+                match object.get(self, property)? {
+                    Some(v) => Ok(v),
+                    None if vocabulary::class(object.class())
+                        .is_some_and(|c| c.has_property(property)) =>
+                    {
+                        Err(Failure::unsupported(format!(
+                            "{}.{property}",
+                            object.class()
+                        )))
+                    }
+                    None => Ok(JsVal::Undefined),
+                }
+            }
+            JsVal::Module(m) => {
+                let class = vocabulary::module(m.name()).and_then(|vm| vm.class(property));
+                match class {
+                    Some(c) => Ok(JsVal::Class(c.id)),
+                    None => m.get(self, property),
+                }
+            }
+            other => builtins::get(other, property),
+        }
+    }
+
+    /// `target.property = value`.
+    fn set(&self, target: &JsVal, property: &str, value: &JsVal) -> Result<(), Failure> {
+        match target {
+            JsVal::Host(object) => {
+                if !object.set(self, property, value)? {
+                    self.set_own_property(object, property, value.clone());
+                }
+                Ok(())
+            }
+            _ => Err(Failure::unsupported(format!(
+                "setting '{property}' on {}",
+                target.describe()
+            ))),
+        }
+    }
+
+    /// `target.method(...args)`. `EventEmitter`'s listener methods work the
+    /// same on every object, through [`HostObject::subscribe`].
+    fn call(&self, target: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
+        match target {
+            JsVal::Host(object) => match (method, args.as_slice()) {
+                ("on" | "addListener" | "once", [JsVal::String(event), JsVal::Callback(cb)]) => {
+                    let (s, cb) = (self.clone(), cb.clone());
+                    let listener: HostListener = Arc::new(move |a| s.callback(&cb, a));
+                    object
+                        .subscribe(event, method == "once", listener)
+                        .map_err(Failure::Error)?;
+                    Ok(target.clone())
+                }
+                ("listenerCount", [JsVal::String(event), ..]) => {
+                    match object.listener_count(event) {
+                        Some(n) => Ok(JsVal::Number(n as f64)),
+                        None => Err(Failure::unsupported(format!(
+                            "listenerCount('{event}') on {}",
+                            object.class()
+                        ))),
+                    }
+                }
+                _ => object.call(self, target, method, args),
+            },
+            JsVal::Module(m) => m.call(self, method, args),
+            other => Err(Failure::unsupported(format!(
+                "the method '{method}' on {}",
+                other.describe()
+            ))),
+        }
+    }
+
+    /// `new target(...args)`.
+    fn construct(&self, target: &JsVal, args: Vec<JsVal>) -> Eval {
+        let JsVal::Class(id) = target else {
+            return Err(Failure::Error(format!(
+                "{} is not a constructor",
+                target.describe()
+            )));
+        };
+        match id.split_once('.') {
+            Some((module, class)) => match self.modules.iter().find(|m| m.name() == module) {
+                Some(m) => m.construct(self, class, args),
+                None => Err(Failure::Error(format!("unknown module '{module}'"))),
+            },
+            None => builtins::construct(id, args),
+        }
+    }
+
+    // --- teardown --------------------------------------------------------
+
+    /// Stops reporting, ends every object the case touched, forgets every
+    /// name.
+    pub(super) async fn end(&self) {
+        let tracked = {
+            let _turn = self.event_loop.turn().await;
+            let mut reg = self.reg();
+            reg.active = false;
+            std::mem::take(&mut reg.tracked)
+        };
+        {
+            let _turn = self.event_loop.turn().await;
+            for object in &tracked {
+                object.teardown();
+            }
+        }
+        let mut reg = self.reg();
+        let case = reg.case;
+        *reg = Registry {
+            case,
+            ..Registry::default()
+        };
+    }
+}
