@@ -149,6 +149,7 @@ let names = new Map(); // value -> preferred name
 let tracked = new Set(); // objects to tear down at the end of the case
 let subs = new Map(); // object -> Map(event -> {report, count})
 let captures = [];
+let reactions = [];
 let nextAnon = 1;
 
 function live(gen) {
@@ -312,7 +313,40 @@ function runCaptures(obj, event, count, args) {
     register(c.name, value);
     if (isEmitter(value)) {
       for (const ev of c.observe) subscribe(value, ev, true);
+      attachReactions(c.name, value);
     }
+  }
+}
+
+// The reactions declared for `name`, as listeners on `obj`, added after the
+// driver's own listeners: each runs its actions inside the emission. A throw
+// is the implementation's own, and reaches 'uncaughtException' as in any
+// Node program.
+function attachReactions(name, obj) {
+  for (const r of reactions) {
+    if (r.object !== name) continue;
+    const gen = generation;
+    const listener = function (...args) {
+      if (!live(gen)) return;
+      const scope = new Map(r.params.map((p, i) => [p, args[i]]));
+      for (const expr of r.body) {
+        try {
+          evaluate(expr, scope);
+        } catch (e) {
+          if (e instanceof JsThrow) throw e.value;
+          const message = e instanceof DriverError ? e.message : String(e && e.stack);
+          send({
+            type: 'event',
+            object: 'process',
+            event: 'driverError',
+            args: [`in the reaction to '${r.event}' of '${r.object}': ${message}`],
+          });
+          return;
+        }
+      }
+    };
+    if (r.once) obj.once(r.event, listener);
+    else obj.on(r.event, listener);
   }
 }
 
@@ -542,11 +576,14 @@ function expectObject(v, what) {
 
 function makeCallback(name) {
   const gen = generation;
+  let calls = 0;
   // A computed key names the function after the callback.
   const fn = {
     [name]: function (...args) {
       if (!live(gen)) return;
+      calls += 1;
       try {
+        runCaptures(fn, 'call', calls, args);
         sendEvent(name, 'call', args);
       } catch (e) {
         log(`while reporting a call of '${name}':`, e);
@@ -689,6 +726,7 @@ function forgetAll() {
   tracked = new Set();
   subs = new Map();
   captures = [];
+  reactions = [];
   nextAnon = 1;
 }
 
@@ -727,6 +765,20 @@ function validateCaptures(list) {
   });
 }
 
+function validateReactions(list) {
+  return expectArray(list === undefined ? [] : list, '`reactions`').map((r, i) => {
+    const what = `reactions[${i}]`;
+    expectObject(r, what);
+    expectString(r.object, `${what}.object`);
+    expectString(r.event, `${what}.event`);
+    const params = expectArray(r.params === undefined ? [] : r.params, `${what}.params`);
+    params.forEach((p) => expectString(p, `${what}.params[]`));
+    const body = expectArray(r.body, `${what}.body`);
+    body.forEach((e) => expectObject(e, `${what}.body[]`));
+    return { object: r.object, event: r.event, params, body, once: r.once === true };
+  });
+}
+
 function requireCase() {
   if (!inCase) throw new DriverError('no case in progress (send `begin` first)');
 }
@@ -748,6 +800,7 @@ function evalRequest(req) {
     nameOf(value);
     for (const ev of observe) subscribe(value, ev, true);
   }
+  if (req.assign !== undefined && isEmitter(value)) attachReactions(req.assign, value);
   return { type: 'result', id: req.id, value: encode(value) };
 }
 
@@ -768,10 +821,12 @@ function handleRequest(req) {
   switch (req.op) {
     case 'begin': {
       const list = validateCaptures(req.captures);
+      const declared = validateReactions(req.reactions);
       const start = () => {
         forgetAll();
         generation += 1;
         captures = list;
+        reactions = declared;
         inCase = true;
         return { type: 'ok', id: req.id };
       };

@@ -51,6 +51,24 @@ impl Trace {
         self.arrival.is_empty()
     }
 
+    /// Sets the script variables that `wait … as` captured from plain
+    /// arguments (`msg`, `rinfo`), from the emissions they name.
+    pub fn bind_captures(&mut self, plan: &crate::spec::Plan) {
+        for c in plan.value_captures() {
+            let emitted = self
+                .objects
+                .get(&c.object)
+                .into_iter()
+                .flatten()
+                .filter(|o| o.event == c.event)
+                .nth(c.nth - 1);
+            if let Some(o) = emitted {
+                let v = o.args.get(c.arg).cloned().unwrap_or(Value::Undefined);
+                self.vars.insert(c.name.clone(), v);
+            }
+        }
+    }
+
     /// How many times `object` emitted `event`.
     pub fn count(&self, object: &str, event: &str) -> usize {
         self.objects

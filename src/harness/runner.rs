@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::driver::{Incoming, Session};
-use crate::protocol::{Expr, Message, Request, Value};
+use crate::protocol::{Expr, Message, Reaction, Request, Value};
 use crate::spec::ast::{Ast, Expect, Stmt, StmtKind};
 use crate::spec::version::Range;
-use crate::spec::{LoadedCase, render};
+use crate::spec::{LoadedCase, render, vocabulary};
 
 use super::matcher::{self, Trace};
 
@@ -192,6 +192,7 @@ pub async fn run_case(session: &Session, lc: &LoadedCase, mode: Mode) -> CaseRes
 
     // The diff is shown even when the script went wrong: it tells how far
     // the story got.
+    run.trace.bind_captures(&lc.plan);
     if let (Mode::Check, Some(expected)) = (mode, &lc.case.events) {
         let diffs = matcher::compare(expected, &run.trace, &lc.plan.objects, lc.case.meta.chunks);
         if !diffs.is_empty() {
@@ -223,7 +224,19 @@ impl Run<'_> {
                 id,
                 case: self.lc.case.id.clone(),
                 captures: self.lc.plan.captures.clone(),
-                reactions: Vec::new(),
+                reactions: self
+                    .lc
+                    .plan
+                    .reactions
+                    .iter()
+                    .map(|r| Reaction {
+                        object: r.object.clone(),
+                        event: r.event.clone(),
+                        params: r.params.clone(),
+                        body: r.body.iter().map(|a| self.to_expr(a)).collect(),
+                        once: r.once,
+                    })
+                    .collect(),
             },
             None,
         )
@@ -318,7 +331,7 @@ impl Run<'_> {
                 let limit = within.unwrap_or(DEFAULT_WAIT);
                 let deadline = Instant::now() + limit;
                 let class = self.lc.plan.objects.get(object).copied();
-                if crate::spec::vocabulary::joins(class, event) {
+                if vocabulary::joins(class, event) {
                     // Waits for a joined stream share one cursor per object:
                     // a byte offset into everything it received. With text,
                     // wait until it appears past the cursor; without, until
@@ -365,12 +378,15 @@ impl Run<'_> {
                             });
                         if let Some((k, _)) = hit {
                             self.consumed.insert(key, k + 1);
+                            self.trace.bind_captures(&self.lc.plan);
                             break;
                         }
                         self.pump_until(deadline, &at, limit).await?;
                     }
                 }
             }
+            // Declared at `begin`: attached when the object is named.
+            StmtKind::On { .. } => {}
             StmtKind::Sleep(d) => {
                 let deadline = Instant::now() + *d;
                 while Instant::now() < deadline {
@@ -551,9 +567,9 @@ impl Run<'_> {
         match a {
             Ast::Lit(v) => Expr::Value(v.clone()),
             Ast::Ident(n, _) => {
-                if crate::spec::vocabulary::module(n).is_some()
-                    && !self.lc.plan.objects.contains_key(n)
-                {
+                let global = vocabulary::module(n).is_some()
+                    || vocabulary::ERROR_CONSTRUCTORS.contains(&n.as_str());
+                if global && !self.lc.plan.objects.contains_key(n) {
                     Expr::Global(n.clone())
                 } else {
                     Expr::Ref(n.clone())
@@ -573,12 +589,14 @@ impl Run<'_> {
                 method: m.clone(),
                 args: args.iter().map(|a| self.to_expr(a)).collect(),
             },
-            Ast::New(t, c, args, _) => Expr::New {
-                target: Box::new(Expr::Get {
-                    target: Box::new(self.to_expr(t)),
-                    property: c.clone(),
-                }),
+            Ast::New(callee, args, _) => Expr::New {
+                target: Box::new(self.to_expr(callee)),
                 args: args.iter().map(|a| self.to_expr(a)).collect(),
+            },
+            Ast::Typeof(v) => Expr::Typeof(Box::new(self.to_expr(v))),
+            Ast::InstanceOf(v, c, _) => Expr::Instanceof {
+                value: Box::new(self.to_expr(v)),
+                class: Box::new(self.to_expr(c)),
             },
             Ast::Object(m) => Expr::Object(
                 m.iter()

@@ -21,8 +21,13 @@ pub enum Ast {
     Get(Box<Ast>, String, Pos),
     Set(Box<Ast>, String, Box<Ast>, Pos),
     Call(Box<Ast>, String, Vec<Ast>, Pos),
-    /// `new target.Class(args)`.
-    New(Box<Ast>, String, Vec<Ast>, Pos),
+    /// `new net.Socket(args)` or `new Error("boom")`: the constructor
+    /// (`Get(net, Socket)` or `Ident(Error)`) and the arguments.
+    New(Box<Ast>, Vec<Ast>, Pos),
+    /// `typeof value`.
+    Typeof(Box<Ast>),
+    /// `value instanceof Class`.
+    InstanceOf(Box<Ast>, Box<Ast>, Pos),
     Object(Vec<(String, Ast)>),
     Array(Vec<Ast>),
     /// `@name`.
@@ -50,9 +55,22 @@ pub enum StmtKind {
         event: String,
         args: Vec<ArgPattern>,
         event_col: usize,
-        /// `as name`: captures the event's object argument.
-        capture: Option<String>,
+        /// `as a, b`: names the event's arguments in order (`None` for a
+        /// `_` that skips one). Objects become named objects, plain values
+        /// script variables.
+        captures: Vec<Option<String>>,
         within: Option<Duration>,
+    },
+    /// `on obj event (a, b) => action; action`: a reaction, run inside the
+    /// listener whenever (or, with `once`, the first time) `obj` emits
+    /// `event`. Attached when `obj` is named, wherever the line stands.
+    On {
+        object: String,
+        event: String,
+        event_col: usize,
+        params: Vec<String>,
+        body: Vec<Ast>,
+        once: bool,
     },
     Sleep(Duration),
     Observe {

@@ -23,9 +23,38 @@ pub struct Plan {
     pub captures: Vec<Capture>,
     /// Events to subscribe on each object when it is created.
     pub observe: BTreeMap<String, Vec<String>>,
+    /// The script's reactions (`on obj event (…) => …`), declared when the
+    /// case begins.
+    pub reactions: Vec<PlannedReaction>,
+}
+
+/// A reaction, as the checker accepted it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedReaction {
+    pub object: String,
+    pub event: String,
+    pub params: Vec<String>,
+    pub body: Vec<Ast>,
+    pub once: bool,
+}
+
+impl Plan {
+    /// Captures of plain values (`wait … as msg, rinfo`): script variables
+    /// whose value the trace holds.
+    pub fn value_captures(&self) -> impl Iterator<Item = &Capture> {
+        self.captures
+            .iter()
+            .filter(|c| !self.objects.contains_key(&c.name))
+    }
 }
 
 pub type CheckError = (Pos, String);
+
+/// A class `new` can build.
+enum Constructor {
+    Class(&'static Class),
+    Error,
+}
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -33,10 +62,14 @@ enum Kind {
     Obj(Ty),
 }
 
+/// A capture not yet waited for: source object, event, nth, and the type
+/// of what it names.
+type Pending = BTreeMap<String, (String, String, usize, Ty)>;
+
 struct Checker {
     env: BTreeMap<String, Kind>,
-    /// Capture name → (source object, event, nth, class).
-    pending: BTreeMap<String, (String, String, usize, &'static str)>,
+    /// Capture name → (source object, event, nth, type).
+    pending: Pending,
     waits: BTreeMap<(String, String), usize>,
     plan: Plan,
     errors: Vec<CheckError>,
@@ -125,7 +158,10 @@ impl Checker {
             }
             Ast::Get(target, prop, pos) => {
                 if let Some(m) = self.module_target(target) {
-                    if !m.properties.contains(&prop.as_str()) && m.class(prop).is_none() {
+                    if !m.properties.contains(&prop.as_str())
+                        && m.class(prop).is_none()
+                        && m.function(prop).is_none()
+                    {
                         self.err(*pos, format!("`{}` has no property `{prop}`", m.name));
                     }
                     return Ty::Value;
@@ -176,23 +212,53 @@ impl Checker {
                 }
                 ret
             }
-            Ast::New(target, class, args, pos) => {
+            Ast::New(callee, args, pos) => {
                 for a in args {
                     self.expr(a);
                 }
-                match self.module_target(target) {
-                    Some(m) if m.class(class).is_some() => {
-                        Ty::Class(m.class(class).map_or("?", |c| c.id))
-                    }
-                    Some(m) => {
-                        self.err(*pos, format!("`{}` has no class `{class}`", m.name));
-                        Ty::Value
-                    }
+                match self.constructor(callee, *pos) {
+                    Some(Constructor::Class(c)) => Ty::Class(c.id),
+                    Some(Constructor::Error) | None => Ty::Value,
+                }
+            }
+            Ast::Typeof(value) => {
+                self.expr(value);
+                Ty::Value
+            }
+            Ast::InstanceOf(value, class, pos) => {
+                self.expr(value);
+                self.constructor(class, *pos);
+                Ty::Value
+            }
+        }
+    }
+
+    /// What `new X` or `instanceof X` names: a module's class
+    /// (`net.Socket`) or a JavaScript error class.
+    fn constructor(&mut self, callee: &Ast, pos: Pos) -> Option<Constructor> {
+        match callee {
+            Ast::Get(target, class, _) => {
+                let m = self.module_target(target)?;
+                match m.class(class) {
+                    Some(c) => Some(Constructor::Class(c)),
                     None => {
-                        self.err(*pos, "`new` takes a module's class: `new net.Socket()`");
-                        Ty::Value
+                        self.err(pos, format!("`{}` has no class `{class}`", m.name));
+                        None
                     }
                 }
+            }
+            Ast::Ident(name, _) if vocab::ERROR_CONSTRUCTORS.contains(&name.as_str()) => {
+                Some(Constructor::Error)
+            }
+            _ => {
+                self.err(
+                    pos,
+                    format!(
+                        "expected a class: a module's (`net.Socket`) or an error class ({})",
+                        vocab::ERROR_CONSTRUCTORS.join(", ")
+                    ),
+                );
+                None
             }
         }
     }
@@ -212,7 +278,7 @@ impl Checker {
         let ty = match self.env.get(name) {
             Some(Kind::Obj(t)) => Some(*t),
             Some(Kind::Module(_)) => None,
-            None if !defined_only => self.pending.get(name).map(|p| Ty::Class(p.3)),
+            None if !defined_only => self.pending.get(name).map(|p| p.3),
             None => {
                 self.lookup(name, pos);
                 return None;
@@ -289,6 +355,47 @@ impl Checker {
         }
     }
 
+    /// Checks a reaction's body with its parameters bound to the event's
+    /// arguments (typed, so `socket.write` is checked on a `net.Socket`).
+    fn reaction(
+        &mut self,
+        pos: Pos,
+        class: &'static Class,
+        ev: &'static vocab::Event,
+        params: &[String],
+        body: &[Ast],
+    ) {
+        let callback = class.id == vocab::CALLBACK.id;
+        let mut bound = Vec::new();
+        for (i, p) in params.iter().enumerate() {
+            if self.env.contains_key(p)
+                || self.pending.contains_key(p)
+                || vocab::module(p).is_some()
+            {
+                self.err(
+                    pos,
+                    format!("the parameter `{p}` hides a name already defined"),
+                );
+                continue;
+            }
+            if !callback && i >= ev.args.len() {
+                self.err(
+                    pos,
+                    format!("`{}` passes {} argument(s)", ev.name, ev.args.len()),
+                );
+            }
+            let ty = ev.args.get(i).map_or(Ty::Value, |a| a.ty);
+            self.env.insert(p.clone(), Kind::Obj(ty));
+            bound.push(p);
+        }
+        for action in body {
+            self.expr(action);
+        }
+        for p in bound {
+            self.env.remove(p);
+        }
+    }
+
     fn note_observed(&mut self, object: &str, class: &'static Class, event: &str) {
         if let Some(e) = class.event(event)
             && e.observe != Observe::Default
@@ -343,13 +450,14 @@ pub fn check(
             collect_callbacks(expr, &mut script_names);
         }
     }
-    // `wait server connection as peer` declares a capture in the script.
+    // `wait server connection as peer` and `wait sock message as msg,
+    // rinfo` declare captures in the script.
     let mut wait_counts: BTreeMap<(String, String), usize> = BTreeMap::new();
     for s in script {
         let StmtKind::Wait {
             object,
             event,
-            capture,
+            captures,
             ..
         } = &s.kind
         else {
@@ -359,37 +467,47 @@ pub fn check(
             .entry((object.clone(), event.clone()))
             .or_default();
         *n += 1;
-        let Some(name) = capture else { continue };
-        let ev =
-            class_for_capture_source(script, object, &c.pending).and_then(|cls| cls.event(event));
-        let slot = ev.and_then(|ev| {
-            ev.args.iter().enumerate().find_map(|(i, a)| match a.ty {
-                Ty::Class(cls) => Some((i, cls)),
-                _ => None,
-            })
-        });
-        match slot {
-            Some((arg, cls)) => {
-                if script_names.contains_key(name) || c.pending.contains_key(name) {
-                    c.err(s.pos, format!("`{name}` is already defined"));
-                    continue;
-                }
-                c.pending
-                    .insert(name.clone(), (object.clone(), event.clone(), *n, cls));
-                c.plan.captures.push(Capture {
-                    object: object.clone(),
-                    event: event.clone(),
-                    nth: *n,
-                    arg,
-                    name: name.clone(),
-                    observe: Vec::new(),
-                });
+        if captures.is_empty() {
+            continue;
+        }
+        let source = class_for_capture_source(script, object, &c.pending);
+        let Some(ev) = source.and_then(|cls| cls.event(event)) else {
+            continue; // the script pass reports the unknown object or event
+        };
+        let callback = source.is_some_and(|cls| cls.id == vocab::CALLBACK.id);
+        for (arg, name) in captures.iter().enumerate() {
+            let Some(name) = name else { continue };
+            if !callback && arg >= ev.args.len() {
+                c.err(
+                    s.pos,
+                    format!(
+                        "`{event}` passes {} argument(s): nothing to capture as `{name}`",
+                        ev.args.len()
+                    ),
+                );
+                continue;
+            }
+            if script_names.contains_key(name)
+                || c.pending.contains_key(name)
+                || vocab::module(name).is_some()
+            {
+                c.err(s.pos, format!("`{name}` is already defined"));
+                continue;
+            }
+            let ty = ev.args.get(arg).map_or(Ty::Value, |a| a.ty);
+            c.pending
+                .insert(name.clone(), (object.clone(), event.clone(), *n, ty));
+            c.plan.captures.push(Capture {
+                object: object.clone(),
+                event: event.clone(),
+                nth: *n,
+                arg,
+                name: name.clone(),
+                observe: Vec::new(),
+            });
+            if let Ty::Class(cls) = ty {
                 c.plan.objects.insert(name.clone(), cls);
             }
-            None => c.err(
-                s.pos,
-                format!("`wait {object} {event}` passes no object to capture as `{name}`"),
-            ),
         }
     }
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -431,7 +549,7 @@ pub fn check(
             };
             match ev.args.get(arg).map(|a| a.ty) {
                 Some(Ty::Class(cls)) => {
-                    c.pending.insert(name.clone(), (line.object.clone(), line.event.clone(), nth, cls));
+                    c.pending.insert(name.clone(), (line.object.clone(), line.event.clone(), nth, Ty::Class(cls)));
                     c.plan.captures.push(Capture {
                         object: line.object.clone(),
                         event: line.event.clone(),
@@ -516,8 +634,8 @@ pub fn check(
                         .map(|(k, _)| k.clone())
                         .collect();
                     for name in ready {
-                        let (_, _, _, cls) = c.pending.remove(&name).expect("listed above");
-                        c.env.insert(name, Kind::Obj(Ty::Class(cls)));
+                        let (_, _, _, ty) = c.pending.remove(&name).expect("listed above");
+                        c.env.insert(name, Kind::Obj(ty));
                     }
                 }
                 for a in args {
@@ -533,13 +651,38 @@ pub fn check(
                     }
                 }
             }
+            StmtKind::On {
+                object,
+                event,
+                event_col,
+                params,
+                body,
+                once,
+            } => {
+                let event_pos = Pos {
+                    line: s.pos.line,
+                    col: *event_col,
+                };
+                if let Some(cls) = c.emitter(object, s.pos, false)
+                    && let Some(ev) = c.event(cls, event, event_pos)
+                {
+                    c.reaction(s.pos, cls, ev, params, body);
+                    c.plan.reactions.push(PlannedReaction {
+                        object: object.clone(),
+                        event: event.clone(),
+                        params: params.clone(),
+                        body: body.clone(),
+                        once: *once,
+                    });
+                }
+            }
             StmtKind::Sleep(_) => {}
         }
     }
 
     // Captures not waited for still exist for the events block.
-    for (name, (_, _, _, cls)) in std::mem::take(&mut c.pending) {
-        c.env.insert(name, Kind::Obj(Ty::Class(cls)));
+    for (name, (_, _, _, ty)) in std::mem::take(&mut c.pending) {
+        c.env.insert(name, Kind::Obj(ty));
     }
     for line in events.unwrap_or(&[]) {
         let Some(cls) = c.emitter(&line.object, line.pos, true) else {
@@ -617,9 +760,14 @@ fn collect_callbacks(e: &Ast, names: &mut BTreeMap<String, ()>) {
             collect_callbacks(t, names);
             collect_callbacks(v, names);
         }
-        Ast::Call(t, _, args, _) | Ast::New(t, _, args, _) => {
+        Ast::Call(t, _, args, _) | Ast::New(t, args, _) => {
             collect_callbacks(t, names);
             args.iter().for_each(|a| collect_callbacks(a, names));
+        }
+        Ast::Typeof(v) => collect_callbacks(v, names),
+        Ast::InstanceOf(v, c, _) => {
+            collect_callbacks(v, names);
+            collect_callbacks(c, names);
         }
         Ast::Object(m) => m.iter().for_each(|(_, a)| collect_callbacks(a, names)),
         Ast::Array(items) => items.iter().for_each(|a| collect_callbacks(a, names)),
@@ -632,10 +780,19 @@ fn collect_callbacks(e: &Ast, names: &mut BTreeMap<String, ()>) {
 fn class_for_capture_source(
     script: &[Stmt],
     object: &str,
-    pending: &BTreeMap<String, (String, String, usize, &'static str)>,
+    pending: &Pending,
 ) -> Option<&'static Class> {
-    if let Some((_, _, _, cls)) = pending.get(object) {
-        return vocab::class(cls);
+    if let Some((_, _, _, ty)) = pending.get(object) {
+        return class_of(*ty);
+    }
+    let mut callbacks = BTreeMap::new();
+    for s in script {
+        if let StmtKind::Eval { expr, .. } = &s.kind {
+            collect_callbacks(expr, &mut callbacks);
+        }
+    }
+    if callbacks.contains_key(object) {
+        return Some(&vocab::CALLBACK);
     }
     // A throwaway checker over the script gives the variable's type.
     let mut c = Checker::new();

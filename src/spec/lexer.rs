@@ -110,6 +110,7 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, (usize, String)> {
                 '[' => "[",
                 ']' => "]",
                 ':' => ":",
+                ';' => ";",
                 '=' => "=",
                 '<' => "<",
                 '>' => ">",
@@ -240,8 +241,8 @@ mod tests {
     #[test]
     fn reports_the_column_of_a_bad_character() {
         assert_eq!(
-            tokenize("a ; b"),
-            Err((3, "unexpected character `;`".into()))
+            tokenize("a ! b"),
+            Err((3, "unexpected character `!`".into()))
         );
         assert_eq!(tokenize("x = \"abc").unwrap_err().0, 5);
     }

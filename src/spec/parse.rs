@@ -98,6 +98,29 @@ impl<'a> Parser<'a> {
     // ---- script expressions ----
 
     fn expr(&mut self) -> Result<Ast, ParseError> {
+        let e = self.member()?;
+        if self.at_ident("instanceof") {
+            let pos = self.pos();
+            self.i += 1;
+            let class = self.constructor("a class after `instanceof`")?;
+            return Ok(Ast::InstanceOf(Box::new(e), Box::new(class), pos));
+        }
+        Ok(e)
+    }
+
+    /// A constructor: `net.Socket` or a global such as `Error`.
+    fn constructor(&mut self, what: &str) -> Result<Ast, ParseError> {
+        let pos = self.pos();
+        let mut e = Ast::Ident(self.ident(what)?, pos);
+        if self.eat_punct(".") {
+            let pos = self.pos();
+            e = Ast::Get(Box::new(e), self.ident("a class name")?, pos);
+        }
+        Ok(e)
+    }
+
+    /// A primary expression and its `.property` / `.method(…)` chain.
+    fn member(&mut self) -> Result<Ast, ParseError> {
         let mut e = self.primary()?;
         while self.at_punct(".") {
             self.i += 1;
@@ -167,16 +190,17 @@ impl<'a> Parser<'a> {
             }
             Some(Tok::Ident(s)) if s == "new" => {
                 self.i += 1;
-                let target_pos = self.pos();
-                let target = Ast::Ident(self.ident("a module name after `new`")?, target_pos);
-                self.expect_punct(".")?;
-                let class = self.ident("a class name")?;
+                let callee = self.constructor("a class after `new`")?;
                 let args = if self.at_punct("(") {
                     self.args()?
                 } else {
                     Vec::new()
                 };
-                Ok(Ast::New(Box::new(target), class, args, pos))
+                Ok(Ast::New(Box::new(callee), args, pos))
+            }
+            Some(Tok::Ident(s)) if s == "typeof" => {
+                self.i += 1;
+                Ok(Ast::Typeof(Box::new(self.member()?)))
             }
             Some(Tok::Ident(s)) if s == "tempPath" => {
                 self.i += 1;
@@ -513,6 +537,60 @@ impl<'a> Parser<'a> {
         Ok(Pattern::Object { class, props })
     }
 
+    /// `a, _, b` after `as`: names, `_` skipping a position.
+    fn capture_names(&mut self) -> Result<Vec<Option<String>>, ParseError> {
+        let mut names = Vec::new();
+        loop {
+            let name = self.ident("a name to capture as (or `_`)")?;
+            names.push((name != "_").then_some(name));
+            if !self.eat_punct(",") {
+                return Ok(names);
+            }
+        }
+    }
+
+    /// `(a, b)`: a reaction's parameters (the parentheses may be empty or
+    /// left out).
+    fn params(&mut self) -> Result<Vec<String>, ParseError> {
+        let mut params = Vec::new();
+        if !self.eat_punct("(") {
+            return Ok(params);
+        }
+        while !self.eat_punct(")") {
+            params.push(self.ident("a parameter name")?);
+            if !self.eat_punct(",") && !self.at_punct(")") {
+                return self.error("`,` or `)`");
+            }
+        }
+        Ok(params)
+    }
+
+    /// A reaction's actions, separated by `;`: expressions and property
+    /// assignments.
+    fn actions(&mut self) -> Result<Vec<Ast>, ParseError> {
+        let mut body = Vec::new();
+        loop {
+            let e = self.expr()?;
+            let e = if self.at_punct("=") {
+                let eq_col = self.col();
+                self.i += 1;
+                let rhs = self.expr()?;
+                match e {
+                    Ast::Get(target, prop, pos) => Ast::Set(target, prop, Box::new(rhs), pos),
+                    _ => {
+                        return Err((eq_col, "a reaction can assign properties, not names".into()));
+                    }
+                }
+            } else {
+                e
+            };
+            body.push(e);
+            if !self.eat_punct(";") {
+                return Ok(body);
+            }
+        }
+    }
+
     fn arg_patterns(&mut self) -> Result<Vec<ArgPattern>, ParseError> {
         let mut args = Vec::new();
         while self.peek().is_some() && !self.at_ident("within") && !self.at_ident("as") {
@@ -630,11 +708,11 @@ fn statement_in(p: &mut Parser, line: &str) -> Result<Stmt, ParseError> {
             let event_col = p.col();
             let event = p.ident("an event name")?;
             let args = p.arg_patterns()?;
-            let capture = if p.at_ident("as") {
+            let captures = if p.at_ident("as") {
                 p.i += 1;
-                Some(p.ident("a name to capture the object as")?)
+                p.capture_names()?
             } else {
-                None
+                Vec::new()
             };
             let within = if p.at_ident("within") {
                 p.i += 1;
@@ -647,8 +725,26 @@ fn statement_in(p: &mut Parser, line: &str) -> Result<Stmt, ParseError> {
                 event,
                 event_col,
                 args,
-                capture,
+                captures,
                 within,
+            }
+        }
+        Some(keyword @ ("on" | "once")) => {
+            let once = keyword == "once";
+            p.i += 1;
+            let object = p.ident("an object name")?;
+            let event_col = p.col();
+            let event = p.ident("an event name")?;
+            let params = p.params()?;
+            p.expect_punct("=>")?;
+            let body = p.actions()?;
+            StmtKind::On {
+                object,
+                event,
+                event_col,
+                params,
+                body,
+                once,
             }
         }
         Some("sleep") => {
@@ -795,7 +891,7 @@ mod tests {
                     pattern: Pattern::Exact(Value::Bool(true)),
                     col: 14
                 }],
-                capture: None,
+                captures: Vec::new(),
                 within: Some(Duration::from_secs(3)),
             }
         );

@@ -469,25 +469,27 @@ impl Session {
                 if let Some(v) = self.own_property(object.as_ref(), property) {
                     return Ok(v);
                 }
+                let class = vocabulary::class(object.class());
                 match object.get(self, property)? {
                     Some(v) => Ok(v),
-                    None if vocabulary::class(object.class())
-                        .is_some_and(|c| c.has_property(property)) =>
-                    {
-                        Err(Failure::unsupported(format!(
-                            "{}.{property}",
-                            object.class()
-                        )))
+                    None if class.is_some_and(|c| c.method(property).is_some()) => {
+                        Ok(JsVal::Function(property.into()))
                     }
+                    None if class.is_some_and(|c| c.has_property(property)) => Err(
+                        Failure::unsupported(format!("{}.{property}", object.class())),
+                    ),
                     None => Ok(JsVal::Undefined),
                 }
             }
             JsVal::Module(m) => {
-                let class = vocabulary::module(m.name()).and_then(|vm| vm.class(property));
-                match class {
-                    Some(c) => Ok(JsVal::Class(c.id)),
-                    None => m.get(self, property),
+                let module = vocabulary::module(m.name());
+                if let Some(c) = module.and_then(|vm| vm.class(property)) {
+                    return Ok(JsVal::Class(c.id));
                 }
+                if module.is_some_and(|vm| vm.function(property).is_some()) {
+                    return Ok(JsVal::Function(property.into()));
+                }
+                m.get(self, property)
             }
             other => builtins::get(other, property),
         }

@@ -36,6 +36,9 @@ pub enum JsVal {
     Error(Props),
     /// A `{"callback": name}` function.
     Callback(String),
+    /// A method or module function read as a value (`typeof
+    /// socket.write`), by name; scripts call methods directly.
+    Function(String),
     /// An object of the implementation (a socket, a server).
     Host(Arc<dyn HostObject>),
     /// A module (`net`) or a global namespace (`Object`).
@@ -205,7 +208,7 @@ impl JsVal {
             JsVal::Bool(_) => "boolean",
             JsVal::Number(_) => "number",
             JsVal::String(_) => "string",
-            JsVal::Callback(_) | JsVal::Class(_) => "function",
+            JsVal::Callback(_) | JsVal::Function(_) | JsVal::Class(_) => "function",
             _ => "object",
         }
     }
@@ -262,7 +265,7 @@ impl JsVal {
         match self {
             JsVal::Undefined => "undefined".into(),
             JsVal::Null => "null".into(),
-            JsVal::Callback(n) => format!("function {n}"),
+            JsVal::Callback(n) | JsVal::Function(n) => format!("function {n}"),
             JsVal::Class(c) => format!("function {}", c.rsplit('.').next().unwrap_or(c)),
             JsVal::String(s) => {
                 let shown: String = s.chars().take(25).collect();
@@ -347,7 +350,7 @@ pub fn plain_value(v: &JsVal) -> Value {
         JsVal::Error(p) => {
             Value::Error(p.iter().map(|(k, v)| (k.clone(), plain_value(v))).collect())
         }
-        JsVal::Callback(n) => Value::Function(n.clone()),
+        JsVal::Callback(n) | JsVal::Function(n) => Value::Function(n.clone()),
         JsVal::Class(c) => Value::Function(c.rsplit('.').next().unwrap_or(c).to_string()),
         JsVal::Host(_) | JsVal::Module(_) => Value::Object(Default::default()),
     }
