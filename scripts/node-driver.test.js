@@ -89,8 +89,8 @@ class Driver {
     return this.request({ op: 'eval', expr, ...extra });
   }
 
-  begin(captures = []) {
-    return this.request({ op: 'begin', case: 'self-test', captures });
+  begin(captures = [], reactions = []) {
+    return this.request({ op: 'begin', case: 'self-test', captures, reactions });
   }
 
   end() {
@@ -402,6 +402,57 @@ test('a capture works on an unobserved event, and observe subscribes later', asy
     await sleep(50);
     assert.equal(d.events('a').filter((m) => m.event === 'close').length, 1);
     assert.equal((await d.eval(call(ref('a'), 'listenerCount', val('close')))).value >= 1, true);
+    await d.end();
+  });
+});
+
+test('protocol 2: classes are qualified by the module that exports them', async () => {
+  await withDriver(async (d) => {
+    await d.begin();
+    const server = await d.eval(call(net, 'createServer'), { assign: 'server' });
+    assert.deepEqual(server.value, { $object: 'net.Server', $id: 'server' });
+    const udp = await d.eval(call({ global: 'dgram' }, 'createSocket', val('udp4')), { assign: 'udp' });
+    assert.deepEqual(udp.value, { $object: 'dgram.Socket', $id: 'udp' });
+    const sock = await d.eval({ new: { target: get(net, 'Socket'), args: [] } }, { assign: 's' });
+    assert.deepEqual(sock.value, { $object: 'net.Socket', $id: 's' });
+    const isDuplex = await d.eval({ typeof: ref('s') });
+    assert.equal(isDuplex.value, 'object');
+    const inst = await d.eval({ instanceof: { value: ref('s'), class: get(net, 'Server') } });
+    assert.equal(inst.value, false);
+    const err = await d.eval({ new: { target: { global: 'Error' }, args: [val('boom')] } });
+    assert.deepEqual(err.value, { $error: { name: 'Error', message: 'boom' } });
+    await d.end();
+  });
+});
+
+test('protocol 2: error properties are read along the prototype chain', async () => {
+  await withDriver(async (d) => {
+    await d.begin();
+    // An error whose code lives on its prototype, as some runtimes have it.
+    const proto = { $error: { name: 'Error', message: 'p', code: 'EPROTO' } };
+    await d.eval(val(proto), { assign: 'base' });
+    const r = await d.eval(call({ global: 'Object' }, 'create', ref('base')));
+    assert.equal(r.type, 'result');
+    assert.equal(r.value.$error.code, 'EPROTO');
+    await d.end();
+  });
+});
+
+test('reactions run inside the listener, after the reporting one', async () => {
+  await withDriver(async (d) => {
+    const peer = { object: 'server', event: 'connection', nth: 1, arg: 0, name: 'peer', observe: ['data', 'end', 'close'] };
+    const echo = {
+      object: 'peer',
+      event: 'data',
+      params: ['chunk'],
+      body: [call(ref('peer'), 'write', ref('chunk'))],
+    };
+    await d.begin([peer], [echo]);
+    const port = await listen(d);
+    await d.eval(call(net, 'connect', val(port), val('127.0.0.1')), { assign: 'client', observe: ['data', 'close'] });
+    await d.eval(call(ref('client'), 'write', val('ping')));
+    const back = await d.event('client', 'data');
+    assert.deepEqual(back.args, [{ $buffer: Buffer.from('ping').toString('base64') }]);
     await d.end();
   });
 });
