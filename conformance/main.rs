@@ -75,7 +75,7 @@ impl Pool {
         let session = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let session = match session {
             Some(s) => s,
-            None => async_std::task::block_on(self.imp.start())?,
+            None => async_std::task::block_on(self.imp.start()).map_err(|e| e.to_string())?,
         };
         let r = async_std::task::block_on(runner::run_case(&session, lc, Mode::Check));
         if !r.driver_lost {

@@ -16,12 +16,54 @@ use async_std::channel::{Receiver, Sender, unbounded};
 
 use crate::protocol::{Hello, Message, PROTOCOL_VERSION, Request};
 
-/// What a session delivers: a protocol message, or the reason the driver is
-/// gone (it exited, closed its output, or wrote a line that is not protocol).
+/// Why a driver cannot be used. The `Display` text is for people; match on
+/// the variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// `--impl` is neither a known name nor a usable command line.
+    BadCommandLine(String),
+    /// The driver program could not be started.
+    Spawn {
+        /// The command line, as given.
+        command: String,
+        /// What the operating system said.
+        reason: String,
+    },
+    /// The driver did not open with a valid `hello`.
+    Handshake(String),
+    /// The driver speaks another protocol version.
+    Protocol {
+        /// The version its `hello` gave.
+        theirs: u32,
+    },
+    /// The driver is gone: it exited, closed its output, or wrote a line
+    /// that is not protocol (with the tail of its stderr, if any).
+    Gone(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::BadCommandLine(m) => write!(f, "--impl: {m}"),
+            Error::Spawn { command, reason } => {
+                write!(f, "cannot start the driver `{command}`: {reason}")
+            }
+            Error::Handshake(m) | Error::Gone(m) => f.write_str(m),
+            Error::Protocol { theirs } => write!(
+                f,
+                "the driver speaks protocol {theirs}, this nodecompat speaks {PROTOCOL_VERSION}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// What a session delivers: a protocol message, or why the driver is gone.
 #[derive(Debug, Clone)]
 pub enum Incoming {
     Message(Message),
-    Failed(String),
+    Failed(Error),
 }
 
 /// A live connection to one driver.
@@ -35,11 +77,11 @@ pub struct Session {
 
 impl Session {
     /// Sends a request; fails when the driver is gone.
-    pub async fn send(&self, r: Request) -> Result<(), String> {
+    pub async fn send(&self, r: Request) -> Result<(), Error> {
         self.requests
             .send(r)
             .await
-            .map_err(|_| "the driver is gone".to_string())
+            .map_err(|_| Error::Gone("the driver is gone".into()))
     }
 
     /// The next message or failure; `None` when the channel closed without
@@ -61,7 +103,7 @@ pub enum Implementation {
 impl Implementation {
     /// Parses `--impl`: `reference`, `node` (this repository's Node driver,
     /// with `node` from PATH or `$NODECOMPAT_NODE`), or a command line.
-    pub fn parse(text: &str, repo_root: &std::path::Path) -> Result<Implementation, String> {
+    pub fn parse(text: &str, repo_root: &std::path::Path) -> Result<Implementation, Error> {
         match text.trim() {
             "reference" => Ok(Implementation::Reference),
             "node" => {
@@ -78,9 +120,11 @@ impl Implementation {
                 ]))
             }
             other => {
-                let argv = split_command_line(other)?;
+                let argv = split_command_line(other).map_err(Error::BadCommandLine)?;
                 if argv.is_empty() {
-                    return Err("--impl needs `reference`, `node` or a command line".into());
+                    return Err(Error::BadCommandLine(
+                        "needs `reference`, `node` or a command line".into(),
+                    ));
                 }
                 Ok(Implementation::Command(argv))
             }
@@ -89,7 +133,7 @@ impl Implementation {
 
     /// Starts a session: spawns the driver (or the in-process reference)
     /// and reads its handshake.
-    pub async fn start(&self) -> Result<Session, String> {
+    pub async fn start(&self) -> Result<Session, Error> {
         let mut session = match self {
             Implementation::Reference => {
                 let (req_tx, req_rx) = unbounded();
@@ -127,22 +171,25 @@ impl Implementation {
                 session.hello = h;
                 check_hello(session)
             }
-            Ok(Some(Incoming::Message(other))) => Err(format!(
+            Ok(Some(Incoming::Message(other))) => Err(Error::Handshake(format!(
                 "the driver's first message is not `hello`: {other:?}"
-            )),
+            ))),
             Ok(Some(Incoming::Failed(reason))) => Err(reason),
-            Ok(None) => Err("the driver closed its output before `hello`".into()),
-            Err(_) => Err("the driver sent no `hello` within 10s".into()),
+            Ok(None) => Err(Error::Handshake(
+                "the driver closed its output before `hello`".into(),
+            )),
+            Err(_) => Err(Error::Handshake(
+                "the driver sent no `hello` within 10s".into(),
+            )),
         }
     }
 }
 
-fn check_hello(session: Session) -> Result<Session, String> {
+fn check_hello(session: Session) -> Result<Session, Error> {
     if session.hello.protocol != PROTOCOL_VERSION {
-        return Err(format!(
-            "the driver speaks protocol {}, this nodecompat speaks {PROTOCOL_VERSION}",
-            session.hello.protocol
-        ));
+        return Err(Error::Protocol {
+            theirs: session.hello.protocol,
+        });
     }
     Ok(session)
 }

@@ -13,7 +13,7 @@ use async_std::io::BufReader;
 use async_std::prelude::*;
 use async_std::process::{Child, Command, Stdio};
 
-use super::{Incoming, Session};
+use super::{Error, Incoming, Session};
 use crate::protocol::{Hello, Message, Request};
 
 const STDERR_LINES: usize = 20;
@@ -33,7 +33,11 @@ impl Drop for ChildGuard {
 
 /// Spawns `argv` and wires it to a session. The handshake is read by the
 /// caller; `hello` is a placeholder until then.
-pub fn spawn(argv: &[String]) -> Result<Session, String> {
+pub fn spawn(argv: &[String]) -> Result<Session, Error> {
+    let failed = |reason: String| Error::Spawn {
+        command: argv.join(" "),
+        reason,
+    };
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::piped())
@@ -41,10 +45,19 @@ pub fn spawn(argv: &[String]) -> Result<Session, String> {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot start the driver `{}`: {e}", argv.join(" ")))?;
-    let stdin = child.stdin.take().ok_or("the driver has no stdin")?;
-    let stdout = child.stdout.take().ok_or("the driver has no stdout")?;
-    let stderr = child.stderr.take().ok_or("the driver has no stderr")?;
+        .map_err(|e| failed(e.to_string()))?;
+    let stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| failed("no stdin".into()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| failed("no stdout".into()))?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| failed("no stderr".into()))?;
     let child = Arc::new(Mutex::new(child));
     let tail: Arc<Mutex<VecDeque<String>>> = Arc::default();
 
@@ -130,7 +143,7 @@ pub fn spawn(argv: &[String]) -> Result<Session, String> {
         } else {
             format!("{reason}; its stderr ended with:\n{}", quoted.join("\n"))
         };
-        let _ = in_tx.send(Incoming::Failed(reason)).await;
+        let _ = in_tx.send(Incoming::Failed(Error::Gone(reason))).await;
     });
 
     Ok(Session {

@@ -41,7 +41,7 @@ pub async fn record_file(
     // Keep the file's line endings: only events blocks change.
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let session = imp.start().await?;
+    let session = imp.start().await.map_err(|e| e.to_string())?;
     let mut lost = None;
     let mut recorded = 0;
     let mut notes = Vec::new();

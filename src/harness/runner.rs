@@ -497,7 +497,7 @@ impl Run<'_> {
         match async_std::future::timeout(left, self.session.recv()).await {
             Err(_) => Ok(None),
             Ok(None) => Err(Stop::Lost("the driver is gone".into())),
-            Ok(Some(Incoming::Failed(reason))) => Err(Stop::Lost(reason)),
+            Ok(Some(Incoming::Failed(reason))) => Err(Stop::Lost(reason.to_string())),
             Ok(Some(Incoming::Message(Message::Event {
                 object,
                 event,
@@ -530,7 +530,10 @@ impl Run<'_> {
             Request::Bye => (0, "bye"),
         };
         let what = at.map_or_else(|| format!("`{op}`"), str::to_string);
-        self.session.send(r).await.map_err(Stop::Lost)?;
+        self.session
+            .send(r)
+            .await
+            .map_err(|e| Stop::Lost(e.to_string()))?;
         let deadline = Instant::now() + REPLY_TIMEOUT;
         loop {
             let reply = self.recv(deadline).await.map_err(|stop| match stop {

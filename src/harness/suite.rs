@@ -61,7 +61,7 @@ pub async fn run_all(
                             session = Some(s);
                         }
                         Err(reason) => {
-                            let r = failed_to_start(lc, reason);
+                            let r = failed_to_start(lc, reason.to_string());
                             if let Some(p) = &progress {
                                 let _ = p.send(Progress::Finished(Box::new(r.clone()))).await;
                             }
