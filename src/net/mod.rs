@@ -36,6 +36,7 @@
 mod ip;
 mod server;
 mod socket;
+mod transport;
 
 pub use crate::dns::Family;
 pub use crate::error::Error;
@@ -43,6 +44,7 @@ pub use crate::error::Error;
 pub type NetError = Error;
 pub use crate::event_loop::{EventLoop, Turn};
 pub use crate::events::{Emits, ListenerId};
+pub use crate::stream::HIGH_WATER_MARK;
 pub use crate::string_decoder::{Decoder, Encoding};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
 pub use server::{
@@ -50,8 +52,8 @@ pub use server::{
     ServerEventKind, ServerOptions, ipv6_available,
 };
 pub use socket::{
-    AddressInfo, Chunk, ConnectOptions, HIGH_WATER_MARK, ReadyState, Socket, SocketEvent,
-    SocketEventKind, SocketOptions, WriteCallback,
+    AddressInfo, Chunk, ConnectOptions, ReadyState, Socket, SocketEvent, SocketEventKind,
+    SocketOptions, WriteCallback,
 };
 
 /// `net.createServer([options][, connectionListener])`: the listener is

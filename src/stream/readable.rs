@@ -261,6 +261,12 @@ impl Readable {
         std::mem::replace(&mut self.resume_scheduled, false)
     }
 
+    /// Node's `readableFlowing` setter (net sets it to false for a socket
+    /// accepted with `pauseOnConnect`): no event, no scheduling.
+    pub fn set_flowing(&mut self, flowing: Option<bool>) {
+        self.flowing = flowing;
+    }
+
     /// A `'data'` listener was added: returns whether the owner must call
     /// `resume()` (Node's `Readable.prototype.on`: unless explicitly
     /// paused).
