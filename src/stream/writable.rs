@@ -65,6 +65,8 @@ pub struct Writable {
     end_callbacks: Vec<WriteCallback>,
     /// Bytes the transport took (Node's `_handle.bytesWritten`).
     flushed: u64,
+    /// Bytes of every accepted write, for net's `bytesWritten`.
+    accepted: u64,
 }
 
 impl Default for Writable {
@@ -101,6 +103,7 @@ impl Writable {
             errored: None,
             end_callbacks: Vec::new(),
             flushed: 0,
+            accepted: 0,
         }
     }
 
@@ -128,6 +131,7 @@ impl Writable {
             return Err((Error::stream_destroyed("write"), callback));
         }
         self.length += data.len();
+        self.accepted += data.len() as u64;
         self.queue.push_back(Pending {
             data,
             offset: 0,
@@ -293,6 +297,7 @@ impl Writable {
         self.need_drain = false;
         self.length = 0;
         self.corked = 0;
+        self.accepted = self.flushed;
         left
     }
 
@@ -349,9 +354,12 @@ impl Writable {
         self.flushed
     }
 
-    /// net's `bytesWritten`: bytes the transport took plus bytes queued.
+    /// net's `bytesWritten`: bytes the transport took plus bytes queued
+    /// (`_bytesDispatched` plus `writableBuffer`). Node's handle counts a
+    /// write as dispatched once libuv has it, sent or not, so bytes a
+    /// `destroy()` dropped from the queue still count.
     pub fn bytes_written(&self) -> u64 {
-        self.flushed + self.length as u64
+        self.accepted
     }
 }
 
