@@ -11,6 +11,7 @@
 //! The plain types (events, options, addresses) are in `socket/options.rs`.
 
 mod options;
+mod properties;
 mod task;
 
 use std::net::SocketAddr;
@@ -420,55 +421,11 @@ impl Socket {
         self
     }
 
-    /// `socket.readableFlowing`: `None` (null) until something consumes
-    /// the socket, then whether it is flowing.
-    pub fn readable_flowing(&self) -> Option<bool> {
-        self.state().readable.flowing()
-    }
-
-    /// `socket.readableLength`: bytes received and not yet delivered.
-    pub fn readable_length(&self) -> usize {
-        self.state().readable.length()
-    }
-
-    /// `socket.readableEnded`: `'end'` was emitted.
-    pub fn readable_ended(&self) -> bool {
-        self.state().readable.end_emitted()
-    }
-
-    /// `socket.writableEnded`: `end()` was called.
-    pub fn writable_ended(&self) -> bool {
-        self.state().writable.ending()
-    }
-
-    /// `socket.writableFinished`: `'finish'` was emitted.
-    pub fn writable_finished(&self) -> bool {
-        self.state().writable.finished()
-    }
-
-    /// `socket.writableHighWaterMark` (and `readableHighWaterMark`):
-    /// [`HIGH_WATER_MARK`](crate::stream::HIGH_WATER_MARK) unless the `high_water_mark` option says
-    /// otherwise.
-    pub fn writable_high_water_mark(&self) -> usize {
-        self.state().writable.high_water_mark()
-    }
-
     /// `socket.bufferSize`: `writableLength` while there is a connection,
     /// `None` (undefined) otherwise.
     pub fn buffer_size(&self) -> Option<usize> {
         let st = self.state();
         st.has_handle.then_some(st.writable.length())
-    }
-
-    /// `socket.closed`: the socket was destroyed (its `'close'` may still
-    /// be on the way).
-    pub fn closed(&self) -> bool {
-        self.destroyed()
-    }
-
-    /// `socket.isPaused()`.
-    pub fn is_paused(&self) -> bool {
-        self.state().readable.is_paused()
     }
 
     /// `socket.setEncoding(encoding)`: `'data'` then carries text;
@@ -620,11 +577,6 @@ impl Socket {
         self.state().writable.bytes_written()
     }
 
-    /// `socket.writableLength`: bytes queued and not yet flushed.
-    pub fn writable_length(&self) -> usize {
-        self.state().writable.length()
-    }
-
     /// `socket.connecting`.
     pub fn connecting(&self) -> bool {
         self.state().connecting
@@ -637,26 +589,9 @@ impl Socket {
         st.pending || st.connecting || !st.has_handle
     }
 
-    /// `socket.destroyed`.
-    pub fn destroyed(&self) -> bool {
-        self.state().destroyed()
-    }
-
     /// `socket.allowHalfOpen`.
     pub fn allow_half_open(&self) -> bool {
         self.state().allow_half_open
-    }
-
-    /// `socket.readable`.
-    pub fn readable(&self) -> bool {
-        let st = self.state();
-        !st.destroyed() && !st.readable.end_emitted()
-    }
-
-    /// `socket.writable`.
-    pub fn writable(&self) -> bool {
-        let st = self.state();
-        !st.destroyed() && !st.writable.ending()
     }
 
     /// `socket.readyState`.

@@ -120,6 +120,88 @@ async fn client_ends_first_in_node_order() {
     server.close();
 }
 
+/// The stream properties a socket inherits, as `(readableAborted,
+/// readableDidRead, errored code, closed, writableNeedDrain,
+/// writableCorked)`.
+fn stream_props(s: &Socket) -> (bool, bool, Option<String>, bool, bool, u32) {
+    (
+        s.readable_aborted(),
+        s.readable_did_read(),
+        s.errored().map(|e| e.code().to_string()),
+        s.closed(),
+        s.writable_need_drain(),
+        s.writable_corked(),
+    )
+}
+
+/// Node 20's values: fresh, connected, after `'end'` and `'close'`, after
+/// `destroy(error)`.
+#[async_std::test]
+async fn inherited_stream_properties_follow_node() {
+    let fresh = Socket::new(SocketOptions::default());
+    assert_eq!(stream_props(&fresh), (false, false, None, false, false, 0));
+    assert_eq!(fresh.readable_encoding(), None);
+    assert_eq!(fresh.readable_high_water_mark(), 16384);
+    assert!(!fresh.readable_object_mode() && !fresh.writable_object_mode());
+    assert_eq!(
+        fresh.writable_aborted(),
+        None,
+        "undefined on Node 20's Duplex"
+    );
+
+    let (server, port) = listening_server(ServerOptions::default()).await;
+    server.on_connection(|_, peer| {
+        peer.end_with(Some(b"hi".to_vec()), None);
+    });
+    let (tx, rx) = async_std::channel::unbounded();
+    let client = {
+        let _turn = EventLoop::global().turn().await;
+        let c = connect(ConnectOptions::port_host(port, "127.0.0.1"));
+        c.on(SocketEventKind::Connect, |c, _| {
+            c.cork();
+            c.cork();
+            assert_eq!(stream_props(c), (false, false, None, false, false, 2));
+            c.set_encoding(Some(Encoding::Latin1));
+            assert_eq!(c.readable_encoding().map(Encoding::name), Some("latin1"));
+        });
+        c.on_data(|_, _| {});
+        // Still corked: the end() that allowHalfOpen false implies comes
+        // after the 'end' listeners, and uncorks.
+        c.on(SocketEventKind::End, |c, _| {
+            assert_eq!(stream_props(c), (false, true, None, false, false, 2));
+        });
+        let tx = tx.clone();
+        c.on(SocketEventKind::Close, move |c, _| {
+            assert_eq!(stream_props(c), (false, true, None, true, false, 0));
+            let _ = tx.try_send(());
+        });
+        c
+    };
+    until(rx.clone()).await;
+    assert!(client.writable_finished());
+
+    let (tx2, rx2) = async_std::channel::unbounded();
+    {
+        let _turn = EventLoop::global().turn().await;
+        let c = connect(ConnectOptions::port_host(port, "127.0.0.1"));
+        c.on(SocketEventKind::Connect, |c, _| {
+            c.destroy(Some(Error::plain("EBOOM", "boom")));
+            let expected = (true, false, Some("EBOOM".to_string()), true, false, 0);
+            assert_eq!(stream_props(c), expected);
+        });
+        c.on(SocketEventKind::Error, |_, _| {});
+        c.on(SocketEventKind::Close, move |c, _| {
+            assert_eq!(
+                c.errored().map(|e| e.code().to_string()),
+                Some("EBOOM".into())
+            );
+            let _ = tx2.try_send(());
+        });
+    }
+    until(rx2).await;
+    server.close();
+}
+
 #[async_std::test]
 async fn refused_connection_errors_then_closes() {
     let (server, port) = listening_server(ServerOptions::default()).await;
