@@ -202,6 +202,7 @@ impl Socket {
                 // has not carried out yet are failed here.
                 left = st.writable.undestroy();
                 st.readable.undestroy();
+                st.close_emitted = false;
                 st.local = None;
                 st.remote = None;
                 st.remote_cached = None;
@@ -428,6 +429,40 @@ impl Socket {
         st.has_handle.then_some(st.writable.length())
     }
 
+    /// `socket.read([size])`: takes `size` bytes (all buffered data with
+    /// `None`) from the read buffer, or returns `None` (null) when not
+    /// that much is buffered and the peer has not ended. Returned data is
+    /// also emitted as `'data'` (inside this call, as Node does, unless
+    /// `'close'` was emitted). With `setEncoding`, text; `size` then
+    /// counts UTF-16 code units.
+    ///
+    /// Call it from a listener (usually `'readable'`) or while holding the
+    /// event loop's turn.
+    ///
+    /// See <https://nodejs.org/api/stream.html#readablereadsize>.
+    ///
+    /// # Node compatibility
+    ///
+    /// In paused mode (a `'readable'` listener), `'end'` comes only once a
+    /// `read()` took the last byte; a `'readable'` listener that does not
+    /// read leaves the socket open. Node's `read(0)` only announces data
+    /// (`'readable'`); here too.
+    pub fn read(&self, size: Option<usize>) -> Option<Chunk> {
+        let (chunk, emit) = {
+            let mut st = self.state();
+            let chunk = st.readable.read(size);
+            let emit = chunk.is_some() && !st.close_emitted;
+            (chunk, emit)
+        };
+        if emit && let Some(c) = &chunk {
+            self.emit(SocketEvent::Data(c.clone()));
+        }
+        // Below the high-water mark the socket reads again; a drained
+        // ended stream emits 'end'.
+        self.send(Command::Wake);
+        chunk
+    }
+
     /// `socket.setEncoding(encoding)`: `'data'` then carries text;
     /// characters split across reads are decoded whole.
     pub fn set_encoding(&self, encoding: Option<Encoding>) -> &Socket {
@@ -616,13 +651,24 @@ impl Emits for Socket {
     }
 
     /// A `'data'` listener starts the flow unless the socket was paused
-    /// explicitly (Node's `Readable.prototype.on`).
+    /// explicitly; a `'readable'` listener switches the socket to paused
+    /// mode (Node's `Readable.prototype.on`). Removing a `'readable'`
+    /// listener does not switch back (Node's `updateReadableListening` is
+    /// not modelled).
     fn listener_added(&self, kind: SocketEventKind) {
-        if kind == SocketEventKind::Data {
-            let start = self.state().readable.data_listener_added();
-            if start {
-                self.resume();
+        match kind {
+            SocketEventKind::Data => {
+                let start = self.state().readable.data_listener_added();
+                if start {
+                    self.resume();
+                }
             }
+            // Paused mode; data already buffered is announced.
+            SocketEventKind::Readable => {
+                self.state().readable.readable_listener_added();
+                self.send(Command::Wake);
+            }
+            _ => {}
         }
     }
 }

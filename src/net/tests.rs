@@ -347,3 +347,102 @@ mod split_writes {
         }
     }
 }
+
+/// Paused mode, as Node 20 runs it: the peer's `'readable'` listener reads
+/// until `read(size)` returns null; `'data'` comes from inside `read()`;
+/// the end is announced with `'readable'` and `'end'` follows the last
+/// read. The client writes `hello`, then `world!`, then ends.
+async fn paused_mode_transcript(size: Option<usize>) -> Vec<String> {
+    let (server, port) = listening_server(ServerOptions::default()).await;
+    let log: Log = Log::default();
+    let (tx, rx) = async_std::channel::unbounded();
+    {
+        let log = log.clone();
+        server.on_connection(move |_, peer| {
+            let l = log.clone();
+            peer.on(SocketEventKind::Readable, move |peer, _| {
+                let push = |s: String| l.lock().unwrap().push(s);
+                push(format!("readable {}", peer.readable_length()));
+                while let Some(c) = peer.read(size) {
+                    push(format!("read {}", String::from_utf8_lossy(c.as_bytes())));
+                }
+                push(format!("read null {}", peer.readable_length()));
+            });
+            let kinds = [
+                SocketEventKind::Data,
+                SocketEventKind::End,
+                SocketEventKind::Finish,
+                SocketEventKind::Resume,
+                SocketEventKind::Close,
+            ];
+            record(peer, &log, &kinds);
+            let tx = tx.clone();
+            peer.on(SocketEventKind::Close, move |_, _| {
+                let _ = tx.try_send(());
+            });
+        });
+    }
+    let client = {
+        let _turn = EventLoop::global().turn().await;
+        let c = connect(ConnectOptions::port_host(port, "127.0.0.1"));
+        c.on(SocketEventKind::Connect, |c, _| {
+            c.write("hello");
+        });
+        c
+    };
+    async_std::task::sleep(Duration::from_millis(50)).await;
+    client.write("world!");
+    async_std::task::sleep(Duration::from_millis(50)).await;
+    client.end();
+    until(rx).await;
+    server.close();
+    log.lock().unwrap().clone()
+}
+
+#[async_std::test]
+async fn readable_and_read_all_in_node_order() {
+    assert_eq!(
+        paused_mode_transcript(None).await,
+        [
+            "readable 5",
+            "data hello",
+            "read hello",
+            "read null 0",
+            "readable 6",
+            "data world!",
+            "read world!",
+            "read null 0",
+            "readable 0",
+            "read null 0",
+            "end",
+            "finish",
+            "close false"
+        ]
+    );
+}
+
+#[async_std::test]
+async fn read_size_in_node_order() {
+    assert_eq!(
+        paused_mode_transcript(Some(3)).await,
+        [
+            "readable 5",
+            "data hel",
+            "read hel",
+            "read null 2",
+            "readable 8",
+            "data low",
+            "read low",
+            "data orl",
+            "read orl",
+            "read null 2",
+            "readable 2",
+            "data d!",
+            "read d!",
+            "read null 0",
+            "end",
+            "finish",
+            "close false"
+        ]
+    );
+}

@@ -43,6 +43,11 @@ pub enum SocketEvent {
     Close { had_error: Option<bool> },
     /// `'pause'`: `pause()` switched the socket out of flowing mode.
     Pause,
+    /// `'readable'`: data can be taken with [`Socket::read`] (paused
+    /// mode: a `'readable'` listener stops the flow), or the stream ended.
+    ///
+    /// [`Socket::read`]: super::Socket::read
+    Readable,
     /// `'resume'`: emitted after `resume()` (on Node's next tick), before
     /// the buffered data flows.
     Resume,
@@ -60,6 +65,7 @@ crate::event_kinds! {
         Finish = "finish",
         Lookup = "lookup",
         Pause = "pause",
+        Readable = "readable",
         Ready = "ready",
         Resume = "resume",
         Timeout = "timeout",
@@ -81,6 +87,7 @@ impl Event for SocketEvent {
             SocketEvent::Error(_) => SocketEventKind::Error,
             SocketEvent::Close { .. } => SocketEventKind::Close,
             SocketEvent::Pause => SocketEventKind::Pause,
+            SocketEvent::Readable => SocketEventKind::Readable,
             SocketEvent::Resume => SocketEventKind::Resume,
         }
     }

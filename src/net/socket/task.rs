@@ -36,6 +36,9 @@ pub(super) struct State {
     pub(super) pending: bool,
     /// The socket's task runs (it ends once the socket is closed).
     pub(super) task_alive: bool,
+    /// `'close'` was emitted (Node's `closeEmitted`): `read()` emits no
+    /// `'data'` any more.
+    pub(super) close_emitted: bool,
     pub(super) bytes_read: u64,
     pub(super) local: Option<Endpoint>,
     pub(super) remote: Option<Endpoint>,
@@ -62,6 +65,7 @@ impl State {
             unix: false,
             pending: true,
             task_alive: true,
+            close_emitted: false,
             bytes_read: 0,
             local: None,
             remote: None,
@@ -441,8 +445,9 @@ impl Task {
                 ReadableEvent::Data(chunk) => {
                     self.socket.emit(SocketEvent::Data(chunk));
                 }
-                // No 'readable' event for sockets yet: nobody can listen.
-                ReadableEvent::Readable => {}
+                ReadableEvent::Readable => {
+                    self.socket.emit(SocketEvent::Readable);
+                }
                 ReadableEvent::End => {
                     self.socket.emit(SocketEvent::End);
                     // endReadableNT: without allowHalfOpen the writable side
@@ -536,6 +541,7 @@ impl Task {
         if let Some(err) = error {
             self.socket.emit(SocketEvent::Error(err));
         }
+        self.socket.state().close_emitted = true;
         self.socket.emit(SocketEvent::Close { had_error });
         // Listeners stay, as in Node: the socket may connect again.
         let never_connected = Error::plain(
