@@ -11,6 +11,7 @@ mod listener;
 mod options;
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_std::channel::{Sender, unbounded};
@@ -62,6 +63,9 @@ struct State {
     max_connections: Option<u32>,
     /// The bound listener, kept so another server can share it.
     shared: Option<Shared>,
+    /// Set when another server takes the listener over: this server's
+    /// accept loop then takes no more connections.
+    handed_over: Option<Arc<AtomicBool>>,
     /// A Unix socket path to unlink on close.
     unlink: Option<PathBuf>,
     refed: bool,
@@ -78,7 +82,7 @@ type Callback = Box<dyn FnOnce(Option<&Error>) + Send>;
 
 enum Command {
     /// Start accepting and emit `'listening'`.
-    Start(Listener, u64),
+    Start(Listener, Arc<AtomicBool>, u64),
     /// Resolve a host name, then bind.
     ListenHost(String, u16, i32, bool, u64),
     /// Emit `'error'` for a failed listen.
@@ -208,18 +212,22 @@ impl Server {
     }
 
     /// Records a bound listener: `listening` and `address()` see it.
-    fn now_listening(&self, shared: Shared) {
+    /// Returns the flag for its accept loop.
+    fn now_listening(&self, shared: Shared) -> Arc<AtomicBool> {
+        let handed_over = Arc::new(AtomicBool::new(false));
         let mut st = self.state();
         st.listening = true;
         st.address = shared.address();
         st.shared = Some(shared);
+        st.handed_over = Some(handed_over.clone());
+        handed_over
     }
 
     fn bound(&self, bound: Result<(Shared, Listener), Error>, generation: u64) {
         match bound {
             Ok((shared, listener)) => {
-                self.now_listening(shared);
-                self.send(Command::Start(listener, generation));
+                let handed_over = self.now_listening(shared);
+                self.send(Command::Start(listener, handed_over, generation));
             }
             Err(err) => {
                 self.state().listening = false;

@@ -88,9 +88,9 @@ impl Acceptor {
     fn handle(&mut self, wake: Wake) {
         match wake {
             Wake::Gone => {}
-            Wake::Command(Command::Start(listener, generation)) => {
+            Wake::Command(Command::Start(listener, handed_over, generation)) => {
                 if self.current(generation) {
-                    self.listener = Some((listener.start(), generation));
+                    self.listener = Some((listener.start(handed_over), generation));
                     self.server.emit(ServerEvent::Listening);
                 }
             }
@@ -108,8 +108,8 @@ impl Acceptor {
                 if self.current(generation) {
                     match bound {
                         Ok((shared, listener)) => {
-                            self.server.now_listening(shared);
-                            self.listener = Some((listener.start(), generation));
+                            let handed_over = self.server.now_listening(shared);
+                            self.listener = Some((listener.start(handed_over), generation));
                             self.server.emit(ServerEvent::Listening);
                         }
                         Err(err) => {

@@ -4,12 +4,14 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
+use async_io::Async;
 use async_std::channel::{Receiver, Sender, unbounded};
-use async_std::net::TcpListener;
+use async_std::net::TcpStream;
 #[cfg(unix)]
-use async_std::os::unix::net::UnixListener;
+use async_std::os::unix::net::UnixStream;
 
 use super::{Command, ListenHandle, ServerAddress};
 use crate::dns;
@@ -68,9 +70,9 @@ impl Shared {
 
 /// A bound listener, before it starts accepting.
 pub(super) enum Listener {
-    Tcp(TcpListener),
+    Tcp(Async<std::net::TcpListener>),
     #[cfg(unix)]
-    Unix(UnixListener),
+    Unix(Async<std::os::unix::net::UnixListener>),
 }
 
 /// A running accept loop: a task accepts into `streams` until this value
@@ -82,24 +84,15 @@ pub(super) struct Accepting {
 
 impl Listener {
     /// Starts accepting. (A task of its own keeps one accept future alive
-    /// across polls, so no readiness wake-up is lost.)
-    pub(super) fn start(self) -> Accepting {
+    /// across polls, so no readiness wake-up is lost.) The loop stops
+    /// taking connections once `handed_over` is set.
+    pub(super) fn start(self, handed_over: Arc<AtomicBool>) -> Accepting {
         use async_std::prelude::FutureExt as _;
         let (tx, streams) = unbounded();
         let (stop_tx, stop) = unbounded::<()>();
         async_std::task::spawn(async move {
             loop {
-                let accepted = async {
-                    Some(match &self {
-                        Listener::Tcp(l) => {
-                            l.accept().await.map(|(s, _)| Box::new(s) as BoxTransport)
-                        }
-                        #[cfg(unix)]
-                        Listener::Unix(l) => {
-                            l.accept().await.map(|(s, _)| Box::new(s) as BoxTransport)
-                        }
-                    })
-                };
+                let accepted = self.accept(&handed_over);
                 let stopped = async {
                     let _ = stop.recv().await;
                     None
@@ -119,6 +112,47 @@ impl Listener {
         Accepting {
             streams,
             _stop: stop_tx,
+        }
+    }
+
+    /// The next connection, or `None` once the handle was handed over.
+    ///
+    /// Two servers share the kernel socket after `server2.listen(server1)`
+    /// until `server1`'s task notices, and both are woken by every
+    /// connection. The flag is set synchronously by `server2.listen()` and
+    /// read between readiness and `accept()`, so `server1` takes no
+    /// connection made after the hand-over (found by stress runs of
+    /// `net/listen/listen-handle-server`: `server1` accepted the client's
+    /// connection and dropped it).
+    async fn accept(&self, handed_over: &AtomicBool) -> Option<io::Result<BoxTransport>> {
+        loop {
+            let ready = match self {
+                Listener::Tcp(l) => l.readable().await,
+                #[cfg(unix)]
+                Listener::Unix(l) => l.readable().await,
+            };
+            if let Err(e) = ready {
+                return Some(Err(e));
+            }
+            if handed_over.load(Ordering::SeqCst) {
+                return None;
+            }
+            let accepted = match self {
+                Listener::Tcp(l) => l
+                    .get_ref()
+                    .accept()
+                    .map(|(s, _)| Box::new(TcpStream::from(s)) as BoxTransport),
+                #[cfg(unix)]
+                Listener::Unix(l) => l
+                    .get_ref()
+                    .accept()
+                    .map(|(s, _)| Box::new(UnixStream::from(s)) as BoxTransport),
+            };
+            match accepted {
+                // Another server sharing the socket took it.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                other => return Some(other),
+            }
         }
     }
 }
@@ -167,7 +201,7 @@ pub(super) fn bind_addr(
     let shared = std_listener.try_clone().map_err(fail)?;
     Ok((
         Shared::Tcp(shared),
-        Listener::Tcp(TcpListener::from(std_listener)),
+        Listener::Tcp(Async::new(std_listener).map_err(fail)?),
     ))
 }
 
@@ -184,10 +218,8 @@ pub(super) fn bind_unix(path: &std::path::Path, backlog: i32) -> Result<(Shared,
     socket.set_nonblocking(true).map_err(fail)?;
     let std_listener: std::os::unix::net::UnixListener = std::os::fd::OwnedFd::from(socket).into();
     let shared = std_listener.try_clone().map_err(fail)?;
-    Ok((
-        Shared::Unix(shared, Some(shown)),
-        Listener::Unix(UnixListener::from(std_listener)),
-    ))
+    let listener = Listener::Unix(Async::new(std_listener).map_err(fail)?);
+    Ok((Shared::Unix(shared, Some(shown)), listener))
 }
 
 #[cfg(not(unix))]
@@ -203,6 +235,11 @@ pub(super) fn adopt(handle: ListenHandle) -> Result<(Shared, Listener), Error> {
     let invalid = |e: io::Error| Error::system(e, "listen", None, None, true);
     let shared = match handle {
         ListenHandle::Server(other) => {
+            // Synchronously: the other server's accept loop must take no
+            // connection from now on (see Listener::accept).
+            if let Some(flag) = other.state().handed_over.take() {
+                flag.store(true, Ordering::SeqCst);
+            }
             other.send(Command::HandOver);
             other
                 .state()
@@ -217,15 +254,9 @@ pub(super) fn adopt(handle: ListenHandle) -> Result<(Shared, Listener), Error> {
         ListenHandle::Unix(l) => Shared::Unix(l, None),
     };
     let listener = match shared.try_clone().map_err(invalid)? {
-        Shared::Tcp(l) => {
-            l.set_nonblocking(true).map_err(invalid)?;
-            Listener::Tcp(TcpListener::from(l))
-        }
+        Shared::Tcp(l) => Listener::Tcp(Async::new(l).map_err(invalid)?),
         #[cfg(unix)]
-        Shared::Unix(l, _) => {
-            l.set_nonblocking(true).map_err(invalid)?;
-            Listener::Unix(UnixListener::from(l))
-        }
+        Shared::Unix(l, _) => Listener::Unix(Async::new(l).map_err(invalid)?),
     };
     Ok((shared, listener))
 }
