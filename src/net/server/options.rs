@@ -1,4 +1,4 @@
-//! The plain types of [`Server`](super::Server): its options, the forms of
+//! The plain types of [`Server`]: its options, the forms of
 //! `listen()`, its address and its events.
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! The plain types of [`Socket`](super::Socket): its events, its options,
+//! The plain types of [`Socket`](crate::net::Socket): its events, its options,
 //! where it connects, its `readyState` and its addresses.
 
 use std::net::{IpAddr, SocketAddr};
@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::events::Event;
 use crate::stream::Chunk;
 
-/// An event of a [`Socket`], named and shaped as in Node.
+/// An event of a [`Socket`](crate::net::Socket), named and shaped as in Node.
 ///
 /// See <https://nodejs.org/api/net.html#class-netsocket>.
 #[derive(Debug, Clone)]

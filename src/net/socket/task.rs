@@ -1,4 +1,4 @@
-//! The per-socket task: owns the [`Transport`], moves bytes between it and
+//! The per-socket task: owns the `Transport`, moves bytes between it and
 //! the [`stream`](crate::stream) state machines in the shared [`State`],
 //! and applies net's own rules (connecting, `allowHalfOpen`, timeouts,
 //! closing). It emits the socket's events during turns of its
