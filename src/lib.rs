@@ -8,6 +8,8 @@
 //! - [`event_loop`]: the turn that gives listeners Node's run-to-completion.
 //! - [`string_decoder`]: `setEncoding` and `Buffer.from(string, encoding)`.
 //! - [`dns`]: the one resolver, and address families.
+//! - [`stream`]: Node's Readable and Writable state machines, without I/O
+//!   (what to emit, decided; emitting is the owner's).
 //!
 //! The reference implementation, one module per Node module:
 //! - [`net`]: `node:net` on async-std.
@@ -31,6 +33,7 @@ pub mod harness;
 pub mod net;
 pub mod protocol;
 pub mod spec;
+pub mod stream;
 pub mod string_decoder;
 
 pub use error::Error;

@@ -28,6 +28,19 @@ impl Encoding {
         })
     }
 
+    /// Node's canonical name, as `readableEncoding` reports it
+    /// (StringDecoder normalizes `"utf-8"` to `"utf8"`, `"binary"` to
+    /// `"latin1"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf8",
+            Encoding::Latin1 => "latin1",
+            Encoding::Ascii => "ascii",
+            Encoding::Hex => "hex",
+            Encoding::Base64 => "base64",
+        }
+    }
+
     /// Encodes a string into bytes, as `Buffer.from(string, encoding)`.
     pub fn encode(self, text: &str) -> Vec<u8> {
         match self {

@@ -8,6 +8,7 @@
 //! | `net.Server` | [`Server`] |
 //! | `net.Socket` | [`Socket`] |
 //! | `socket.on('data', f)` | [`Socket::on_data`], [`Emits::on`]`(`[`SocketEventKind::Data`]`, f)` |
+//! | `socket.on('readable', f)`, `socket.read([size])` | [`Emits::on`]`(`[`SocketEventKind::Readable`]`, f)`, [`Socket::read`] |
 //! | `net.isIP`, `net.isIPv4`, `net.isIPv6` | [`is_ip`], [`is_ipv4`], [`is_ipv6`] |
 //!
 //! Events are delivered to listeners in Node's order, one at a time per
@@ -32,10 +33,24 @@
 //! ```
 //!
 //! See <https://nodejs.org/api/net.html>.
+//!
+//! # Layout
+//!
+//! - `socket.rs`: the [`Socket`] handle; `socket/properties.rs` the
+//!   properties it inherits from `stream.Readable` and `stream.Writable`;
+//!   `socket/options.rs` its plain types; `socket/task.rs` the per-socket
+//!   task (a transport, the [`stream`](crate::stream) state machines, and
+//!   net's rules: connecting, `allowHalfOpen`, timeouts, closing).
+//! - `transport.rs`: the byte pipes (TCP, Unix) and how to open one.
+//! - `server.rs`: the [`Server`] handle; `server/options.rs` its plain
+//!   types; `server/listener.rs` binding and the accept loop;
+//!   `server/acceptor.rs` the per-server task.
+//! - `ip.rs`: `net.isIP` and friends.
 
 mod ip;
 mod server;
 mod socket;
+mod transport;
 
 pub use crate::dns::Family;
 pub use crate::error::Error;
@@ -43,6 +58,7 @@ pub use crate::error::Error;
 pub type NetError = Error;
 pub use crate::event_loop::{EventLoop, Turn};
 pub use crate::events::{Emits, ListenerId};
+pub use crate::stream::HIGH_WATER_MARK;
 pub use crate::string_decoder::{Decoder, Encoding};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
 pub use server::{
@@ -50,8 +66,8 @@ pub use server::{
     ServerEventKind, ServerOptions, ipv6_available,
 };
 pub use socket::{
-    AddressInfo, Chunk, ConnectOptions, HIGH_WATER_MARK, ReadyState, Socket, SocketEvent,
-    SocketEventKind, SocketOptions, WriteCallback,
+    AddressInfo, Chunk, ConnectOptions, ReadyState, Socket, SocketEvent, SocketEventKind,
+    SocketOptions, WriteCallback,
 };
 
 /// `net.createServer([options][, connectionListener])`: the listener is

@@ -120,6 +120,88 @@ async fn client_ends_first_in_node_order() {
     server.close();
 }
 
+/// The stream properties a socket inherits, as `(readableAborted,
+/// readableDidRead, errored code, closed, writableNeedDrain,
+/// writableCorked)`.
+fn stream_props(s: &Socket) -> (bool, bool, Option<String>, bool, bool, u32) {
+    (
+        s.readable_aborted(),
+        s.readable_did_read(),
+        s.errored().map(|e| e.code().to_string()),
+        s.closed(),
+        s.writable_need_drain(),
+        s.writable_corked(),
+    )
+}
+
+/// Node 20's values: fresh, connected, after `'end'` and `'close'`, after
+/// `destroy(error)`.
+#[async_std::test]
+async fn inherited_stream_properties_follow_node() {
+    let fresh = Socket::new(SocketOptions::default());
+    assert_eq!(stream_props(&fresh), (false, false, None, false, false, 0));
+    assert_eq!(fresh.readable_encoding(), None);
+    assert_eq!(fresh.readable_high_water_mark(), 16384);
+    assert!(!fresh.readable_object_mode() && !fresh.writable_object_mode());
+    assert_eq!(
+        fresh.writable_aborted(),
+        None,
+        "undefined on Node 20's Duplex"
+    );
+
+    let (server, port) = listening_server(ServerOptions::default()).await;
+    server.on_connection(|_, peer| {
+        peer.end_with(Some(b"hi".to_vec()), None);
+    });
+    let (tx, rx) = async_std::channel::unbounded();
+    let client = {
+        let _turn = EventLoop::global().turn().await;
+        let c = connect(ConnectOptions::port_host(port, "127.0.0.1"));
+        c.on(SocketEventKind::Connect, |c, _| {
+            c.cork();
+            c.cork();
+            assert_eq!(stream_props(c), (false, false, None, false, false, 2));
+            c.set_encoding(Some(Encoding::Latin1));
+            assert_eq!(c.readable_encoding().map(Encoding::name), Some("latin1"));
+        });
+        c.on_data(|_, _| {});
+        // Still corked: the end() that allowHalfOpen false implies comes
+        // after the 'end' listeners, and uncorks.
+        c.on(SocketEventKind::End, |c, _| {
+            assert_eq!(stream_props(c), (false, true, None, false, false, 2));
+        });
+        let tx = tx.clone();
+        c.on(SocketEventKind::Close, move |c, _| {
+            assert_eq!(stream_props(c), (false, true, None, true, false, 0));
+            let _ = tx.try_send(());
+        });
+        c
+    };
+    until(rx.clone()).await;
+    assert!(client.writable_finished());
+
+    let (tx2, rx2) = async_std::channel::unbounded();
+    {
+        let _turn = EventLoop::global().turn().await;
+        let c = connect(ConnectOptions::port_host(port, "127.0.0.1"));
+        c.on(SocketEventKind::Connect, |c, _| {
+            c.destroy(Some(Error::plain("EBOOM", "boom")));
+            let expected = (true, false, Some("EBOOM".to_string()), true, false, 0);
+            assert_eq!(stream_props(c), expected);
+        });
+        c.on(SocketEventKind::Error, |_, _| {});
+        c.on(SocketEventKind::Close, move |c, _| {
+            assert_eq!(
+                c.errored().map(|e| e.code().to_string()),
+                Some("EBOOM".into())
+            );
+            let _ = tx2.try_send(());
+        });
+    }
+    until(rx2).await;
+    server.close();
+}
+
 #[async_std::test]
 async fn refused_connection_errors_then_closes() {
     let (server, port) = listening_server(ServerOptions::default()).await;
@@ -264,4 +346,103 @@ mod split_writes {
             prop_assert_eq!(received, data);
         }
     }
+}
+
+/// Paused mode, as Node 20 runs it: the peer's `'readable'` listener reads
+/// until `read(size)` returns null; `'data'` comes from inside `read()`;
+/// the end is announced with `'readable'` and `'end'` follows the last
+/// read. The client writes `hello`, then `world!`, then ends.
+async fn paused_mode_transcript(size: Option<usize>) -> Vec<String> {
+    let (server, port) = listening_server(ServerOptions::default()).await;
+    let log: Log = Log::default();
+    let (tx, rx) = async_std::channel::unbounded();
+    {
+        let log = log.clone();
+        server.on_connection(move |_, peer| {
+            let l = log.clone();
+            peer.on(SocketEventKind::Readable, move |peer, _| {
+                let push = |s: String| l.lock().unwrap().push(s);
+                push(format!("readable {}", peer.readable_length()));
+                while let Some(c) = peer.read(size) {
+                    push(format!("read {}", String::from_utf8_lossy(c.as_bytes())));
+                }
+                push(format!("read null {}", peer.readable_length()));
+            });
+            let kinds = [
+                SocketEventKind::Data,
+                SocketEventKind::End,
+                SocketEventKind::Finish,
+                SocketEventKind::Resume,
+                SocketEventKind::Close,
+            ];
+            record(peer, &log, &kinds);
+            let tx = tx.clone();
+            peer.on(SocketEventKind::Close, move |_, _| {
+                let _ = tx.try_send(());
+            });
+        });
+    }
+    let client = {
+        let _turn = EventLoop::global().turn().await;
+        let c = connect(ConnectOptions::port_host(port, "127.0.0.1"));
+        c.on(SocketEventKind::Connect, |c, _| {
+            c.write("hello");
+        });
+        c
+    };
+    async_std::task::sleep(Duration::from_millis(50)).await;
+    client.write("world!");
+    async_std::task::sleep(Duration::from_millis(50)).await;
+    client.end();
+    until(rx).await;
+    server.close();
+    log.lock().unwrap().clone()
+}
+
+#[async_std::test]
+async fn readable_and_read_all_in_node_order() {
+    assert_eq!(
+        paused_mode_transcript(None).await,
+        [
+            "readable 5",
+            "data hello",
+            "read hello",
+            "read null 0",
+            "readable 6",
+            "data world!",
+            "read world!",
+            "read null 0",
+            "readable 0",
+            "read null 0",
+            "end",
+            "finish",
+            "close false"
+        ]
+    );
+}
+
+#[async_std::test]
+async fn read_size_in_node_order() {
+    assert_eq!(
+        paused_mode_transcript(Some(3)).await,
+        [
+            "readable 5",
+            "data hel",
+            "read hel",
+            "read null 2",
+            "readable 8",
+            "data low",
+            "read low",
+            "data orl",
+            "read orl",
+            "read null 2",
+            "readable 2",
+            "data d!",
+            "read d!",
+            "read null 0",
+            "end",
+            "finish",
+            "close false"
+        ]
+    );
 }

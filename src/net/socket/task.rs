@@ -1,0 +1,561 @@
+//! The per-socket task: owns the `Transport`, moves bytes between it and
+//! the [`stream`](crate::stream) state machines in the shared [`State`],
+//! and applies net's own rules (connecting, `allowHalfOpen`, timeouts,
+//! closing). It emits the socket's events during turns of its
+//! [`EventLoop`](crate::event_loop::EventLoop).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use async_std::channel::Receiver;
+use async_std::stream::Stream as _;
+
+use super::{ConnectOptions, Socket, SocketEvent, SocketOptions};
+use crate::error::Error;
+use crate::net::transport::{self, BoxTransport, ConnectFuture, Connected, Endpoint};
+use crate::stream::{Readable, ReadableEvent, Writable, WriteCallback};
+
+/// What the handle sees synchronously (Node's `_readableState`,
+/// `_writableState` and net's own fields), shared with the task.
+pub(super) struct State {
+    /// Node's readable side.
+    pub(super) readable: Readable,
+    /// Node's writable side, with the queue of writes.
+    pub(super) writable: Writable,
+    pub(super) allow_half_open: bool,
+    /// `connect()` was called and has not finished.
+    pub(super) connecting: bool,
+    /// A connection exists or is being made (Node's `_handle`).
+    pub(super) has_handle: bool,
+    /// The connection is (or will be) a Unix domain socket.
+    pub(super) unix: bool,
+    /// No handle was ever attached and `connect()` was not called.
+    pub(super) pending: bool,
+    /// The socket's task runs (it ends once the socket is closed).
+    pub(super) task_alive: bool,
+    /// `'close'` was emitted (Node's `closeEmitted`): `read()` emits no
+    /// `'data'` any more.
+    pub(super) close_emitted: bool,
+    pub(super) bytes_read: u64,
+    pub(super) local: Option<Endpoint>,
+    pub(super) remote: Option<Endpoint>,
+    /// Node caches the peer address the first time it is read.
+    pub(super) remote_cached: Option<Endpoint>,
+    pub(super) timeout: Option<u64>,
+    pub(super) refed: bool,
+    /// Called once when the socket is destroyed (the server's connection
+    /// count).
+    pub(super) on_destroy: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl State {
+    pub(super) fn new(options: &SocketOptions) -> State {
+        let hwm = options
+            .high_water_mark
+            .unwrap_or(crate::stream::HIGH_WATER_MARK);
+        State {
+            readable: Readable::new(hwm),
+            writable: Writable::new(hwm),
+            allow_half_open: options.allow_half_open,
+            connecting: false,
+            has_handle: false,
+            unix: false,
+            pending: true,
+            task_alive: true,
+            close_emitted: false,
+            bytes_read: 0,
+            local: None,
+            remote: None,
+            remote_cached: None,
+            timeout: None,
+            refed: true,
+            on_destroy: None,
+        }
+    }
+
+    /// `socket.destroyed`: both sides are destroyed together.
+    pub(super) fn destroyed(&self) -> bool {
+        self.writable.destroyed()
+    }
+}
+
+/// What the handle asks of the task.
+pub(super) enum Command {
+    Connect(ConnectOptions),
+    /// The error, and whether the socket had a connection (or attempt).
+    Destroy(Option<Error>, bool),
+    /// Close with a TCP RST (`resetAndDestroy()`).
+    Reset,
+    /// Flowing state or pause-on-connect changed: look at the buffer again;
+    /// with `true`, Node's `resume_` tick is due (`'resume'` first).
+    Resume(bool),
+    /// Something the task reads changed (a write, `end()`, `uncork()`):
+    /// write what can be written and look again.
+    Wake,
+    /// A callback Node calls on the next tick (a refused write's, or
+    /// `end()`'s on a finished socket), in the task's order.
+    Call(Box<dyn FnOnce() + Send>),
+    SetTimeout(Option<u64>),
+    SetNoDelay(bool),
+    SetKeepAlive(bool, u64),
+    /// An accepted connection, handed over by the server.
+    Attach(BoxTransport, bool),
+}
+
+/// What woke the socket task.
+enum Wake {
+    Command(Command),
+    Closed,
+    Connected(Connected),
+    Read(io::Result<usize>),
+    Wrote(io::Result<usize>),
+    Timeout,
+}
+
+/// The per-socket task: owns the transport and emits the socket's events.
+pub(super) struct Task {
+    socket: Socket,
+    commands: Receiver<Command>,
+    options: SocketOptions,
+    transport: Option<BoxTransport>,
+    connecting: Option<ConnectFuture>,
+    /// Reading is held back (pauseOnConnect) until `resume()`.
+    hold_reading: bool,
+    idle: Option<Duration>,
+    deadline: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    read_buf: Vec<u8>,
+    closed: bool,
+    /// `resetAndDestroy()` was called while connecting.
+    reset_on_connect: bool,
+}
+
+impl Task {
+    pub(super) fn new(socket: Socket, commands: Receiver<Command>, options: SocketOptions) -> Task {
+        Task {
+            socket,
+            commands,
+            options,
+            transport: None,
+            connecting: None,
+            hold_reading: false,
+            idle: None,
+            deadline: None,
+            read_buf: vec![0; 64 * 1024],
+            closed: false,
+            reset_on_connect: false,
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        let event_loop = self.socket.inner.event_loop.clone();
+        loop {
+            let wake = std::future::poll_fn(|cx| self.poll_wake(cx)).await;
+            let _turn = event_loop.turn().await;
+            self.handle(wake);
+            // Commands sent by listeners during this turn run in it too.
+            // Once closed, only a new connect() matters.
+            while let Ok(command) = self.commands.try_recv() {
+                if self.closed && !matches!(command, Command::Connect(_)) {
+                    continue;
+                }
+                self.command(command);
+            }
+            if !self.closed {
+                self.settle();
+            }
+            if self.closed {
+                // Still in the turn: a later connect() sees this and starts
+                // a new task.
+                self.socket.state().task_alive = false;
+                return;
+            }
+        }
+    }
+
+    /// Forgets the last connection, for a new `connect()` on a closed
+    /// socket (the handle reset the stream state).
+    fn revive(&mut self) {
+        self.transport = None;
+        self.connecting = None;
+        self.hold_reading = false;
+        self.idle = None;
+        self.deadline = None;
+        self.closed = false;
+        self.reset_on_connect = false;
+    }
+
+    fn connected(&self) -> bool {
+        self.transport.is_some() && !self.closed
+    }
+
+    fn wants_read(&self) -> bool {
+        self.connected() && !self.hold_reading && self.socket.state().readable.wants_read()
+    }
+
+    fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
+        match Pin::new(&mut self.commands).poll_next(cx) {
+            Poll::Ready(Some(c)) => return Poll::Ready(Wake::Command(c)),
+            Poll::Ready(None) => return Poll::Ready(Wake::Closed),
+            Poll::Pending => {}
+        }
+        if let Some(fut) = self.connecting.as_mut()
+            && let Poll::Ready(c) = fut.as_mut().poll(cx)
+        {
+            self.connecting = None;
+            return Poll::Ready(Wake::Connected(c));
+        }
+        if let Some(t) = self.transport.as_mut() {
+            let st = self.socket.state();
+            if let Some(chunk) = st.writable.next_chunk()
+                && let Poll::Ready(r) = t.poll_write(cx, chunk)
+            {
+                return Poll::Ready(Wake::Wrote(r));
+            }
+        }
+        if self.wants_read()
+            && let Some(t) = self.transport.as_mut()
+            && let Poll::Ready(r) = t.poll_read(cx, &mut self.read_buf)
+        {
+            return Poll::Ready(Wake::Read(r));
+        }
+        if let Some(d) = self.deadline.as_mut()
+            && d.as_mut().poll(cx).is_ready()
+        {
+            self.deadline = None;
+            return Poll::Ready(Wake::Timeout);
+        }
+        Poll::Pending
+    }
+
+    fn handle(&mut self, wake: Wake) {
+        match wake {
+            Wake::Command(c) => self.command(c),
+            // Every handle is gone: nobody can observe this socket again.
+            Wake::Closed => self.close(None, true),
+            Wake::Connected(c) => self.on_connected(c),
+            Wake::Read(r) => self.on_read(r),
+            Wake::Wrote(r) => self.on_wrote(r),
+            Wake::Timeout => {
+                if self.idle.is_some() && !self.closed {
+                    self.socket.emit(SocketEvent::Timeout);
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Connect(options) => {
+                if self.closed {
+                    self.revive();
+                }
+                if self.transport.is_none() && self.connecting.is_none() {
+                    self.connecting = Some(Box::pin(transport::open(options)));
+                }
+            }
+            Command::Attach(transport, paused) => {
+                self.hold_reading = paused;
+                self.apply_options(&*transport);
+                self.transport = Some(transport);
+                self.touch();
+            }
+            Command::Call(f) => f(),
+            Command::Destroy(error, had_handle) => self.close(error, had_handle),
+            Command::Reset => {
+                if self.transport.is_some() {
+                    self.reset();
+                } else if self.connecting.is_some() {
+                    self.reset_on_connect = true;
+                }
+            }
+            Command::Resume(tick) => {
+                self.hold_reading = false;
+                // Node's resume_: 'resume', then the buffer flows (settle).
+                let emit = tick && self.socket.state().readable.resume_tick();
+                if emit {
+                    self.socket.emit(SocketEvent::Resume);
+                }
+            }
+            Command::Wake => self.flush_now(),
+            Command::SetTimeout(ms) => {
+                self.idle = ms.map(Duration::from_millis);
+                self.touch();
+            }
+            Command::SetNoDelay(on) => {
+                self.options.no_delay = on;
+                if let Some(t) = &self.transport {
+                    t.set_no_delay(on);
+                }
+            }
+            Command::SetKeepAlive(on, delay) => {
+                self.options.keep_alive = on;
+                self.options.keep_alive_initial_delay = delay;
+                if let Some(t) = &self.transport {
+                    t.set_keep_alive(on, delay);
+                }
+            }
+        }
+    }
+
+    fn apply_options(&self, transport: &dyn transport::Transport) {
+        if self.options.no_delay {
+            transport.set_no_delay(true);
+        }
+        if self.options.keep_alive {
+            transport.set_keep_alive(true, self.options.keep_alive_initial_delay);
+        }
+    }
+
+    /// Restarts the idle timer (Node's `_unrefTimer`).
+    fn touch(&mut self) {
+        self.deadline = self.idle.map(|d| {
+            let at = Instant::now() + d;
+            Box::pin(async_std::task::sleep(
+                at.saturating_duration_since(Instant::now()),
+            )) as Pin<Box<dyn Future<Output = ()> + Send>>
+        });
+    }
+
+    fn on_connected(&mut self, connected: Connected) {
+        if self.socket.state().destroyed() {
+            return;
+        }
+        if let Some(lookup) = connected.lookup {
+            self.socket.emit(lookup);
+        }
+        match connected.result {
+            Err(err) => {
+                self.socket.state().connecting = false;
+                self.socket.destroy(Some(err.clone()));
+                // destroy() queued a command; close now to keep the order.
+                self.close(Some(err), true);
+            }
+            Ok(transport) => {
+                {
+                    let mut st = self.socket.state();
+                    st.connecting = false;
+                    st.local = transport.local();
+                    st.remote = transport.remote();
+                }
+                self.apply_options(&*transport);
+                self.transport = Some(transport);
+                self.touch();
+                self.socket.emit(SocketEvent::Connect);
+                if self.reset_on_connect {
+                    // Node's resetAndDestroy() while connecting is a once
+                    // 'connect' listener.
+                    self.socket.mark_destroyed(None);
+                    self.reset();
+                    return;
+                }
+                // Writes queued while connecting go out now, as Node's
+                // pending 'connect' write does, before 'ready': what the
+                // kernel takes at once completes inside the 'connect'
+                // emission, 'drain' included.
+                while let Ok(command) = self.commands.try_recv() {
+                    if self.closed {
+                        return;
+                    }
+                    self.command(command);
+                }
+                self.flush_now();
+                self.maybe_drain();
+                if self.closed {
+                    return;
+                }
+                self.socket.emit(SocketEvent::Ready);
+            }
+        }
+    }
+
+    /// Writes as much as the kernel takes right now (libuv's try-write).
+    fn flush_now(&mut self) {
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        while !self.closed
+            && let Some(t) = self.transport.as_mut()
+        {
+            let polled = {
+                let st = self.socket.state();
+                let Some(chunk) = st.writable.next_chunk() else {
+                    break;
+                };
+                t.poll_write(&mut cx, chunk)
+            };
+            match polled {
+                Poll::Ready(r) => self.on_wrote(r),
+                Poll::Pending => break,
+            }
+        }
+    }
+
+    fn on_wrote(&mut self, result: io::Result<usize>) {
+        match result {
+            Ok(n) => {
+                let done = self.socket.state().writable.wrote(n);
+                self.touch();
+                if let Some(cb) = done {
+                    cb(None);
+                }
+            }
+            Err(e) => {
+                let err = Error::system(e, "write", None, None, false);
+                self.socket.destroy(Some(err.clone()));
+                self.close(Some(err), true);
+            }
+        }
+    }
+
+    fn on_read(&mut self, result: io::Result<usize>) {
+        match result {
+            // net's onStreamRead: push(null), then read(0), which ends an
+            // empty stream (settle hands out 'end').
+            Ok(0) => self.socket.state().readable.push_eof(),
+            Ok(n) => {
+                {
+                    let mut st = self.socket.state();
+                    st.bytes_read += n as u64;
+                    st.readable.push(&self.read_buf[..n]);
+                }
+                self.touch();
+            }
+            Err(e) => {
+                let err = Error::system(e, "read", None, None, false);
+                self.socket.destroy(Some(err.clone()));
+                self.close(Some(err), true);
+            }
+        }
+    }
+
+    /// Delivers what the state now allows: what the readable side hands
+    /// out (`'data'`, `'end'`), the half-close, `'drain'`, `'finish'` and
+    /// the final close.
+    fn settle(&mut self) {
+        loop {
+            if self.closed {
+                return;
+            }
+            let Some(event) = self.socket.state().readable.next_event() else {
+                break;
+            };
+            match event {
+                ReadableEvent::Data(chunk) => {
+                    self.socket.emit(SocketEvent::Data(chunk));
+                }
+                ReadableEvent::Readable => {
+                    self.socket.emit(SocketEvent::Readable);
+                }
+                ReadableEvent::End => {
+                    self.socket.emit(SocketEvent::End);
+                    // endReadableNT: without allowHalfOpen the writable side
+                    // ends too.
+                    if !self.socket.state().allow_half_open {
+                        self.socket.end();
+                        while let Ok(command) = self.commands.try_recv() {
+                            self.command(command);
+                        }
+                    }
+                }
+            }
+        }
+        self.maybe_drain();
+        if self.closed {
+            return;
+        }
+        if self.connected() {
+            let finished = self.socket.state().writable.finish();
+            if let Some(callbacks) = finished {
+                // net's _final: shutdown, then 'finish'.
+                if let Some(t) = self.transport.as_mut() {
+                    let _ = t.shutdown_write();
+                }
+                for cb in callbacks {
+                    cb(None);
+                }
+                self.socket.emit(SocketEvent::Finish);
+            }
+        }
+        let done = {
+            let st = self.socket.state();
+            st.writable.finished() && st.readable.end_emitted()
+        };
+        // Both sides are done: Node's autoDestroy.
+        if done && !self.closed {
+            self.socket.destroy(None);
+            self.close(None, true);
+        }
+    }
+
+    /// Emits `'drain'` if a `write()` returned false and everything has
+    /// been flushed since.
+    fn maybe_drain(&mut self) {
+        let drain = self.socket.state().writable.take_drain();
+        if drain && !self.closed {
+            self.socket.emit(SocketEvent::Drain);
+        }
+    }
+
+    /// `resetAndDestroy()`: an abortive close, so the kernel sends an RST
+    /// instead of a FIN.
+    fn reset(&mut self) {
+        if let Some(t) = self.transport.as_mut() {
+            t.reset();
+        }
+        self.close(None, true);
+    }
+
+    /// Tears the connection down and emits `'error'` (if any) then
+    /// `'close'` (with no argument if there never was a connection).
+    fn close(&mut self, error: Option<Error>, had_handle: bool) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.connecting = None;
+        self.deadline = None;
+        // Writes made while connecting: Node calls them back with
+        // ERR_SOCKET_CLOSED_BEFORE_CONNECTION after 'close' if the
+        // connection never came.
+        let never_connected = self.transport.take().is_none();
+        let (unconnected, failed) = {
+            let mut st = self.socket.state();
+            st.connecting = false;
+            st.has_handle = false;
+            st.remote = None;
+            st.readable.destroy(error.as_ref());
+            st.writable.destroy(error.as_ref());
+            let unconnected = if never_connected {
+                st.writable.take_queue()
+            } else {
+                Vec::new()
+            };
+            (unconnected, st.writable.fail_pending())
+        };
+        for (cb, err) in failed {
+            cb(Some(&err));
+        }
+        let had_error = had_handle.then_some(error.is_some());
+        if let Some(err) = error {
+            self.socket.emit(SocketEvent::Error(err));
+        }
+        self.socket.state().close_emitted = true;
+        self.socket.emit(SocketEvent::Close { had_error });
+        // Listeners stay, as in Node: the socket may connect again.
+        let never_connected = Error::plain(
+            "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
+            "Socket closed before the connection was established",
+        );
+        for cb in unconnected.into_iter().flatten() {
+            cb(Some(&never_connected));
+        }
+    }
+}
+
+/// Runs `callback` with `error` as Node's next tick would, in the task's
+/// order.
+pub(super) fn failed_call(callback: WriteCallback, error: Error) -> Command {
+    Command::Call(Box::new(move || callback(Some(&error))))
+}
