@@ -1030,10 +1030,57 @@ function probeIPv6() {
   });
 }
 
+// Whether a UDP socket receives what it sends to a multicast group through
+// the loopback interface (sandboxed network stacks may drop it).
+function probeMulticast() {
+  return new Promise((resolve) => {
+    let dgram;
+    try {
+      dgram = require('node:dgram');
+    } catch (_) {
+      resolve(false);
+      return;
+    }
+    let socket;
+    let settled = false;
+    const done = (ok) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      try {
+        socket.close();
+      } catch (_) {
+        // closed already
+      }
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 1000);
+    try {
+      socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+      const group = '239.255.77.77';
+      socket.once('error', () => done(false));
+      socket.on('message', (msg) => done(msg.toString() === 'probe'));
+      socket.bind(0, () => {
+        try {
+          socket.addMembership(group, '127.0.0.1');
+          socket.setMulticastInterface('127.0.0.1');
+          socket.setMulticastLoopback(true);
+          socket.send('probe', socket.address().port, group);
+        } catch (_) {
+          done(false);
+        }
+      });
+    } catch (_) {
+      done(false);
+    }
+  });
+}
+
 async function main() {
   const features = [];
   if (process.platform !== 'win32') features.push('unix-sockets');
   if (await probeIPv6()) features.push('ipv6');
+  if (await probeMulticast()) features.push('multicast');
   loadModules();
   const modules = Object.keys(MODULES).filter((name) => loaded.has(name));
   send({ type: 'hello', protocol: PROTOCOL, ...identity(), node: process.version, features, modules });

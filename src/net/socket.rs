@@ -252,28 +252,40 @@ impl Socket {
     }
 
     fn write_inner(&self, data: Vec<u8>, callback: Option<WriteCallback>) -> bool {
+        let after_fin = {
+            let st = self.state();
+            st.ended_by_peer && st.writable.ending()
+        };
+        if after_fin {
+            // Node's writeAfterFIN: the callback on the next tick, then
+            // destroy(EPIPE) — not ERR_STREAM_WRITE_AFTER_END.
+            return self.refuse_write(Error::ended_by_other_party(), callback);
+        }
         let result = self.state().writable.write(data, callback);
         match result {
             Ok(fits) => {
                 self.send(Command::Wake);
                 fits
             }
-            Err((err, callback)) => {
-                // Node's _write: the callback on the next tick, then
-                // errorOrDestroy (nothing more if destroyed already).
-                if self.destroyed() {
-                    if let Some(cb) = callback {
-                        self.inner.event_loop.defer(move || cb(Some(&err)));
-                    }
-                } else {
-                    if let Some(cb) = callback {
-                        self.send(failed_call(cb, err.clone()));
-                    }
-                    self.destroy(Some(err));
-                }
-                false
-            }
+            Err((err, callback)) => self.refuse_write(err, callback),
         }
+    }
+
+    /// A write Node refuses: the callback gets `err` on the next tick, then
+    /// the socket is destroyed with it (nothing more if it was destroyed
+    /// already). Returns `write()`'s `false`.
+    fn refuse_write(&self, err: Error, callback: Option<WriteCallback>) -> bool {
+        if self.destroyed() {
+            if let Some(cb) = callback {
+                self.inner.event_loop.defer(move || cb(Some(&err)));
+            }
+        } else {
+            if let Some(cb) = callback {
+                self.send(failed_call(cb, err.clone()));
+            }
+            self.destroy(Some(err));
+        }
+        false
     }
 
     /// `socket.end()`: half-closes after flushing pending writes.
@@ -300,10 +312,7 @@ impl Socket {
                 }
                 return self;
             }
-            EndOutcome::Finished(Some(cb)) => {
-                self.send(Command::Call(Box::new(move || cb(None))));
-            }
-            EndOutcome::Finished(None) | EndOutcome::Waiting => {}
+            EndOutcome::Waiting => {}
         }
         // The task finishes (and uncorked writes go out) in its turn.
         self.send(Command::Wake);

@@ -35,12 +35,10 @@ pub enum EndOutcome {
     /// The stream is ending; the callback (if any) waits for `'finish'` or
     /// for the error that ends the stream.
     Waiting,
-    /// The stream had finished already: call back with no error (Node:
-    /// on the next tick).
-    Finished(Option<WriteCallback>),
-    /// `end()` on a destroyed stream: call back with this error (Node: on
-    /// the next tick; `ERR_STREAM_ALREADY_FINISHED` after `'finish'`,
-    /// else `ERR_STREAM_DESTROYED`).
+    /// A repeated `end()` after `'finish'` (`ERR_STREAM_ALREADY_FINISHED`)
+    /// or on a destroyed stream (`ERR_STREAM_DESTROYED`), or `end()` on an
+    /// errored one (its error): call back with this error, on Node's next
+    /// tick.
     Refused(Error, Option<WriteCallback>),
 }
 
@@ -205,22 +203,31 @@ impl Writable {
     /// `writable.end(callback)`: the stream is ending; `end()` fully
     /// uncorks. What becomes of the callback is in the [`EndOutcome`].
     pub fn end(&mut self, callback: Option<WriteCallback>) -> EndOutcome {
-        if self.destroyed {
-            let error = if self.finished {
-                Error::plain(
-                    "ERR_STREAM_ALREADY_FINISHED",
-                    "Cannot call end after a stream was finished",
-                )
-            } else {
-                Error::stream_destroyed("end")
-            };
+        // Node 20's `Writable.prototype.end`, in its order: `end()` fully
+        // uncorks; the first call on a stream that is not errored marks it
+        // ending (even a destroyed one, whose callback then waits for a
+        // `'finish'` that never comes); a later one is refused after
+        // `'finish'` (`ERR_STREAM_ALREADY_FINISHED`) or once destroyed
+        // (`ERR_STREAM_DESTROYED`).
+        self.corked = 0;
+        let refusal = if !self.ending && self.errored.is_none() {
+            self.ending = true;
+            None
+        } else if self.finished {
+            Some(Error::plain(
+                "ERR_STREAM_ALREADY_FINISHED",
+                "Cannot call end after a stream was finished",
+            ))
+        } else if self.destroyed {
+            Some(Error::stream_destroyed("end"))
+        } else {
+            None
+        };
+        if let Some(error) = refusal.or_else(|| self.errored.clone()) {
             return EndOutcome::Refused(error, callback);
         }
-        self.corked = 0;
-        self.ending = true;
-        if self.finished {
-            return EndOutcome::Finished(callback);
-        }
+        // (Node's "finished: call back with null" branch cannot be reached
+        // here: a finished stream was ending, so it is refused above.)
         self.end_callbacks.extend(callback);
         EndOutcome::Waiting
     }
@@ -425,7 +432,9 @@ mod tests {
         }
         assert!(w.finished());
         assert!(w.finish().is_none(), "'finish' once");
-        assert!(matches!(w.end(None), EndOutcome::Finished(None)));
+        assert!(
+            matches!(w.end(None), EndOutcome::Refused(e, _) if e.code() == "ERR_STREAM_ALREADY_FINISHED")
+        );
         assert_eq!(*log.lock().unwrap(), vec!["a ok", "b ok", "end ok"]);
     }
 
@@ -454,6 +463,10 @@ mod tests {
         w.destroy(None);
         let (err, _) = w.write(b"x".to_vec(), None).unwrap_err();
         assert_eq!(err.code(), "ERR_STREAM_DESTROYED");
+        // Node 20: the first end() of a destroyed stream marks it ending and
+        // waits for a 'finish' that never comes; the second is refused.
+        assert!(matches!(w.end(None), EndOutcome::Waiting));
+        assert!(w.ending());
         assert!(
             matches!(w.end(None), EndOutcome::Refused(e, _) if e.code() == "ERR_STREAM_DESTROYED")
         );

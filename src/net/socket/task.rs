@@ -26,6 +26,10 @@ pub(super) struct State {
     /// Node's writable side, with the queue of writes.
     pub(super) writable: Writable,
     pub(super) allow_half_open: bool,
+    /// The peer's FIN ended this socket (`allowHalfOpen: false`): from
+    /// then on a write after `end()` is Node's `writeAfterFIN`, an `EPIPE`
+    /// (Node swaps `socket.write` for good, so a reconnect keeps it).
+    pub(super) ended_by_peer: bool,
     /// `connect()` was called and has not finished.
     pub(super) connecting: bool,
     /// A connection exists or is being made (Node's `_handle`).
@@ -60,6 +64,7 @@ impl State {
             readable: Readable::new(hwm),
             writable: Writable::new(hwm),
             allow_half_open: options.allow_half_open,
+            ended_by_peer: false,
             connecting: false,
             has_handle: false,
             unix: false,
@@ -452,7 +457,12 @@ impl Task {
                     self.socket.emit(SocketEvent::End);
                     // endReadableNT: without allowHalfOpen the writable side
                     // ends too.
-                    if !self.socket.state().allow_half_open {
+                    let auto_end = {
+                        let mut st = self.socket.state();
+                        st.ended_by_peer |= !st.allow_half_open;
+                        !st.allow_half_open
+                    };
+                    if auto_end {
                         self.socket.end();
                         while let Ok(command) = self.commands.try_recv() {
                             self.command(command);
@@ -476,6 +486,14 @@ impl Task {
                     cb(None);
                 }
                 self.socket.emit(SocketEvent::Finish);
+                // What 'finish' listeners did (a write, a destroy) comes
+                // before autoDestroy, as in Node's finish().
+                while let Ok(command) = self.commands.try_recv() {
+                    self.command(command);
+                }
+                if self.closed {
+                    return;
+                }
             }
         }
         let done = {

@@ -100,6 +100,19 @@ impl HostObject for SocketHost {
             "writable" => JsVal::Bool(s.writable()),
             "writableLength" => number(s.writable_length()),
             "allowHalfOpen" => JsVal::Bool(s.allow_half_open()),
+            "readableAborted" => JsVal::Bool(s.readable_aborted()),
+            "readableDidRead" => JsVal::Bool(s.readable_did_read()),
+            "readableEncoding" => s
+                .readable_encoding()
+                .map_or(JsVal::Null, |e| JsVal::String(e.name().into())),
+            "readableHighWaterMark" => number(s.readable_high_water_mark()),
+            "readableObjectMode" => JsVal::Bool(s.readable_object_mode()),
+            "writableObjectMode" => JsVal::Bool(s.writable_object_mode()),
+            "errored" => s.errored().map_or(JsVal::Null, |e| JsVal::from_error(&e)),
+            // Node 20's Duplex does not copy Writable's getter: undefined.
+            "writableAborted" => s.writable_aborted().map_or(JsVal::Undefined, JsVal::Bool),
+            "writableCorked" => JsVal::Number(s.writable_corked().into()),
+            "writableNeedDrain" => JsVal::Bool(s.writable_need_drain()),
             _ => return Ok(None),
         }))
     }
@@ -181,6 +194,17 @@ impl HostObject for SocketHost {
                 Ok(this.clone())
             }
             "isPaused" => Ok(JsVal::Bool(s.is_paused())),
+            "read" => {
+                let size = match &arg0 {
+                    JsVal::Undefined | JsVal::Null => None,
+                    n => Some(n.to_number().max(0.0) as usize),
+                };
+                Ok(match s.read(size) {
+                    Some(Chunk::Bytes(b)) => JsVal::Buffer(b),
+                    Some(Chunk::Text(t)) => JsVal::String(t),
+                    None => JsVal::Null,
+                })
+            }
             "setEncoding" => {
                 let enc = match &arg0 {
                     JsVal::Undefined | JsVal::Null => None,
