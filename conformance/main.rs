@@ -30,7 +30,20 @@ fn render_trace(lc: &LoadedCase, trace: &Trace) -> String {
     for obj in trace.objects.keys().filter(|k| !k.starts_with('#')) {
         let class = lc.plan.objects.get(obj).copied();
         for mut o in trace.normalized(obj, class, lc.case.meta.chunks) {
-            o.args.iter_mut().for_each(redact_ports);
+            let names = class
+                .and_then(nodecompat::spec::vocabulary::class)
+                .and_then(|c| c.event(&o.event))
+                .map_or(&[][..], |e| e.args);
+            for (i, arg) in o.args.iter_mut().enumerate() {
+                let is_port = names
+                    .get(i)
+                    .is_some_and(|a| a.name.ends_with("port") || a.name.ends_with("Port"));
+                if is_port && matches!(arg, Value::Number(_)) {
+                    *arg = Value::String("<port>".into());
+                }
+                redact_ports(arg);
+                redact_scratch(arg);
+            }
             s.push_str(&format!("{obj}  {}\n", show_observed(class, &o)));
         }
     }
@@ -52,6 +65,24 @@ fn redact_ports(v: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_ports),
+        _ => {}
+    }
+}
+
+/// Per-case scratch paths (`tempPath()`) differ between runs: snapshots
+/// show `<tmp>/name`.
+fn redact_scratch(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            let tmp = std::env::temp_dir().join("nc-").display().to_string();
+            if let Some(rest) = s.strip_prefix(&tmp)
+                && let Some((_, name)) = rest.split_once('/')
+            {
+                *s = format!("<tmp>/{name}");
+            }
+        }
+        Value::Object(m) | Value::Error(m) => m.values_mut().for_each(redact_scratch),
+        Value::Array(items) => items.iter_mut().for_each(redact_scratch),
         _ => {}
     }
 }

@@ -32,6 +32,7 @@ struct Repr {
     hostname: Option<String>,
     source: Option<Arc<io::Error>>,
     payload: Option<Arc<dyn Any + Send + Sync>>,
+    errors: Vec<Error>,
 }
 
 impl fmt::Debug for Repr {
@@ -63,6 +64,7 @@ impl Error {
             hostname: None,
             source: None,
             payload: None,
+            errors: Vec::new(),
         }))
     }
 
@@ -180,7 +182,26 @@ impl Error {
             hostname: None,
             source: Some(Arc::new(err)),
             payload: None,
+            errors: Vec::new(),
         }))
+    }
+
+    /// Node's `NodeAggregateError`: every attempt of a connection with
+    /// several addresses failed. Its `code` is the first error's; the
+    /// errors are [`Error::errors`].
+    pub fn aggregate(errors: Vec<Error>) -> Error {
+        let code = errors
+            .first()
+            .map(|e| e.code().to_string())
+            .unwrap_or_default();
+        let mut e = Error::new("AggregateError", &code, String::new());
+        e.0.errors = errors;
+        e
+    }
+
+    /// The errors an `AggregateError` gathers (empty for any other).
+    pub fn errors(&self) -> &[Error] {
+        &self.0.errors
     }
 
     /// A DNS failure as `dns.lookup` reports it: `getaddrinfo ENOTFOUND host`.
@@ -196,6 +217,7 @@ impl Error {
             hostname: Some(host.to_string()),
             source: Some(Arc::new(err)),
             payload: None,
+            errors: Vec::new(),
         }))
     }
 

@@ -69,6 +69,7 @@ pub use socket::{
     AddressInfo, Chunk, ConnectOptions, ReadyState, Socket, SocketEvent, SocketEventKind,
     SocketOptions, WriteCallback,
 };
+pub use transport::ATTEMPT_TIMEOUT;
 
 /// `net.createServer([options][, connectionListener])`: the listener is
 /// added as a `'connection'` listener.

@@ -219,7 +219,21 @@ impl Socket {
         if respawn {
             self.respawn();
         }
+        // A Unix socket is connected inside connect() itself (Node's
+        // internalConnect runs synchronously for a pipe): its
+        // 'connectionAttempt' reaches only listeners added before the call.
+        let attempt = match &options {
+            ConnectOptions::Path(path) => Some(SocketEvent::ConnectionAttempt {
+                ip: path.display().to_string(),
+                port: None,
+                family: None,
+            }),
+            ConnectOptions::Tcp { .. } => None,
+        };
         self.send(Command::Connect(options));
+        if let Some(attempt) = attempt {
+            self.emit(attempt);
+        }
         self
     }
 

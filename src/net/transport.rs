@@ -175,37 +175,42 @@ const EINPROGRESS: i32 = 36;
 /// `connect()` under way.
 pub(crate) type ConnectFuture = Pin<Box<dyn Future<Output = Connected> + Send>>;
 
-/// The outcome of `connect()`: the lookup (for host names) and the
-/// transport.
+/// The outcome of `connect()`: the events of the way there, in Node's
+/// order (`lookup`, then each `connectionAttempt` and how it ended), and
+/// the transport.
 pub(crate) struct Connected {
-    pub(crate) lookup: Option<SocketEvent>,
+    pub(crate) events: Vec<SocketEvent>,
     pub(crate) result: Result<BoxTransport, Error>,
 }
 
-/// Resolves and connects as `socket.connect(options)` does.
+/// How long each attempt of a connection to several addresses may take
+/// before the next one starts (Node's `autoSelectFamilyAttemptTimeout`
+/// default, and its floor).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(250);
+const ATTEMPT_TIMEOUT_MIN: Duration = Duration::from_millis(10);
+
+/// Resolves and connects as `socket.connect(options)` does. A Unix
+/// socket's `connectionAttempt` is not among the events: Node emits it
+/// inside `connect()` itself (see `Socket::connect`).
 pub(crate) async fn open(options: ConnectOptions) -> Connected {
     match options {
         ConnectOptions::Path(path) => {
-            #[cfg(unix)]
-            {
-                let shown = path.display().to_string();
-                let result = UnixStream::connect(sun_path(&path))
-                    .await
-                    .map(|s| Box::new(s) as BoxTransport)
-                    .map_err(|e| Error::system(e, "connect", Some(&shown), None, false));
-                Connected {
-                    lookup: None,
-                    result,
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = path;
-                Connected {
-                    lookup: None,
-                    result: Err(Error::plain("ENOTSUP", "Unix sockets are not supported")),
-                }
-            }
+            let shown = path.display().to_string();
+            let result = connect_unix(&path)
+                .await
+                .map_err(|e| Error::system(e, "connect", Some(&shown), None, false));
+            let events = match &result {
+                // afterConnect: (req.address, req.port, req.addressType, ex),
+                // the middle two undefined for a pipe.
+                Err(e) => vec![SocketEvent::ConnectionAttemptFailed {
+                    ip: shown.clone(),
+                    port: None,
+                    family: None,
+                    error: e.clone(),
+                }],
+                Ok(_) => Vec::new(),
+            };
+            Connected { events, result }
         }
         ConnectOptions::Tcp {
             host,
@@ -213,84 +218,206 @@ pub(crate) async fn open(options: ConnectOptions) -> Connected {
             local_address,
             local_port,
             family,
+            auto_select_family,
+            attempt_timeout,
         } => {
+            let mut events = Vec::new();
             // Only what `net.isIP` accepts skips the lookup.
             let literal = (is_ip(&host) != 0)
                 .then(|| dns::ip_literal(&host))
                 .flatten();
-            let (candidates, lookup) = match literal {
-                Some(ip) => (vec![SocketAddr::new(ip, port)], None),
+            // lookupAndConnect: autoSelectFamily applies to a host name
+            // looked up without a family or a localAddress.
+            let multiple = literal.is_none()
+                && family.is_none()
+                && local_address.is_none()
+                && auto_select_family;
+            let ips = match literal {
+                Some(ip) => vec![ip],
                 None => match dns::lookup(&host, family).await {
                     Ok(ips) => {
-                        let first = ips[0];
-                        let lookup = SocketEvent::Lookup {
-                            error: None,
-                            address: Some(first.to_string()),
-                            family: Some(Family::of(&first)),
-                            host: host.clone(),
-                        };
-                        let addrs = ips.into_iter().map(|ip| SocketAddr::new(ip, port));
-                        (addrs.collect(), Some(lookup))
+                        // One 'lookup' per address with `all: true`, else
+                        // one for the address dns.lookup gives.
+                        let reported = if multiple { ips.len() } else { 1 };
+                        for ip in &ips[..reported] {
+                            events.push(SocketEvent::Lookup {
+                                error: None,
+                                address: Some(ip.to_string()),
+                                family: Some(Family::of(ip)),
+                                host: host.clone(),
+                            });
+                        }
+                        ips
                     }
                     Err(err) => {
-                        let lookup = SocketEvent::Lookup {
+                        events.push(SocketEvent::Lookup {
                             error: Some(err.clone()),
                             address: None,
                             family: None,
                             host,
-                        };
+                        });
                         return Connected {
-                            lookup: Some(lookup),
+                            events,
                             result: Err(err),
                         };
                     }
                 },
             };
-            // Node's autoSelectFamily tries each address in turn and reports
-            // the last failure; with a `family` or a `localAddress` it
-            // connects to the first address only.
-            let attempts = if family.is_some() || local_address.is_some() {
-                1
-            } else {
-                candidates.len()
-            };
             let local = (local_address.is_some() || local_port.is_some())
                 .then(|| (local_address, local_port.unwrap_or(0)));
-            let mut last = None;
-            for addr in candidates.into_iter().take(attempts) {
-                match connect_tcp(addr, local).await {
-                    Ok(s) => {
-                        return Connected {
-                            lookup,
-                            result: Ok(Box::new(s)),
-                        };
-                    }
-                    Err(e) => last = Some(e),
-                }
-            }
-            Connected {
-                lookup,
-                result: Err(last.expect("at least one candidate address")),
-            }
+            let result = if multiple && ips.len() > 1 {
+                let timeout = attempt_timeout.max(ATTEMPT_TIMEOUT_MIN);
+                connect_multiple(&alternate(ips), port, local_port, timeout, &mut events).await
+            } else {
+                connect_single(SocketAddr::new(ips[0], port), local, &mut events).await
+            };
+            Connected { events, result }
         }
     }
 }
 
-/// A TCP connection to `addr`; with `local`, bound to that address and port
-/// first, as libuv's `uv_tcp_bind()` does (with `SO_REUSEADDR`; an address
-/// of the wrong family is `EINVAL`). Bind failures are errors of syscall
-/// `bind` about the local address, as Node's `internalConnect()` reports
-/// them.
-pub(crate) async fn connect_tcp(
+fn attempt_event(addr: SocketAddr) -> SocketEvent {
+    SocketEvent::ConnectionAttempt {
+        ip: addr.ip().to_string(),
+        port: Some(addr.port()),
+        family: Some(Family::of(&addr.ip())),
+    }
+}
+
+fn failed_event(addr: SocketAddr, error: Error) -> SocketEvent {
+    SocketEvent::ConnectionAttemptFailed {
+        ip: addr.ip().to_string(),
+        port: Some(addr.port()),
+        family: Some(Family::of(&addr.ip())),
+        error,
+    }
+}
+
+/// Node's `internalConnect`: bind (a failure ends it with no attempt
+/// event), `connectionAttempt`, connect.
+async fn connect_single(
     addr: SocketAddr,
     local: Option<(Option<IpAddr>, u16)>,
-) -> Result<TcpStream, Error> {
-    let connect_failed = |e: io::Error| {
-        let ip = addr.ip().to_string();
-        Error::system(e, "connect", Some(&ip), Some(addr.port().into()), false)
-    };
+    events: &mut Vec<SocketEvent>,
+) -> Result<BoxTransport, Error> {
+    let bound = bind_local(addr, local)?;
+    events.push(attempt_event(addr));
+    match connect_from(bound, addr).await {
+        Ok(s) => Ok(Box::new(s)),
+        Err(e) => {
+            events.push(failed_event(addr, e.clone()));
+            Err(e)
+        }
+    }
+}
+
+/// Node's `internalConnectMultiple` (happy eyeballs): each address in turn,
+/// every one but the last given `timeout` before the next starts; when all
+/// failed, one `AggregateError` of their errors.
+async fn connect_multiple(
+    addrs: &[IpAddr],
+    port: u16,
+    local_port: Option<u16>,
+    timeout: Duration,
+    events: &mut Vec<SocketEvent>,
+) -> Result<BoxTransport, Error> {
+    use async_std::prelude::FutureExt as _;
+    let mut errors = Vec::new();
+    for (i, ip) in addrs.iter().enumerate() {
+        let addr = SocketAddr::new(*ip, port);
+        // Only a localPort binds here: a localAddress disables this path.
+        let bound = match bind_local(addr, local_port.map(|p| (None, p))) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        events.push(attempt_event(addr));
+        let last = i + 1 == addrs.len();
+        let outcome = if last {
+            Some(connect_from(bound, addr).await)
+        } else {
+            connect_from(bound, addr).timeout(timeout).await.ok()
+        };
+        match outcome {
+            Some(Ok(s)) => return Ok(Box::new(s)),
+            Some(Err(e)) => {
+                events.push(failed_event(addr, e.clone()));
+                errors.push(e);
+            }
+            None => {
+                events.push(SocketEvent::ConnectionAttemptTimeout {
+                    ip: ip.to_string(),
+                    port: Some(port),
+                    family: Some(Family::of(ip)),
+                });
+                let ip = ip.to_string();
+                errors.push(Error::system(
+                    io::Error::from(io::ErrorKind::TimedOut),
+                    "connect",
+                    Some(&ip),
+                    Some(port.into()),
+                    false,
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Err(Error::plain(
+            "ERR_SOCKET_CONNECTION_TIMEOUT",
+            "Socket connection timeout",
+        ));
+    }
+    Err(Error::aggregate(errors))
+}
+
+/// The order happy eyeballs tries addresses in: the family of the first
+/// address first, then alternating, each address once.
+pub(crate) fn alternate(ips: Vec<IpAddr>) -> Vec<IpAddr> {
+    let first_v6 = ips.first().is_some_and(IpAddr::is_ipv6);
+    let mut groups: [Vec<IpAddr>; 2] = [Vec::new(), Vec::new()];
+    for ip in ips {
+        let group = usize::from(ip.is_ipv6() != first_v6);
+        if !groups[group].contains(&ip) {
+            groups[group].push(ip);
+        }
+    }
+    let [a, b] = groups;
+    let mut out = Vec::new();
+    for i in 0..a.len().max(b.len()) {
+        out.extend(a.get(i));
+        out.extend(b.get(i));
+    }
+    out
+}
+
+#[cfg(unix)]
+async fn connect_unix(path: &std::path::Path) -> io::Result<BoxTransport> {
+    UnixStream::connect(sun_path(path))
+        .await
+        .map(|s| Box::new(s) as BoxTransport)
+}
+
+#[cfg(not(unix))]
+async fn connect_unix(_path: &std::path::Path) -> io::Result<BoxTransport> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "Unix sockets are not supported",
+    ))
+}
+
+/// With `local`, a TCP socket bound to that address and port for a
+/// connection to `addr`, as libuv's `uv_tcp_bind()` does (with
+/// `SO_REUSEADDR`; an address of the wrong family is `EINVAL`). Bind
+/// failures are errors of syscall `bind` about the local address, as Node's
+/// `internalConnect()` reports them.
+fn bind_local(
+    addr: SocketAddr,
+    local: Option<(Option<IpAddr>, u16)>,
+) -> Result<Option<socket2::Socket>, Error> {
     let Some((local_ip, local_port)) = local else {
-        return TcpStream::connect(addr).await.map_err(connect_failed);
+        return Ok(None);
     };
     let local_ip = local_ip.unwrap_or(match addr {
         SocketAddr::V4(_) => IpAddr::from([0, 0, 0, 0]),
@@ -313,6 +440,21 @@ pub(crate) async fn connect_tcp(
     socket
         .bind(&SocketAddr::new(local_ip, local_port).into())
         .map_err(bind_failed)?;
+    Ok(Some(socket))
+}
+
+/// A TCP connection to `addr`, from `bound` if a socket was bound first.
+pub(crate) async fn connect_from(
+    bound: Option<socket2::Socket>,
+    addr: SocketAddr,
+) -> Result<TcpStream, Error> {
+    let connect_failed = |e: io::Error| {
+        let ip = addr.ip().to_string();
+        Error::system(e, "connect", Some(&ip), Some(addr.port().into()), false)
+    };
+    let Some(socket) = bound else {
+        return TcpStream::connect(addr).await.map_err(connect_failed);
+    };
     // async-std cannot connect a socket it did not create: connect without
     // blocking and wait until the socket is writable, as it does itself.
     let socket = async_io::Async::new(socket).map_err(connect_failed)?;
@@ -330,4 +472,77 @@ pub(crate) async fn connect_tcp(
     }
     let socket = socket.into_inner().map_err(connect_failed)?;
     Ok(TcpStream::from(std::net::TcpStream::from(socket)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn happy_eyeballs_alternates_families_from_the_first() {
+        let order = alternate(vec![
+            ip("::1"),
+            ip("::2"),
+            ip("127.0.0.1"),
+            ip("::1"),
+            ip("127.0.0.2"),
+        ]);
+        assert_eq!(
+            order,
+            vec![ip("::1"), ip("127.0.0.1"), ip("::2"), ip("127.0.0.2")]
+        );
+    }
+
+    /// A refused address, then one that listens: attempt, failure,
+    /// attempt, success. All refused: one AggregateError with the first
+    /// error's code.
+    #[async_std::test]
+    async fn several_addresses_are_tried_in_turn() {
+        // Only 127.0.0.1 listens on `port`: 127.0.0.2 (loopback too)
+        // refuses it.
+        let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = open.local_addr().unwrap().port();
+        let mut events = Vec::new();
+        let result = connect_multiple(
+            &[ip("127.0.0.2"), ip("127.0.0.1")],
+            port,
+            None,
+            ATTEMPT_TIMEOUT,
+            &mut events,
+        )
+        .await;
+        assert!(result.is_ok());
+        let names: Vec<&str> = events
+            .iter()
+            .map(|e| crate::events::EventKind::name(crate::events::Event::kind(e)))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "connectionAttempt",
+                "connectionAttemptFailed",
+                "connectionAttempt"
+            ]
+        );
+        drop(open);
+        let mut events = Vec::new();
+        let err = connect_multiple(
+            &[ip("127.0.0.2"), ip("127.0.0.1")],
+            port,
+            None,
+            ATTEMPT_TIMEOUT,
+            &mut events,
+        )
+        .await
+        .err()
+        .expect("every address refuses");
+        assert_eq!(err.name(), "AggregateError");
+        assert_eq!(err.code(), "ECONNREFUSED");
+        assert_eq!(err.errors().len(), 2);
+        assert_eq!(events.len(), 4);
+    }
 }

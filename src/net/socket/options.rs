@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::dns::Family;
 use crate::error::Error;
@@ -21,6 +22,30 @@ pub enum SocketEvent {
         address: Option<String>,
         family: Option<Family>,
         host: String,
+    },
+    /// `'connectionAttempt'` `(ip, port, family)`: a connection to this
+    /// address is being tried (Node 20.12+). For a Unix socket `ip` is the
+    /// path, `port` and `family` are absent — and Node emits it inside
+    /// `connect()`, so only listeners added before the call see it.
+    ConnectionAttempt {
+        ip: String,
+        port: Option<u16>,
+        family: Option<Family>,
+    },
+    /// `'connectionAttemptFailed'` `(ip, port, family, error)`.
+    ConnectionAttemptFailed {
+        ip: String,
+        port: Option<u16>,
+        family: Option<Family>,
+        error: Error,
+    },
+    /// `'connectionAttemptTimeout'` `(ip, port, family)`: with several
+    /// addresses (`autoSelectFamily`), an attempt took longer than
+    /// `autoSelectFamilyAttemptTimeout` and the next address is tried.
+    ConnectionAttemptTimeout {
+        ip: String,
+        port: Option<u16>,
+        family: Option<Family>,
     },
     /// `'connect'`: the connection is established.
     Connect,
@@ -58,6 +83,9 @@ crate::event_kinds! {
     pub enum SocketEventKind {
         Close = "close",
         Connect = "connect",
+        ConnectionAttempt = "connectionAttempt",
+        ConnectionAttemptFailed = "connectionAttemptFailed",
+        ConnectionAttemptTimeout = "connectionAttemptTimeout",
         Data = "data",
         Drain = "drain",
         End = "end",
@@ -77,6 +105,11 @@ impl Event for SocketEvent {
     fn kind(&self) -> SocketEventKind {
         match self {
             SocketEvent::Lookup { .. } => SocketEventKind::Lookup,
+            SocketEvent::ConnectionAttempt { .. } => SocketEventKind::ConnectionAttempt,
+            SocketEvent::ConnectionAttemptFailed { .. } => SocketEventKind::ConnectionAttemptFailed,
+            SocketEvent::ConnectionAttemptTimeout { .. } => {
+                SocketEventKind::ConnectionAttemptTimeout
+            }
             SocketEvent::Connect => SocketEventKind::Connect,
             SocketEvent::Ready => SocketEventKind::Ready,
             SocketEvent::Data(_) => SocketEventKind::Data,
@@ -131,6 +164,13 @@ pub enum ConnectOptions {
         /// `family`: restricts the lookup of a host name to that family;
         /// `None` (Node's `0`) does not. IP literals ignore it.
         family: Option<Family>,
+        /// `autoSelectFamily` (default true): a host name with several
+        /// addresses is tried address by address, families alternating
+        /// (happy eyeballs), when no `family` or `local_address` is given.
+        auto_select_family: bool,
+        /// `autoSelectFamilyAttemptTimeout`: how long each attempt but the
+        /// last may take (default 250 ms, at least 10 ms).
+        attempt_timeout: Duration,
     },
     /// A Unix domain socket path.
     Path(PathBuf),
@@ -153,6 +193,8 @@ impl ConnectOptions {
             local_address: None,
             local_port: None,
             family: None,
+            auto_select_family: true,
+            attempt_timeout: crate::net::ATTEMPT_TIMEOUT,
         }
     }
 

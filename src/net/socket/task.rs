@@ -328,8 +328,12 @@ impl Task {
         if self.socket.state().destroyed() {
             return;
         }
-        if let Some(lookup) = connected.lookup {
-            self.socket.emit(lookup);
+        for event in connected.events {
+            self.socket.emit(event);
+            // A listener may have destroyed the socket meanwhile.
+            if self.socket.state().destroyed() {
+                return;
+            }
         }
         match connected.result {
             Err(err) => {

@@ -73,21 +73,19 @@ pub static SOCKET: Class = Class {
             ..ev("close")
         },
         ev("connect"),
+        // Listening changes nothing: observed by default.
         Event {
             args: &[arg("ip"), arg("port"), arg("family")],
-            observe: Observe::OptIn,
             named: true,
             ..ev("connectionAttempt")
         },
         Event {
             args: &[arg("ip"), arg("port"), arg("family"), arg("error")],
-            observe: Observe::OptIn,
             named: true,
             ..ev("connectionAttemptFailed")
         },
         Event {
             args: &[arg("ip"), arg("port"), arg("family")],
-            observe: Observe::OptIn,
             named: true,
             ..ev("connectionAttemptTimeout")
         },

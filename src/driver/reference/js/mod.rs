@@ -164,6 +164,10 @@ impl JsVal {
         if let Some(h) = e.hostname() {
             p.insert("hostname", JsVal::String(h.into()));
         }
+        if e.name() == "AggregateError" && e.code().is_empty() {
+            // `errors[0]?.code` of no error: an own property, undefined.
+            p.insert("code", JsVal::Undefined);
+        }
         JsVal::Error(p)
     }
 

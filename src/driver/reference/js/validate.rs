@@ -53,6 +53,29 @@ pub fn validate_number(value: &JsVal, name: &str) -> Result<(), Error> {
     }
 }
 
+/// `validateInt32(value, name, min)`: a number that is an integer in
+/// `min..=2147483647`.
+pub fn validate_int32(value: &JsVal, name: &str, min: i32) -> Result<i32, Error> {
+    let JsVal::Number(n) = value else {
+        return Err(invalid_arg_type(
+            &format!("\"{name}\" property"),
+            "of type number",
+            value,
+        ));
+    };
+    if n.fract() != 0.0 || !n.is_finite() {
+        return Err(out_of_range(name, "an integer", *n));
+    }
+    if *n < f64::from(min) || *n > f64::from(i32::MAX) {
+        return Err(out_of_range(
+            name,
+            &format!(">= {min} && <= {}", i32::MAX),
+            *n,
+        ));
+    }
+    Ok(*n as i32)
+}
+
 /// `validateFunction(value, name)`: a callback argument.
 pub fn validate_callback(value: &JsVal, name: &str) -> Result<String, Error> {
     match value {

@@ -4,11 +4,12 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::Error;
 use crate::driver::reference::host::Failure;
 use crate::driver::reference::js::validate::{
-    invalid_arg_type, last_callback, to_int32, validate_port,
+    invalid_arg_type, last_callback, to_int32, validate_int32, validate_port,
 };
 use crate::driver::reference::js::{JsVal, Props};
 use crate::net::{self as n, ConnectOptions, Family, ListenOptions, SocketOptions};
@@ -109,6 +110,24 @@ pub fn connect_target(options: &JsVal) -> Result<ConnectOptions, Failure> {
         )));
     }
     let port = validate_port(&port, "Port")?;
+    let auto_select_family = match options.get("autoSelectFamily") {
+        None | Some(JsVal::Undefined | JsVal::Null) => true,
+        Some(JsVal::Bool(b)) => *b,
+        Some(other) => {
+            return Err(Failure::from(invalid_arg_type(
+                "\"options.autoSelectFamily\" property",
+                "of type boolean",
+                other,
+            )));
+        }
+    };
+    let attempt_timeout = match options.get("autoSelectFamilyAttemptTimeout") {
+        None | Some(JsVal::Undefined | JsVal::Null) => n::ATTEMPT_TIMEOUT,
+        Some(v) => {
+            let ms = validate_int32(v, "options.autoSelectFamilyAttemptTimeout", 1)?;
+            Duration::from_millis(ms.max(10) as u64)
+        }
+    };
     // `options.host || 'localhost'`; only a host that is not an IP address
     // reaches `dns.lookup()`, which checks its type and the family.
     let host = options.get("host").filter(|h| h.truthy());
@@ -131,6 +150,8 @@ pub fn connect_target(options: &JsVal) -> Result<ConnectOptions, Failure> {
         local_address,
         local_port,
         family,
+        auto_select_family,
+        attempt_timeout,
     })
 }
 

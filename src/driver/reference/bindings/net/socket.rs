@@ -44,6 +44,23 @@ fn event_args(e: &SocketEvent) -> Vec<JsVal> {
             family.map_or(JsVal::Undefined, |f| JsVal::Number(f.number().into())),
             JsVal::String(host.clone()),
         ],
+        SocketEvent::ConnectionAttempt { ip, port, family }
+        | SocketEvent::ConnectionAttemptTimeout { ip, port, family } => vec![
+            JsVal::String(ip.clone()),
+            port.map_or(JsVal::Undefined, |p| JsVal::Number(p.into())),
+            family.map_or(JsVal::Undefined, |f| JsVal::Number(f.number().into())),
+        ],
+        SocketEvent::ConnectionAttemptFailed {
+            ip,
+            port,
+            family,
+            error,
+        } => vec![
+            JsVal::String(ip.clone()),
+            port.map_or(JsVal::Undefined, |p| JsVal::Number(p.into())),
+            family.map_or(JsVal::Undefined, |f| JsVal::Number(f.number().into())),
+            JsVal::from_error(error),
+        ],
         SocketEvent::Data(Chunk::Bytes(b)) => vec![JsVal::Buffer(b.clone())],
         SocketEvent::Data(Chunk::Text(t)) => vec![JsVal::String(t.clone())],
         SocketEvent::Error(e) => vec![JsVal::from_error(e)],
