@@ -17,7 +17,9 @@
 //! # Layout
 //!
 //! - `options.rs`: the values the API takes and gives.
-//! - `socket.rs`: [`Socket`], `lib/dgram.js` step by step.
+//! - `socket.rs`: [`Socket`], `lib/dgram.js` step by step: state, `bind()`,
+//!   the queue, `close()`; `send.rs`: `send()` and `connect()`;
+//!   `sockopt.rs`: the socket options.
 //! - `handle.rs`: what Node's `UDPWrap` and libuv do with the system
 //!   socket.
 //! - `task.rs`: the per-socket task that runs Node's ticks and reads.
@@ -56,7 +58,9 @@
 
 mod handle;
 mod options;
+mod send;
 mod socket;
+mod sockopt;
 mod task;
 
 pub use crate::dns::Family;

@@ -114,9 +114,24 @@ impl Task {
                 return;
             };
             let _turn = event_loop.turn().await;
-            self.handle(wake);
-            while let Ok(command) = self.commands.try_recv() {
-                self.handle(Wake::Command(command));
+            // Ticks scheduled before this turn run before any I/O, as Node
+            // drains its tick queue before going back to the event loop;
+            // those scheduled by this turn's listeners run after them.
+            let io = match wake {
+                Wake::Command(command) => {
+                    self.command(command);
+                    None
+                }
+                io => Some(io),
+            };
+            self.drain();
+            if let Some(io) = io {
+                match io {
+                    Wake::Readable => self.read(),
+                    Wake::Writable => self.write(),
+                    Wake::Command(command) => self.command(command),
+                }
+                self.drain();
             }
             if self.finished() {
                 return;
@@ -164,12 +179,16 @@ impl Task {
         Poll::Pending
     }
 
-    fn handle(&mut self, wake: Wake) {
-        match wake {
-            Wake::Command(Command::Tick(f)) => f(&self.socket),
-            Wake::Command(Command::Wake) => {}
-            Wake::Readable => self.read(),
-            Wake::Writable => self.write(),
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Tick(f) => f(&self.socket),
+            Command::Wake => {}
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Ok(command) = self.commands.try_recv() {
+            self.command(command);
         }
     }
 
