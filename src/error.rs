@@ -317,7 +317,8 @@ impl Error {
         }))
     }
 
-    /// The JavaScript class name: `Error`, `TypeError` or `RangeError`.
+    /// The JavaScript class name: `Error`, `TypeError`, `RangeError` or
+    /// `SystemError`.
     pub fn name(&self) -> &str {
         self.0.name
     }
