@@ -65,7 +65,9 @@ async fn implicit_bind_emits_listening_before_the_send_callback() {
 // finds the socket closed and is dropped (no callback, no datagram).
 // Unbound, the close is queued behind the implicit bind: 'listening',
 // 'close', close callback. A 'listening' listener added after the queue
-// runs after the queued close: address() there throws NOT_RUNNING.
+// runs after the queued close: address() there throws NOT_RUNNING. A
+// connect() then close() on an unbound socket: 'listening', 'close', no
+// 'connect' and no callback.
 #[async_std::test]
 async fn a_send_then_close_in_one_tick_is_dropped() {
     let lp = EventLoop::new();
@@ -74,8 +76,13 @@ async fn a_send_then_close_in_one_tick_is_dropped() {
     log.track("peer", &peer);
     let (b, _) = bound(&lp).await;
     let c = udp4(&lp);
+    let d = udp4(&lp);
+    log.track("d", &d);
     {
         let _turn = lp.turn().await;
+        d.connect(port, None, Some(Box::new(|_, _| panic!("connected"))))
+            .unwrap();
+        d.close().unwrap();
         b.send("x1", Some(port), Some("127.0.0.1"), log.send_cb("b.sent"))
             .unwrap();
         log.track("b", &b);
@@ -101,6 +108,7 @@ async fn a_send_then_close_in_one_tick_is_dropped() {
             "c close"
         ]
     );
+    assert_eq!(log.of("d"), ["d listening", "d close"]);
     assert!(log.of("peer").is_empty());
     peer.close().unwrap();
 }
@@ -159,7 +167,30 @@ async fn connect_orders_its_callback_after_listening() {
         a.disconnect().unwrap_err().code(),
         "ERR_SOCKET_DGRAM_NOT_CONNECTED"
     );
-    a.close().unwrap();
+    // Connecting again: no second 'listening'. Connected, a send is handed
+    // to the system at once: send then close in one tick delivers it, and
+    // its callback comes before 'close'.
+    a.connect(port, None, None).unwrap();
+    log.wait("a connect").await;
+    sleep(SETTLE).await;
+    assert_eq!(log.of("a listening").len(), 1);
+    assert_eq!(log.of("a connect").len(), 2);
+    {
+        let _turn = lp.turn().await;
+        a.send("last", None, None, log.send_cb("last")).unwrap();
+        a.close_with(log.cb("closed")).unwrap();
+    }
+    log.wait("peer message last 127.0.0.1 IPv4 4").await;
+    log.wait("closed call").await;
+    let tail: Vec<String> = log
+        .lines()
+        .into_iter()
+        .filter(|l| !l.starts_with("peer"))
+        .collect();
+    assert_eq!(
+        tail[tail.len() - 3..],
+        ["last call null Some(4)", "a close", "closed call"]
+    );
     peer.close().unwrap();
 }
 
