@@ -56,6 +56,10 @@ use crate::events::{Emits, Emitter, ListenerId};
 ///   receive error (`ECONNREFUSED` on a connected socket) are `'error'`
 ///   events; a failed send goes only to its callback. The socket never
 ///   closes itself.
+/// - Once a socket has scheduled anything (a bind, a send…), its task
+///   holds it until `close()`, as Node's active handle does: a bound
+///   socket keeps receiving even when the caller dropped every handle.
+///   Listeners get the socket as their first argument (Node's `this`).
 #[derive(Clone)]
 pub struct Socket {
     inner: Arc<Inner>,
