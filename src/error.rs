@@ -30,9 +30,26 @@ struct Repr {
     address: Option<String>,
     port: Option<i32>,
     hostname: Option<String>,
+    info: Option<SystemErrorInfo>,
     source: Option<Arc<io::Error>>,
     payload: Option<Arc<dyn Any + Send + Sync>>,
     errors: Vec<Error>,
+}
+
+/// The `info` object of a Node `SystemError` (such as
+/// `ERR_SOCKET_BUFFER_SIZE`): the libuv error behind it.
+///
+/// See <https://nodejs.org/api/errors.html#class-systemerror>.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemErrorInfo {
+    /// libuv's (negative) error number, e.g. `-9`.
+    pub errno: i32,
+    /// libuv's error name, e.g. `"EBADF"`.
+    pub code: String,
+    /// libuv's description, e.g. `"bad file descriptor"`.
+    pub message: String,
+    /// The libuv function that failed, e.g. `"uv_recv_buffer_size"`.
+    pub syscall: String,
 }
 
 impl fmt::Debug for Repr {
@@ -46,6 +63,7 @@ impl fmt::Debug for Repr {
             .field("address", &self.address)
             .field("port", &self.port)
             .field("hostname", &self.hostname)
+            .field("info", &self.info)
             .field("payload", &self.payload.is_some())
             .finish()
     }
@@ -62,6 +80,7 @@ impl Error {
             address: None,
             port: None,
             hostname: None,
+            info: None,
             source: None,
             payload: None,
             errors: Vec::new(),
@@ -166,8 +185,13 @@ impl Error {
         } else {
             format!("{syscall} {code}")
         };
+        // Node's `ExceptionWithHostPort` prints `${address}:${port}` for a
+        // positive port even when the address is undefined (a dgram send
+        // with no address: `send EMSGSIZE undefined:41234`).
         match (address, port) {
-            (Some(a), Some(p)) if p > 0 => message.push_str(&format!(" {a}:{p}")),
+            (a, Some(p)) if p > 0 => {
+                message.push_str(&format!(" {}:{p}", a.unwrap_or("undefined")))
+            }
             (Some(a), _) => message.push_str(&format!(" {a}")),
             _ => {}
         }
@@ -180,6 +204,7 @@ impl Error {
             address: address.map(str::to_string),
             port: port.filter(|p| *p != 0),
             hostname: None,
+            info: None,
             source: Some(Arc::new(err)),
             payload: None,
             errors: Vec::new(),
@@ -204,6 +229,99 @@ impl Error {
         &self.0.errors
     }
 
+    /// `ERR_SOCKET_DGRAM_NOT_RUNNING`: a dgram socket used after
+    /// `close()` (Node's `healthCheck`).
+    pub fn dgram_not_running() -> Error {
+        Error::plain("ERR_SOCKET_DGRAM_NOT_RUNNING", "Not running")
+    }
+
+    /// `ERR_SOCKET_DGRAM_IS_CONNECTED`: `connect()` on a connected (or
+    /// connecting) dgram socket, or `send()` to an address on one.
+    pub fn dgram_is_connected() -> Error {
+        Error::plain("ERR_SOCKET_DGRAM_IS_CONNECTED", "Already connected")
+    }
+
+    /// `ERR_SOCKET_DGRAM_NOT_CONNECTED`: `disconnect()` or
+    /// `remoteAddress()` on a dgram socket that is not connected.
+    pub fn dgram_not_connected() -> Error {
+        Error::plain("ERR_SOCKET_DGRAM_NOT_CONNECTED", "Not connected")
+    }
+
+    /// `ERR_SOCKET_ALREADY_BOUND`: a second `bind()` of a dgram socket.
+    pub fn socket_already_bound() -> Error {
+        Error::plain("ERR_SOCKET_ALREADY_BOUND", "Socket is already bound")
+    }
+
+    /// `ERR_SOCKET_BAD_PORT` as Node's `validatePort(port, 'Port', false)`
+    /// words it for a Rust port: `None` is JavaScript's `undefined`.
+    pub fn socket_bad_port(port: Option<u16>) -> Error {
+        let received = match port {
+            Some(p) => format!("type number ({p})"),
+            None => "undefined".to_string(),
+        };
+        Error::range_error(
+            "ERR_SOCKET_BAD_PORT",
+            format!("Port should be > 0 and < 65536. Received {received}."),
+        )
+    }
+
+    /// `ERR_SOCKET_BAD_BUFFER_SIZE`: a buffer size that is not an unsigned
+    /// 32-bit integer.
+    pub fn socket_bad_buffer_size() -> Error {
+        Error::type_error(
+            "ERR_SOCKET_BAD_BUFFER_SIZE",
+            "Buffer size must be a positive integer",
+        )
+    }
+
+    /// `ERR_SOCKET_BUFFER_SIZE`, the `SystemError` Node throws when libuv's
+    /// `uv_recv_buffer_size` or `uv_send_buffer_size` (the `syscall`)
+    /// fails: `Could not get or set buffer size: uv_recv_buffer_size
+    /// returned EBADF (bad file descriptor)`, with `errno`, `syscall` and
+    /// an [`Error::info`].
+    pub fn socket_buffer_size(err: io::Error, syscall: &str) -> Error {
+        let errno = err.raw_os_error();
+        let code = errno
+            .and_then(errno_name)
+            .map(str::to_string)
+            .unwrap_or_else(|| kind_name(err.kind()).to_string());
+        let description = uv_description(&code);
+        let info = SystemErrorInfo {
+            errno: errno.map_or(0, |e| -e),
+            code: code.clone(),
+            message: description.to_string(),
+            syscall: syscall.to_string(),
+        };
+        Error(Box::new(Repr {
+            name: "SystemError",
+            code: "ERR_SOCKET_BUFFER_SIZE".into(),
+            message: format!(
+                "Could not get or set buffer size: {syscall} returned {code} ({description})"
+            ),
+            errno: Some(info.errno),
+            syscall: Some(syscall.to_string()),
+            address: None,
+            port: None,
+            hostname: None,
+            info: Some(info),
+            source: Some(Arc::new(err)),
+            payload: None,
+            errors: Vec::new(),
+        }))
+    }
+
+    /// The `TypeError` JavaScript throws when Node's own code calls a
+    /// method of a handle that `close()` set to `null`, as dgram's
+    /// `setTTL()` does after `close()`: `Cannot read properties of null
+    /// (reading 'setTTL')`. Node gives it no `code`; [`Error::code`] is
+    /// empty.
+    pub fn null_handle(property: &str) -> Error {
+        Error::type_error(
+            "",
+            format!("Cannot read properties of null (reading '{property}')"),
+        )
+    }
+
     /// A DNS failure as `dns.lookup` reports it: `getaddrinfo ENOTFOUND host`.
     pub fn lookup_failed(err: io::Error, host: &str) -> Error {
         Error(Box::new(Repr {
@@ -215,13 +333,15 @@ impl Error {
             address: None,
             port: None,
             hostname: Some(host.to_string()),
+            info: None,
             source: Some(Arc::new(err)),
             payload: None,
             errors: Vec::new(),
         }))
     }
 
-    /// The JavaScript class name: `Error`, `TypeError` or `RangeError`.
+    /// The JavaScript class name: `Error`, `TypeError`, `RangeError` or
+    /// `SystemError`.
     pub fn name(&self) -> &str {
         self.0.name
     }
@@ -259,6 +379,10 @@ impl Error {
     pub fn hostname(&self) -> Option<&str> {
         self.0.hostname.as_deref()
     }
+    /// The `info` object of a `SystemError` (`ERR_SOCKET_BUFFER_SIZE`).
+    pub fn info(&self) -> Option<&SystemErrorInfo> {
+        self.0.info.as_ref()
+    }
     /// The underlying I/O error, for system errors.
     pub fn io_error(&self) -> Option<&io::Error> {
         self.0.source.as_deref()
@@ -287,6 +411,7 @@ fn errno_name(errno: i32) -> Option<&'static str> {
         1 => "EPERM",
         2 => "ENOENT",
         9 => "EBADF",
+        19 => "ENODEV",
         11 => "EAGAIN",
         13 => "EACCES",
         17 => "EEXIST",
@@ -294,6 +419,10 @@ fn errno_name(errno: i32) -> Option<&'static str> {
         32 => "EPIPE",
         36 => "ENAMETOOLONG",
         88 => "ENOTSOCK",
+        89 => "EDESTADDRREQ",
+        90 => "EMSGSIZE",
+        92 => "ENOPROTOOPT",
+        95 => "ENOTSUP",
         97 => "EAFNOSUPPORT",
         98 => "EADDRINUSE",
         99 => "EADDRNOTAVAIL",
@@ -301,10 +430,13 @@ fn errno_name(errno: i32) -> Option<&'static str> {
         101 => "ENETUNREACH",
         103 => "ECONNABORTED",
         104 => "ECONNRESET",
+        105 => "ENOBUFS",
+        106 => "EISCONN",
         107 => "ENOTCONN",
         110 => "ETIMEDOUT",
         111 => "ECONNREFUSED",
         113 => "EHOSTUNREACH",
+        125 => "ECANCELED",
         _ => return None,
     })
 }
@@ -327,9 +459,12 @@ fn kind_name(kind: io::ErrorKind) -> &'static str {
     }
 }
 
-/// libuv's `uv_strerror` text for the codes `listen` reports.
+/// libuv's `uv_strerror` text for the codes `listen` and the dgram buffer
+/// sizes report.
 fn uv_description(code: &str) -> &'static str {
     match code {
+        "EBADF" => "bad file descriptor",
+        "ENOBUFS" => "no buffer space available",
         "EADDRINUSE" => "address already in use",
         "EACCES" => "permission denied",
         "EADDRNOTAVAIL" => "address not available",

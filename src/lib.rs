@@ -13,6 +13,7 @@
 //!
 //! The reference implementation, one module per Node module:
 //! - [`net`]: `node:net` on async-std.
+//! - [`dgram`]: `node:dgram` (UDP) on async-std.
 //!
 //! The suite:
 //! - [`protocol`]: the driver protocol's messages, values and expressions
@@ -24,6 +25,7 @@
 //! - [`harness`]: replays cases against a driver, matches traces, reports.
 #![forbid(unsafe_code)]
 
+pub mod dgram;
 pub mod dns;
 pub mod driver;
 pub mod error;

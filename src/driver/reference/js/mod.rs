@@ -147,8 +147,14 @@ impl JsVal {
         }
         let mut p = Props::new()
             .with("name", JsVal::String(e.name().into()))
-            .with("message", JsVal::String(e.message().into()))
-            .with("code", JsVal::String(e.code().into()));
+            .with("message", JsVal::String(e.message().into()));
+        // JavaScript's own errors (a property read of null) have no code;
+        // an AggregateError's is its first error's, possibly undefined.
+        if !e.code().is_empty() {
+            p.insert("code", JsVal::String(e.code().into()));
+        } else if e.name() == "AggregateError" {
+            p.insert("code", JsVal::Undefined);
+        }
         if let Some(n) = e.errno() {
             p.insert("errno", JsVal::Number(n.into()));
         }
@@ -164,9 +170,17 @@ impl JsVal {
         if let Some(h) = e.hostname() {
             p.insert("hostname", JsVal::String(h.into()));
         }
-        if e.name() == "AggregateError" && e.code().is_empty() {
-            // `errors[0]?.code` of no error: an own property, undefined.
-            p.insert("code", JsVal::Undefined);
+        if let Some(info) = e.info() {
+            p.insert(
+                "info",
+                JsVal::Object(
+                    Props::new()
+                        .with("errno", JsVal::Number(info.errno.into()))
+                        .with("code", JsVal::String(info.code.clone()))
+                        .with("message", JsVal::String(info.message.clone()))
+                        .with("syscall", JsVal::String(info.syscall.clone())),
+                ),
+            );
         }
         JsVal::Error(p)
     }
