@@ -13,3 +13,34 @@ use super::host::HostModule;
 pub fn modules() -> Vec<Arc<dyn HostModule>> {
     vec![net::module()]
 }
+
+/// Ties a binding to the vocabulary: every event the binding can emit is
+/// one the vocabulary gives its class, and every vocabulary event of the
+/// class (inherited ones included) is emitted by the binding or listed in
+/// `not_implemented`, so neither side can drift from the other silently.
+#[cfg(test)]
+pub(crate) fn assert_events_match(
+    class: &str,
+    emitted: &[&'static str],
+    not_implemented: &[&'static str],
+) {
+    let vocabulary = crate::spec::vocabulary::class(class)
+        .unwrap_or_else(|| panic!("{class} is not in the vocabulary"));
+    let known: Vec<&str> = vocabulary.all_events().iter().map(|e| e.name).collect();
+    for e in emitted {
+        assert!(
+            known.contains(e),
+            "{class} emits '{e}', which its vocabulary does not list"
+        );
+        assert!(
+            !not_implemented.contains(e),
+            "{class} emits '{e}', listed as not implemented"
+        );
+    }
+    for e in &known {
+        assert!(
+            emitted.contains(e) || not_implemented.contains(e),
+            "the vocabulary's {class} event '{e}' is neither emitted by the reference nor listed as not implemented"
+        );
+    }
+}

@@ -202,3 +202,21 @@ fn listen(cx: &Session, s: &Server, args: &[JsVal]) -> Result<(), Failure> {
     s.listen(listen_options(args, options)?)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::events::EventKind;
+    use crate::net::ServerEventKind;
+
+    #[test]
+    fn the_vocabulary_lists_what_the_reference_emits() {
+        let emitted: Vec<&str> = ServerEventKind::ALL.iter().map(|k| k.name()).collect();
+        super::super::super::assert_events_match(
+            "net.Server",
+            &emitted,
+            // `pipe()` is not implemented; EventEmitter's own events are
+            // not emitted by the reference's emitter.
+            &["newListener", "removeListener"],
+        );
+    }
+}

@@ -364,3 +364,21 @@ pub(super) fn set_timeout(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::events::EventKind;
+    use crate::net::SocketEventKind;
+
+    #[test]
+    fn the_vocabulary_lists_what_the_reference_emits() {
+        let emitted: Vec<&str> = SocketEventKind::ALL.iter().map(|k| k.name()).collect();
+        super::super::super::assert_events_match(
+            "net.Socket",
+            &emitted,
+            // `pipe()` is not implemented; EventEmitter's own events are
+            // not emitted by the reference's emitter.
+            &["pipe", "unpipe", "newListener", "removeListener"],
+        );
+    }
+}
