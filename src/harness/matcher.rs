@@ -314,36 +314,41 @@ pub fn show_observed_against(
             .into_iter()
             .zip(&line.args)
         {
-            let (Pattern::Object { props, .. }, Some(v)) = (&a.pattern, o.args.get(i)) else {
-                continue;
-            };
-            let (Value::Object(fields) | Value::Error(fields)) = v else {
-                continue;
-            };
-            let Some(slot) = args.get_mut(i) else {
-                continue;
-            };
-            let keep_class = match &slot.pattern {
-                Pattern::Object { class, .. } => class.clone(),
-                _ => None,
-            };
-            let mut shown: Vec<(String, Pattern)> = Vec::new();
-            if let (Some(code), false) =
-                (fields.get("code"), props.iter().any(|(k, _)| k == "code"))
-            {
-                shown.push(("code".into(), render::pattern_of(code)));
+            if let (Some(v), Some(slot)) = (o.args.get(i), args.get_mut(i)) {
+                slot.pattern = pattern_against(v, &a.pattern);
             }
-            for (k, _) in props {
-                let value = fields.get(k).cloned().unwrap_or(Value::Undefined);
-                shown.push((k.clone(), render::pattern_of(&value)));
-            }
-            slot.pattern = Pattern::Object {
-                class: keep_class,
-                props: shown,
-            };
         }
     }
     render::event_text(&o.event, &args)
+}
+
+/// A value as a pattern a person compares with `expected`: an error or
+/// object shows its `code` and every property `expected` asks about (so a
+/// diff says what differs, not only the code); anything else as `record`
+/// would write it.
+pub fn pattern_against(v: &Value, expected: &Pattern) -> Pattern {
+    let written = render::pattern_of(v);
+    let (Pattern::Object { props, .. }, Value::Object(fields) | Value::Error(fields)) =
+        (expected, v)
+    else {
+        return written;
+    };
+    let class = match written {
+        Pattern::Object { class, .. } => class,
+        _ => None,
+    };
+    let mut shown: Vec<(String, Pattern)> = Vec::new();
+    if let (Some(code), false) = (fields.get("code"), props.iter().any(|(k, _)| k == "code")) {
+        shown.push(("code".into(), render::pattern_of(code)));
+    }
+    for (k, p) in props {
+        let value = fields.get(k).cloned().unwrap_or(Value::Undefined);
+        shown.push((k.clone(), pattern_against(&value, p)));
+    }
+    Pattern::Object {
+        class,
+        props: shown,
+    }
 }
 
 /// Whether every object has emitted at least its expected events, each

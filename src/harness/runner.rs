@@ -287,7 +287,7 @@ impl Run<'_> {
                         if !matcher::matches(p, &value, &self.trace.vars) {
                             self.problems.push(format!(
                                 "{at} returned {}, expected {}",
-                                render::value(&value),
+                                render::pattern(&matcher::pattern_against(&value, p)),
                                 render::pattern(p)
                             ));
                         }
@@ -303,7 +303,7 @@ impl Run<'_> {
                         if !matcher::matches(p, &error, &self.trace.vars) {
                             self.problems.push(format!(
                                 "{at} threw {}, expected it to throw {}",
-                                describe_error(&error),
+                                thrown_against(&error, p),
                                 render::pattern(p)
                             ));
                         }
@@ -619,6 +619,18 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// A thrown error as the expected pattern asks about it, with its message
+/// when the pattern does not name it: `RangeError {code: "X"} ("…")`.
+fn thrown_against(error: &Value, expected: &crate::spec::Pattern) -> String {
+    let shown = render::pattern(&matcher::pattern_against(error, expected));
+    let names_message = matches!(expected, crate::spec::Pattern::Object { props, .. }
+        if props.iter().any(|(k, _)| k == "message"));
+    match error.prop("message") {
+        Some(Value::String(m)) if !names_message => format!("{shown} ({m:?})"),
+        _ => shown,
+    }
+}
+
 /// An error for a message: its name, code and message.
 fn describe_error(v: &Value) -> String {
     let text = |k: &str| match v.prop(k) {
@@ -634,5 +646,31 @@ fn describe_error(v: &Value) -> String {
             format!("{s}: {msg}")
         }
         _ => render::value(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_mismatched_throw_shows_what_the_pattern_asks_about() {
+        let error = Value::Error(BTreeMap::from([
+            ("name".into(), Value::String("RangeError".into())),
+            ("code".into(), Value::String("ERR_SOCKET_BAD_PORT".into())),
+            ("message".into(), Value::String("Port should be > 0".into())),
+            ("syscall".into(), Value::String("bind".into())),
+        ]));
+        let p = |s: &str| crate::spec::parse::pattern(s).unwrap();
+        insta::assert_snapshot!(
+            "thrown_against",
+            [
+                thrown_against(&error, &p("TypeError")),
+                thrown_against(&error, &p(r#"Error {code: "EBADF", syscall: "send"}"#)),
+                thrown_against(&error, &p(r#"{message: "no"}"#)),
+            ]
+            .join("\n")
+        );
     }
 }
