@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::js::JsVal;
 use super::session::Session;
 use crate::Error;
+use crate::events::{Emits, Event, EventKind};
 
 /// Why an action did not produce a value.
 #[derive(Debug)]
@@ -106,6 +107,32 @@ pub trait HostModule: Send + Sync + 'static {
             self.name()
         )))
     }
+}
+
+/// [`HostObject::subscribe`] for a class of the crate that implements
+/// [`Emits`]: the event's kind by its Node name, the listener's arguments
+/// made by `args`.
+pub fn subscribe_to<T: Emits>(
+    emitter: &T,
+    event: &str,
+    once: bool,
+    listener: HostListener,
+    args: fn(&T::Event) -> Vec<JsVal>,
+) -> Result<(), String> {
+    let kind = <<T::Event as Event>::Kind as EventKind>::from_name(event)
+        .ok_or_else(|| format!("no event '{event}' here"))?;
+    let f = move |_: &T, e: &T::Event| listener(args(e));
+    if once {
+        emitter.once(kind, f);
+    } else {
+        emitter.on(kind, f);
+    }
+    Ok(())
+}
+
+/// [`HostObject::listener_count`] for a class that implements [`Emits`].
+pub fn count_listeners<T: Emits>(emitter: &T, event: &str) -> Option<usize> {
+    <<T::Event as Event>::Kind as EventKind>::from_name(event).map(|k| emitter.listener_count(k))
 }
 
 /// [`HostObject::same`] for a binding type whose `PartialEq` says whether

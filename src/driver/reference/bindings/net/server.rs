@@ -6,11 +6,13 @@ use std::sync::Arc;
 use super::args::{listen_options, normalize_args};
 use super::{address_info, socket_value};
 use crate::Error;
-use crate::driver::reference::host::{Eval, Failure, HostListener, HostObject, same_object};
+use crate::driver::reference::host::{
+    Eval, Failure, HostListener, HostObject, count_listeners, same_object, subscribe_to,
+};
 use crate::driver::reference::js::validate::{last_callback, validate_callback};
 use crate::driver::reference::js::{JsVal, Props};
 use crate::driver::reference::session::Session;
-use crate::events::{Emits, EventKind};
+use crate::events::Emits;
 use crate::net::{
     ListenHandle, ListenOptions, Server, ServerAddress, ServerEvent, ServerEventKind,
 };
@@ -143,19 +145,11 @@ impl HostObject for ServerHost {
     }
 
     fn subscribe(&self, event: &str, once: bool, listener: HostListener) -> Result<(), String> {
-        let kind = ServerEventKind::from_name(event)
-            .ok_or_else(|| format!("net.Server has no event '{event}' here"))?;
-        let f = move |_: &Server, e: &ServerEvent| listener(event_args(e));
-        if once {
-            self.0.once(kind, f);
-        } else {
-            self.0.on(kind, f);
-        }
-        Ok(())
+        subscribe_to(&self.0, event, once, listener, event_args)
     }
 
     fn listener_count(&self, event: &str) -> Option<usize> {
-        ServerEventKind::from_name(event).map(|k| self.0.listener_count(k))
+        count_listeners(&self.0, event)
     }
 
     fn teardown(&self) {

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use super::address_info;
 use super::args::{connect_target, normalize_connect};
 use crate::Error;
-use crate::driver::reference::host::{Eval, Failure, HostListener, HostObject, same_object};
+use crate::driver::reference::host::{
+    Eval, Failure, HostListener, HostObject, count_listeners, same_object, subscribe_to,
+};
 use crate::driver::reference::js::validate::{
     chunk_bytes, encoding_named, invalid_arg_type, last_callback, out_of_range,
 };
 use crate::driver::reference::js::{JsVal, Props};
 use crate::driver::reference::session::Session;
-use crate::events::{Emits, EventKind};
+use crate::events::Emits;
 use crate::net::{Chunk, Socket, SocketEvent, SocketEventKind, WriteCallback};
 
 /// A `net.Socket` as scripts see it.
@@ -263,19 +265,11 @@ impl HostObject for SocketHost {
     }
 
     fn subscribe(&self, event: &str, once: bool, listener: HostListener) -> Result<(), String> {
-        let kind = SocketEventKind::from_name(event)
-            .ok_or_else(|| format!("net.Socket has no event '{event}' here"))?;
-        let f = move |_: &Socket, e: &SocketEvent| listener(event_args(e));
-        if once {
-            self.0.once(kind, f);
-        } else {
-            self.0.on(kind, f);
-        }
-        Ok(())
+        subscribe_to(&self.0, event, once, listener, event_args)
     }
 
     fn listener_count(&self, event: &str) -> Option<usize> {
-        SocketEventKind::from_name(event).map(|k| self.0.listener_count(k))
+        count_listeners(&self.0, event)
     }
 
     fn teardown(&self) {
