@@ -1076,11 +1076,24 @@ function probeMulticast() {
   });
 }
 
+// Whether looking up a `.invalid` name fails with ENOTFOUND (an offline
+// resolver may answer EAI_AGAIN instead).
+function probeEnotfound() {
+  return new Promise((resolve) => {
+    try {
+      require('node:dns').lookup('nonexistent.invalid', (err) => resolve(!!err && err.code === 'ENOTFOUND'));
+    } catch (_) {
+      resolve(false);
+    }
+  });
+}
+
 async function main() {
   const features = [];
   if (process.platform !== 'win32') features.push('unix-sockets');
   if (await probeIPv6()) features.push('ipv6');
   if (await probeMulticast()) features.push('multicast');
+  if (await probeEnotfound()) features.push('dns-enotfound');
   loadModules();
   const modules = Object.keys(MODULES).filter((name) => loaded.has(name));
   send({ type: 'hello', protocol: PROTOCOL, ...identity(), node: process.version, features, modules });

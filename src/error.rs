@@ -323,12 +323,26 @@ impl Error {
     }
 
     /// A DNS failure as `dns.lookup` reports it: `getaddrinfo ENOTFOUND host`.
+    ///
+    /// Node names `getaddrinfo`'s failures as c-ares does
+    /// (`lib/internal/errors.js`, `dnsException`): no such name (`EAI_NONAME`,
+    /// `EAI_NODATA`) is `ENOTFOUND`; a resolver that cannot be reached
+    /// (`EAI_AGAIN`, an offline machine) keeps its own code.
     pub fn lookup_failed(err: io::Error, host: &str) -> Error {
+        // std reports getaddrinfo's failure by gai_strerror's text only.
+        let text = err.to_string();
+        let (code, errno) = if text.contains("Temporary failure in name resolution") {
+            ("EAI_AGAIN", -3001)
+        } else if text.contains("Non-recoverable failure in name resolution") {
+            ("EAI_FAIL", -3007)
+        } else {
+            ("ENOTFOUND", -3008)
+        };
         Error(Box::new(Repr {
             name: "Error",
-            code: "ENOTFOUND".into(),
-            message: format!("getaddrinfo ENOTFOUND {host}"),
-            errno: Some(-3008),
+            code: code.into(),
+            message: format!("getaddrinfo {code} {host}"),
+            errno: Some(errno),
             syscall: Some("getaddrinfo".into()),
             address: None,
             port: None,

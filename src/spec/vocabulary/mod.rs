@@ -279,7 +279,7 @@ pub static ERROR_NAMES: &[&str] = &[
 pub static ERROR_CONSTRUCTORS: &[&str] = &["Error", "RangeError", "TypeError", "SyntaxError"];
 
 /// Features a case may require.
-pub static FEATURES: &[&str] = &["unix-sockets", "ipv6", "multicast"];
+pub static FEATURES: &[&str] = &["unix-sockets", "ipv6", "multicast", "dns-enotfound"];
 
 /// A module (or script global) by name.
 pub fn module(name: &str) -> Option<&'static Module> {

@@ -21,6 +21,21 @@ use crate::net::{self as n, AddressInfo, Server, ServerOptions, Socket, SocketOp
 /// The `net` module.
 pub struct NetModule;
 
+/// Whether this machine's resolver reports a `.invalid` name (RFC 6761: no
+/// resolver knows it) as `ENOTFOUND`, not `EAI_AGAIN` as an offline one may.
+/// Probed once.
+fn enotfound() -> bool {
+    use std::net::ToSocketAddrs;
+    static ENOTFOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENOTFOUND.get_or_init(|| {
+        let name = "nonexistent.invalid";
+        match (name, 0).to_socket_addrs() {
+            Ok(_) => false,
+            Err(e) => crate::Error::lookup_failed(e, name).code() == "ENOTFOUND",
+        }
+    })
+}
+
 /// `{address, family, port}` as `address()` returns it.
 fn address_info(i: &AddressInfo) -> JsVal {
     JsVal::Object(
@@ -51,6 +66,9 @@ impl HostModule for NetModule {
         }
         if std::net::TcpListener::bind("[::1]:0").is_ok() {
             features.push("ipv6");
+        }
+        if enotfound() {
+            features.push("dns-enotfound");
         }
         features
     }
