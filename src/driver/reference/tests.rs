@@ -58,6 +58,23 @@ fn of(events: &[Message], object: &str) -> Vec<(String, Vec<Value>)> {
         .collect()
 }
 
+/// A served session with a case begun (no captures).
+async fn begun() -> (Sender<Request>, Receiver<Message>, Vec<Message>) {
+    let (tx, req_rx) = unbounded();
+    let (msg_tx, rx) = unbounded();
+    async_std::task::spawn(serve(req_rx, msg_tx));
+    let mut events = Vec::new();
+    let ok = reply(
+        &tx,
+        &rx,
+        r#"{"op":"begin","id":1,"case":"t","captures":[]}"#,
+        &mut events,
+    )
+    .await;
+    assert_eq!(ok, Message::Ok { id: 1 });
+    (tx, rx, events)
+}
+
 #[async_std::test]
 async fn listen_connect_data_close() {
     let (tx, req_rx) = unbounded();
@@ -138,17 +155,7 @@ async fn listen_connect_data_close() {
 
 #[async_std::test]
 async fn refused_and_bad_port() {
-    let (tx, req_rx) = unbounded();
-    let (msg_tx, rx) = unbounded();
-    async_std::task::spawn(serve(req_rx, msg_tx));
-    let mut events = Vec::new();
-    reply(
-        &tx,
-        &rx,
-        r#"{"op":"begin","id":1,"case":"t","captures":[]}"#,
-        &mut events,
-    )
-    .await;
+    let (tx, rx, mut events) = begun().await;
     reply(&tx, &rx, r#"{"op":"eval","id":2,"expr":{"call":{"target":{"global":"net"},"method":"connect","args":[{"value":1},{"value":"127.0.0.1"}]}},"assign":"c","observe":["lookup","connect","error","close"]}"#, &mut events).await;
     wait_for(&rx, &mut events, "c", "close").await;
     let c = of(&events, "c");
@@ -183,17 +190,7 @@ async fn refused_and_bad_port() {
 
 #[async_std::test]
 async fn an_event_that_cannot_be_observed_is_an_error_naming_it() {
-    let (tx, req_rx) = unbounded();
-    let (msg_tx, rx) = unbounded();
-    async_std::task::spawn(serve(req_rx, msg_tx));
-    let mut events = Vec::new();
-    reply(
-        &tx,
-        &rx,
-        r#"{"op":"begin","id":1,"case":"t","captures":[]}"#,
-        &mut events,
-    )
-    .await;
+    let (tx, rx, mut events) = begun().await;
     let r = reply(&tx, &rx, r#"{"op":"eval","id":2,"expr":{"call":{"target":{"global":"net"},"method":"createServer","args":[]}},"assign":"server","observe":["bogus","listening","nonsense"]}"#, &mut events).await;
     let Message::Error { message, .. } = r else {
         panic!("{r:?}")
