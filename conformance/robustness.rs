@@ -15,17 +15,18 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `node`, for the fake driver; `None` when it is not on PATH (the tests
+/// that need it are then reported as ignored, with the reason).
 fn node() -> Option<String> {
     let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
     let ok = Command::new(&node)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !ok {
-        println!("skipped: `node` was not found on PATH; the fake driver needs it");
-    }
     ok.then_some(node)
 }
+
+const NO_NODE: &str = "`node` was not found on PATH; the fake driver needs it";
 
 /// Processes whose command line contains `marker`.
 fn processes_with(marker: &str) -> Vec<String> {
@@ -52,14 +53,12 @@ fn fake(node: &str, marker: &str, extra: &[&str]) -> Implementation {
     Implementation::Command(argv)
 }
 
-#[test]
-fn each_misbehaving_driver_fails_its_case_and_the_run_goes_on() {
-    let Some(node) = node() else { return };
+fn each_misbehaving_driver_fails_its_case_and_the_run_goes_on(node: &str) {
     let marker = format!("--marker-{}", std::process::id());
     let cases = spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
         .expect("fixture specs load");
     assert_eq!(cases.len(), 6);
-    let imp = fake(&node, &marker, &[]);
+    let imp = fake(node, &marker, &[]);
     let (results, hello) =
         async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 1, Mode::Check, None));
     assert_eq!(hello.map(|h| h.implementation), Some("fake".to_string()));
@@ -99,9 +98,7 @@ fn each_misbehaving_driver_fails_its_case_and_the_run_goes_on() {
     );
 }
 
-#[test]
-fn a_driver_that_never_says_hello_fails_the_case_with_the_reason() {
-    let Some(node) = node() else { return };
+fn a_driver_that_never_says_hello_fails_the_case_with_the_reason(node: &str) {
     let marker = format!("--silent-{}", std::process::id());
     let cases: Vec<_> =
         spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
@@ -109,7 +106,7 @@ fn a_driver_that_never_says_hello_fails_the_case_with_the_reason() {
             .into_iter()
             .filter(|c| c.case.id.ends_with("/first"))
             .collect();
-    let imp = fake(&node, &marker, &["--no-hello"]);
+    let imp = fake(node, &marker, &["--no-hello"]);
     let (results, _) =
         async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 1, Mode::Check, None));
     assert_eq!(results[0].status, Status::Failed);
@@ -122,7 +119,6 @@ fn a_driver_that_never_says_hello_fails_the_case_with_the_reason() {
     assert_eq!(processes_with(&marker), Vec::<String>::new());
 }
 
-#[test]
 fn a_driver_that_cannot_start_fails_with_the_reason() {
     let cases: Vec<_> =
         spec::load_suite(&root().join("fixtures/robust-spec"), LoadOptions::default())
@@ -158,7 +154,6 @@ fn cli(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-#[test]
 fn a_malformed_spec_gives_file_line_col_and_exit_status_2() {
     let (code, _, err) = cli(&["check", "fixtures/bad-specs/syntax.md"]);
     assert_eq!(code, 2);
@@ -177,7 +172,6 @@ fn a_malformed_spec_gives_file_line_col_and_exit_status_2() {
     assert_eq!(code, 2);
 }
 
-#[test]
 fn the_reference_over_stdio_matches_the_reference_in_process() {
     // `nodecompat driver` serves the same implementation over the protocol:
     // every case must come out the same both ways.
@@ -214,4 +208,47 @@ fn the_reference_over_stdio_matches_the_reference_in_process() {
         .collect();
     assert!(differ.is_empty(), "{}", differ.join("\n\n"));
     assert!(over_stdio.len() >= 60);
+}
+
+fn main() {
+    use libtest_mimic::{Arguments, Completion, Trial};
+    let args = Arguments::from_args();
+    let with_node = |name: &str, f: fn(&str)| {
+        Trial::ignorable_test(name, move || match node() {
+            Some(node) => {
+                f(&node);
+                Ok(Completion::Completed)
+            }
+            None => Ok(Completion::ignored_with(NO_NODE)),
+        })
+    };
+    let plain = |name: &str, f: fn()| {
+        Trial::test(name, move || {
+            f();
+            Ok(())
+        })
+    };
+    let trials = vec![
+        with_node(
+            "each_misbehaving_driver_fails_its_case_and_the_run_goes_on",
+            each_misbehaving_driver_fails_its_case_and_the_run_goes_on,
+        ),
+        with_node(
+            "a_driver_that_never_says_hello_fails_the_case_with_the_reason",
+            a_driver_that_never_says_hello_fails_the_case_with_the_reason,
+        ),
+        plain(
+            "a_driver_that_cannot_start_fails_with_the_reason",
+            a_driver_that_cannot_start_fails_with_the_reason,
+        ),
+        plain(
+            "a_malformed_spec_gives_file_line_col_and_exit_status_2",
+            a_malformed_spec_gives_file_line_col_and_exit_status_2,
+        ),
+        plain(
+            "the_reference_over_stdio_matches_the_reference_in_process",
+            the_reference_over_stdio_matches_the_reference_in_process,
+        ),
+    ];
+    libtest_mimic::run(&args, trials).exit();
 }
