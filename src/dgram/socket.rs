@@ -178,6 +178,21 @@ impl Socket {
         self.inner.options.kind
     }
 
+    /// Whether `close()` was called (Node's `healthCheck` fails: the
+    /// handle is `null`). For callers that must check it before their own
+    /// argument checks, as `setMulticastInterface()` does.
+    pub fn closed(&self) -> bool {
+        !self.state().open
+    }
+
+    /// Whether the socket is connected (Node's `connectState ===
+    /// CONNECT_STATE_CONNECTED`): not while a `connect()` is in progress,
+    /// and still after `close()`, which does not reset it. `send()` reads
+    /// its arguments differently on a connected socket.
+    pub fn connected(&self) -> bool {
+        self.state().connect_state == ConnectState::Connected
+    }
+
     /// `socket.on('message', listener)`, with the datagram and its sender.
     pub fn on_message(
         &self,
@@ -248,6 +263,39 @@ impl Socket {
         let port = options.port;
         self.lookup(address, move |this, ip| this.bind_now(ip, port));
         Ok(self)
+    }
+
+    /// `socket.bind()` whose lookup throws synchronously: Node's
+    /// `dns.lookup()` rejects an address that is not a string
+    /// (`ERR_INVALID_ARG_TYPE` for the `"hostname"` argument) from inside
+    /// `bind()`. Returns the error to throw.
+    ///
+    /// # Node compatibility
+    ///
+    /// By then `bind()` has made its checks and marked the socket as
+    /// binding, and added the callback's listeners; nothing resets it: every
+    /// later `bind()` fails with `ERR_SOCKET_ALREADY_BOUND`, and a later
+    /// `send()` or `connect()` waits for a `'listening'` that never comes.
+    ///
+    /// # Errors
+    ///
+    /// Always: `ERR_SOCKET_DGRAM_NOT_RUNNING` after `close()`,
+    /// `ERR_SOCKET_ALREADY_BOUND` once a bind was started, else `error`.
+    pub fn bind_lookup_throws(&self, error: Error, callback: Option<Callback>) -> Error {
+        {
+            let mut st = self.state();
+            if !st.open {
+                return Error::dgram_not_running();
+            }
+            if st.bind_state != BindState::Unbound {
+                return Error::socket_already_bound();
+            }
+            st.bind_state = BindState::Binding;
+        }
+        if let Some(callback) = callback {
+            self.add_bind_callback(callback);
+        }
+        error
     }
 
     /// Node's `onListening` and `removeListeners` pair.

@@ -3,6 +3,7 @@
 //! the list the session and `hello` read; adding a module adds a folder and
 //! a line here.
 
+mod dgram;
 mod net;
 
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use super::host::HostModule;
 
 /// Every module, in the order `hello` lists them.
 pub fn modules() -> Vec<Arc<dyn HostModule>> {
-    vec![net::module()]
+    vec![net::module(), dgram::module()]
 }
 
 /// Ties a binding to the vocabulary: every event the binding can emit is

@@ -10,16 +10,25 @@ use crate::string_decoder::Encoding;
 /// `validatePort(port, name)`: Node's `ERR_SOCKET_BAD_PORT` rule. Numbers
 /// and non-blank strings that are integers in `0..=65535` pass.
 pub fn validate_port(port: &JsVal, name: &str) -> Result<u16, Error> {
+    validate_port_allowing(port, name, true)
+}
+
+/// `validatePort(port, name, allowZero)`: with `allow_zero` false, the
+/// number `0` is refused too (`Port should be > 0 and < 65536`), though
+/// the string `"0"` passes, as in Node (`port === 0` is strict).
+pub fn validate_port_allowing(port: &JsVal, name: &str, allow_zero: bool) -> Result<u16, Error> {
     let bad = || {
         Error::range_error(
             "ERR_SOCKET_BAD_PORT",
             format!(
-                "{name} should be >= 0 and < 65536. Received {}.",
+                "{name} should be {} 0 and < 65536. Received {}.",
+                if allow_zero { ">=" } else { ">" },
                 port.describe()
             ),
         )
     };
     match port {
+        JsVal::Number(n) if *n == 0.0 && !allow_zero => return Err(bad()),
         JsVal::Number(_) => {}
         JsVal::String(s) if !s.trim().is_empty() => {}
         _ => return Err(bad()),
@@ -40,14 +49,65 @@ pub fn invalid_arg_type(what: &str, expected: &str, got: &JsVal) -> Error {
     )
 }
 
+/// How Node's `ERR_INVALID_ARG_TYPE` names `name`: `"ttl" argument`, or
+/// `"options.port" property` when the name has a dot.
+pub fn arg_label(name: &str) -> String {
+    if name.ends_with(" argument") {
+        name.to_string()
+    } else if name.contains('.') {
+        format!("\"{name}\" property")
+    } else {
+        format!("\"{name}\" argument")
+    }
+}
+
 /// `validateNumber(value, name)` without bounds: any number, `NaN`
 /// included.
 pub fn validate_number(value: &JsVal, name: &str) -> Result<(), Error> {
     match value {
         JsVal::Number(_) => Ok(()),
+        other => Err(invalid_arg_type(&arg_label(name), "of type number", other)),
+    }
+}
+
+/// `validateString(value, name)`.
+pub fn validate_string(value: &JsVal, name: &str) -> Result<String, Error> {
+    match value {
+        JsVal::String(s) => Ok(s.clone()),
+        other => Err(invalid_arg_type(&arg_label(name), "of type string", other)),
+    }
+}
+
+/// `validateUint32(value, name, positive)`: a number that is an integer in
+/// `0..=4294967295` (`1..` when `positive`).
+pub fn validate_uint32(value: &JsVal, name: &str, positive: bool) -> Result<u32, Error> {
+    let JsVal::Number(n) = value else {
+        return Err(invalid_arg_type(&arg_label(name), "of type number", value));
+    };
+    if n.fract() != 0.0 || !n.is_finite() {
+        return Err(out_of_range(name, "an integer", *n));
+    }
+    let min = if positive { 1.0 } else { 0.0 };
+    if *n < min || *n > f64::from(u32::MAX) {
+        return Err(out_of_range(
+            name,
+            &format!(">= {min} && <= {}", u32::MAX),
+            *n,
+        ));
+    }
+    Ok(*n as u32)
+}
+
+/// `validateAbortSignal(signal, name)`: `undefined` or an object with an
+/// `aborted` property (scripts have no `AbortSignal`, so in practice only
+/// `undefined` passes).
+pub fn validate_abort_signal(value: &JsVal, name: &str) -> Result<(), Error> {
+    match value {
+        JsVal::Undefined => Ok(()),
+        JsVal::Object(p) if p.get("aborted").is_some() => Ok(()),
         other => Err(invalid_arg_type(
-            &format!("\"{name}\" property"),
-            "of type number",
+            &arg_label(name),
+            "an instance of AbortSignal",
             other,
         )),
     }
@@ -57,11 +117,7 @@ pub fn validate_number(value: &JsVal, name: &str) -> Result<(), Error> {
 /// `min..=2147483647`.
 pub fn validate_int32(value: &JsVal, name: &str, min: i32) -> Result<i32, Error> {
     let JsVal::Number(n) = value else {
-        return Err(invalid_arg_type(
-            &format!("\"{name}\" property"),
-            "of type number",
-            value,
-        ));
+        return Err(invalid_arg_type(&arg_label(name), "of type number", value));
     };
     if n.fract() != 0.0 || !n.is_finite() {
         return Err(out_of_range(name, "an integer", *n));
@@ -86,6 +142,24 @@ pub fn validate_callback(value: &JsVal, name: &str) -> Result<String, Error> {
             other,
         )),
     }
+}
+
+/// ECMAScript's `ToUint32` (`n >>> 0`).
+pub fn to_uint32(n: f64) -> u32 {
+    if n.is_finite() {
+        n.trunc().rem_euclid(4_294_967_296.0) as u32
+    } else {
+        0
+    }
+}
+
+/// `ERR_BUFFER_OUT_OF_BOUNDS` for `name` (`"offset" is outside of buffer
+/// bounds`).
+pub fn buffer_out_of_bounds(name: &str) -> Error {
+    Error::range_error(
+        "ERR_BUFFER_OUT_OF_BOUNDS",
+        format!("\"{name}\" is outside of buffer bounds"),
+    )
 }
 
 /// ECMAScript's `ToInt32`.
@@ -163,5 +237,33 @@ mod tests {
             );
         }
         assert_eq!(to_int32(4_294_967_297.0), 1);
+        assert_eq!(to_uint32(-1.0), u32::MAX);
+        let zero = JsVal::Number(0.0);
+        assert_eq!(validate_port(&zero, "p").unwrap(), 0);
+        let e = validate_port_allowing(&zero, "Port", false).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Port should be > 0 and < 65536. Received type number (0)."
+        );
+        assert_eq!(
+            validate_port_allowing(&JsVal::String("0".into()), "Port", false).unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn names_with_a_dot_are_properties() {
+        let e = validate_number(&JsVal::Null, "ttl").unwrap_err();
+        assert_eq!(
+            e.message(),
+            "The \"ttl\" argument must be of type number. Received null"
+        );
+        let e = validate_uint32(&JsVal::Number(-1.0), "options.recvBufferSize", false);
+        assert_eq!(
+            e.unwrap_err().message(),
+            "The value of \"options.recvBufferSize\" is out of range. It must be >= 0 && <= 4294967295. Received -1"
+        );
+        let e = validate_string(&JsVal::Number(1.0), "options.x").unwrap_err();
+        assert!(e.message().starts_with("The \"options.x\" property"));
     }
 }
