@@ -294,8 +294,8 @@ mod tests {
         JsVal::String(v.into())
     }
 
-    fn n(v: f64) -> JsVal {
-        JsVal::Number(v)
+    fn n(v: impl Into<f64>) -> JsVal {
+        JsVal::Number(v.into())
     }
 
     fn code(f: Failure) -> String {
