@@ -32,6 +32,11 @@
 //! JavaScript values into these Rust values; each method says which checks
 //! it leaves out. Checks that a Rust value can still fail (port `0`, no
 //! port, a buffer size above `u32::MAX`) are made here, with Node's errors.
+//! Where Node's JavaScript throws in the middle of a method, after part of
+//! it ran, the socket offers the steps the caller needs: [`Socket::closed`]
+//! (Node's `healthCheck`, which `setMulticastInterface()` runs before its
+//! type check), [`Socket::connected`] (how `send()` reads its arguments),
+//! and [`Socket::bind_lookup_throws`] (a `bind()` whose lookup throws).
 //!
 //! Not implemented: the `lookup` and `signal` options, `bind({fd})`,
 //! `addSourceSpecificMembership()`/`dropSourceSpecificMembership()`, and

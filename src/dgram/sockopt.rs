@@ -91,6 +91,11 @@ impl Socket {
     /// that is no address (checked first), `EBADF` before a system socket,
     /// `ENOPROTOOPT` for an IPv6 zone on a `udp4` socket; syscall
     /// `setMulticastInterface`.
+    ///
+    /// # Checks the caller owns
+    ///
+    /// That the interface is a string (`ERR_INVALID_ARG_TYPE`), which Node
+    /// checks after `ERR_SOCKET_DGRAM_NOT_RUNNING`: see [`Socket::closed`].
     pub fn set_multicast_interface(&self, interface: &str) -> Result<(), Error> {
         self.set_checked_option("setMulticastInterface", |h| {
             h.set_multicast_interface(interface)
@@ -111,6 +116,12 @@ impl Socket {
     /// `ERR_SOCKET_DGRAM_NOT_RUNNING` after `close()`, `ERR_MISSING_ARGS`
     /// for an empty address, `addMembership EINVAL` for a bad address or
     /// interface, and what the system says (`EADDRNOTAVAIL`…).
+    ///
+    /// # Checks the caller owns
+    ///
+    /// None: Node passes any truthy value on as text (`123` is `EINVAL`
+    /// here too), and a falsy one is `ERR_MISSING_ARGS`, which is what
+    /// `""` gives.
     pub fn add_membership(&self, group: &str, interface: Option<&str>) -> Result<(), Error> {
         self.membership("addMembership", group, interface, true)
     }

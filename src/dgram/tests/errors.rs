@@ -202,3 +202,38 @@ async fn errors_before_bind_and_after_close() {
     );
     assert!(s.ref_().has_ref());
 }
+
+// Node: `bind(0, 123)` throws dns.lookup()'s ERR_INVALID_ARG_TYPE after
+// marking the socket as binding: every later bind() is ALREADY_BOUND,
+// address() is still EBADF, a send waits forever; close() works.
+#[async_std::test]
+async fn a_bind_whose_lookup_throws_leaves_the_socket_binding() {
+    let lp = EventLoop::new();
+    let log = Log::default();
+    let s = udp4(&lp);
+    log.track("s", &s);
+    let thrown = Error::type_error("ERR_INVALID_ARG_TYPE", "hostname");
+    let cb: Callback = Box::new(log.cb("never"));
+    let e = s.bind_lookup_throws(thrown.clone(), Some(cb));
+    assert_eq!(e.code(), "ERR_INVALID_ARG_TYPE");
+    // The tracker's and the callback's.
+    assert_eq!(s.listener_count(SocketEventKind::Listening), 2);
+    let e = s.bind_lookup_throws(thrown.clone(), None);
+    assert_eq!(e.code(), "ERR_SOCKET_ALREADY_BOUND");
+    let e = s.bind(BindOptions::port(0)).unwrap_err();
+    assert_eq!(e.code(), "ERR_SOCKET_ALREADY_BOUND");
+    assert_eq!(s.address().unwrap_err().code(), "EBADF");
+    s.send("x", Some(9), Some("127.0.0.1"), log.send_cb("sent"))
+        .unwrap();
+    assert!(!s.closed() && !s.connected());
+    sleep(SETTLE).await;
+    assert_eq!(log.lines(), Vec::<String>::new());
+    // The close waits behind the send, in the queue that never runs.
+    s.close().unwrap();
+    assert!(!s.closed());
+    let fresh = udp4(&lp);
+    fresh.close().unwrap();
+    assert!(fresh.closed());
+    let e = fresh.bind_lookup_throws(thrown, None);
+    assert_eq!(e.code(), "ERR_SOCKET_DGRAM_NOT_RUNNING");
+}

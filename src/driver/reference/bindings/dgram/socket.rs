@@ -255,7 +255,16 @@ impl HostObject for SocketHost {
     }
 
     fn teardown(&self) {
-        let _ = self.0.close();
+        let s = &self.0;
+        let _ = s.close();
+        if !s.closed() {
+            // The close waits behind a pending implicit bind; should that
+            // bind fail, the queue is dropped with the close in it (Node's
+            // `onListenError`): close then.
+            s.once(SocketEventKind::Error, |this, _| {
+                let _ = this.close();
+            });
+        }
     }
 }
 
