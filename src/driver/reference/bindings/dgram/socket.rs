@@ -11,13 +11,15 @@ use crate::Error;
 use crate::dgram::{
     Callback, ConnectCallback, RemoteInfo, SendCallback, Socket, SocketEvent, SocketEventKind,
 };
-use crate::driver::reference::host::{Eval, Failure, HostListener, HostObject, same_object};
+use crate::driver::reference::host::{
+    Eval, Failure, HostListener, HostObject, count_listeners, same_object, subscribe_to,
+};
 use crate::driver::reference::js::validate::{
     to_int32, to_uint32, validate_number, validate_string,
 };
 use crate::driver::reference::js::{JsVal, Props};
 use crate::driver::reference::session::Session;
-use crate::events::{Emits, EventKind};
+use crate::events::Emits;
 
 /// A `dgram.Socket` as scripts see it.
 pub struct SocketHost(pub Socket);
@@ -239,19 +241,11 @@ impl HostObject for SocketHost {
     }
 
     fn subscribe(&self, event: &str, once: bool, listener: HostListener) -> Result<(), String> {
-        let kind = SocketEventKind::from_name(event)
-            .ok_or_else(|| format!("dgram.Socket has no event '{event}' here"))?;
-        let f = move |_: &Socket, e: &SocketEvent| listener(event_args(e));
-        if once {
-            self.0.once(kind, f);
-        } else {
-            self.0.on(kind, f);
-        }
-        Ok(())
+        subscribe_to(&self.0, event, once, listener, event_args)
     }
 
     fn listener_count(&self, event: &str) -> Option<usize> {
-        SocketEventKind::from_name(event).map(|k| self.0.listener_count(k))
+        count_listeners(&self.0, event)
     }
 
     fn teardown(&self) {
