@@ -61,6 +61,10 @@ pub struct Writable {
     errored: Option<Error>,
     /// `end()` callbacks waiting for `'finish'` (Node's `kOnFinished`).
     end_callbacks: Vec<WriteCallback>,
+    /// `destroy()` found writes queued or `end()` callbacks waiting, so
+    /// Node scheduled its `errorBuffer`; otherwise callbacks added after
+    /// the `destroy()` are never called.
+    error_buffer_due: bool,
     /// Bytes the transport took (Node's `_handle.bytesWritten`).
     flushed: u64,
     /// Bytes of every accepted write, for net's `bytesWritten`.
@@ -100,6 +104,7 @@ impl Writable {
             destroyed: false,
             errored: None,
             end_callbacks: Vec::new(),
+            error_buffer_due: false,
             flushed: 0,
             accepted: 0,
         }
@@ -254,6 +259,11 @@ impl Writable {
     /// the first error is kept (`errored`). Queued callbacks wait for
     /// [`fail_pending`](Writable::fail_pending).
     pub fn destroy(&mut self, error: Option<&Error>) {
+        if !self.destroyed {
+            // Writable.prototype.destroy: errorBuffer is scheduled only if
+            // something was pending at this moment.
+            self.error_buffer_due = !self.queue.is_empty() || !self.end_callbacks.is_empty();
+        }
         self.destroyed = true;
         if self.errored.is_none() {
             self.errored = error.cloned();
@@ -263,7 +273,16 @@ impl Writable {
     /// Node's `errorBuffer`: every queued write's callback gets `errored`
     /// or `ERR_STREAM_DESTROYED` (`'write'`), then every `end()` callback
     /// gets `errored` or `ERR_STREAM_DESTROYED` (`'end'`), in that order.
+    ///
+    /// Without a pending callback at `destroy()` time Node runs no
+    /// `errorBuffer`: an `end()` callback added since is never called, and
+    /// is dropped here.
     pub fn fail_pending(&mut self) -> Vec<(WriteCallback, Error)> {
+        if self.destroyed && !self.error_buffer_due {
+            self.end_callbacks.clear();
+            return Vec::new();
+        }
+        self.error_buffer_due = false;
         let write_error = self
             .errored
             .clone()
@@ -297,6 +316,7 @@ impl Writable {
     /// had not failed them yet) with their errors.
     pub fn undestroy(&mut self) -> Vec<(WriteCallback, Error)> {
         let left = self.fail_pending();
+        self.error_buffer_due = false;
         self.destroyed = false;
         self.errored = None;
         self.ending = false;
@@ -486,6 +506,30 @@ mod tests {
         }
         assert_eq!(*log.lock().unwrap(), vec!["a EPIPE", "end EPIPE"]);
         assert_eq!(w.length(), 0);
+    }
+
+    #[test]
+    fn an_end_callback_after_destroy_runs_only_if_errorbuffer_was_due() {
+        // Nothing pending at destroy(): Node schedules no errorBuffer, so
+        // a later end(cb) is never called back.
+        let log = Log::default();
+        let mut w = Writable::default();
+        w.destroy(None);
+        assert!(matches!(w.end(recorder(&log, "late")), EndOutcome::Waiting));
+        assert!(w.fail_pending().is_empty());
+        // A write pending at destroy(): errorBuffer fails it and the end()
+        // callbacks present when it runs.
+        let mut w = Writable::default();
+        w.write(b"a".to_vec(), recorder(&log, "a")).ok();
+        w.destroy(None);
+        w.end(recorder(&log, "end"));
+        for (cb, e) in w.fail_pending() {
+            cb(Some(&e));
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            vec!["a ERR_STREAM_DESTROYED", "end ERR_STREAM_DESTROYED"]
+        );
     }
 
     #[test]
