@@ -4,7 +4,7 @@
 //! - `net/…`: the case against the reference implementation, in-process,
 //!   with an insta snapshot of its trace (per object, in order);
 //! - `node:net/…`: the same case against live Node through
-//!   `scripts/node-driver.js`, when `node` is on PATH (otherwise each is
+//!   `scripts/node-driver.cjs`, when `node` is on PATH (otherwise each is
 //!   reported as ignored, with the reason printed);
 //! - `fixtures/bad-specs/…`: each malformed spec's error messages, snapshotted.
 
@@ -189,7 +189,7 @@ fn main() {
     trials.extend(bad_spec_trials());
 
     let reference = Arc::new(Pool {
-        imp: Implementation::Reference,
+        imp: Implementation::reference(),
         idle: Mutex::new(Vec::new()),
     });
     for lc in &cases {

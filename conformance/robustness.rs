@@ -50,7 +50,7 @@ fn fake(node: &str, marker: &str, extra: &[&str]) -> Implementation {
         marker.to_string(),
     ];
     argv.extend(extra.iter().map(|s| s.to_string()));
-    Implementation::Command(argv)
+    Implementation::command(argv)
 }
 
 fn each_misbehaving_driver_fails_its_case_and_the_run_goes_on(node: &str) {
@@ -126,7 +126,7 @@ fn a_driver_that_cannot_start_fails_with_the_reason() {
             .into_iter()
             .take(2)
             .collect();
-    let imp = Implementation::Command(vec!["/nonexistent/driver".into()]);
+    let imp = Implementation::command(vec!["/nonexistent/driver".into()]);
     let (results, hello) =
         async_std::task::block_on(suite::run_all(&imp, Arc::new(cases), 2, Mode::Check, None));
     assert!(hello.is_none());
@@ -178,14 +178,14 @@ fn the_reference_over_stdio_matches_the_reference_in_process() {
     let cases = Arc::new(
         spec::load_suite(&root().join("spec"), LoadOptions::default()).expect("the suite loads"),
     );
-    let stdio = Implementation::Command(vec![
+    let stdio = Implementation::command(vec![
         env!("CARGO_BIN_EXE_nodecompat").into(),
         "driver".into(),
     ]);
     let (over_stdio, hello) =
         async_std::task::block_on(suite::run_all(&stdio, cases.clone(), 2, Mode::Check, None));
     let (in_process, _) = async_std::task::block_on(suite::run_all(
-        &Implementation::Reference,
+        &Implementation::reference(),
         cases.clone(),
         2,
         Mode::Check,

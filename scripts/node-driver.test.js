@@ -1,4 +1,4 @@
-// Self-test for scripts/node-driver.js: spawns the driver and talks the
+// Self-test for scripts/node-driver.cjs: spawns the driver and talks the
 // protocol of spec/PROTOCOL.md to it.
 //
 //   node --test scripts/
@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-const DRIVER = path.join(__dirname, 'node-driver.js');
+const DRIVER = path.join(__dirname, 'node-driver.cjs');
 const REPLY_TYPES = new Set(['ok', 'result', 'throw', 'error']);
 
 // Expression builders.

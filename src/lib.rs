@@ -19,7 +19,7 @@
 //! - [`protocol`]: the driver protocol's messages, values and expressions
 //!   (`spec/PROTOCOL.md`).
 //! - [`driver`]: drivers: the in-process reference driver and external
-//!   driver processes (live Node through `scripts/node-driver.js`, or any
+//!   driver processes (live Node through `scripts/node-driver.cjs`, or any
 //!   program that speaks the protocol).
 //! - [`spec`]: the spec model: literate Markdown spec files parsed into cases.
 //! - [`harness`]: replays cases against a driver, matches traces, reports.

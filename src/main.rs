@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use nodecompat::driver::Implementation;
+use nodecompat::driver::{Implementation, config};
 use nodecompat::harness::record;
 use nodecompat::harness::report::{self, Format, Report};
 use nodecompat::harness::runner::{Mode, Status};
@@ -21,6 +21,10 @@ struct Cli {
     /// The spec directory (default: ./spec, else the one this build came from).
     #[arg(long, global = true)]
     spec_dir: Option<PathBuf>,
+    /// The file that names implementations (default: implementations.toml
+    /// beside the spec directory).
+    #[arg(long, global = true)]
+    implementations: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,9 +35,14 @@ enum Command {
     Run {
         /// Run only cases whose id contains one of these (e.g. net/half-open).
         filters: Vec<String>,
-        /// `reference` (in-process Rust), `node` (live Node), or a driver command line.
+        /// A name (`reference`, `node`, `node22`, `bun`… see `nodecompat impls`)
+        /// or a driver command line.
         #[arg(long = "impl", default_value = "reference")]
         imp: String,
+        /// The Node version to hold the implementation to, instead of the
+        /// configured or claimed one (cases for other versions are skipped).
+        #[arg(long)]
+        node_version: Option<String>,
         /// Cases run in parallel, each on its own driver session.
         #[arg(long, short = 'j')]
         jobs: Option<usize>,
@@ -55,6 +64,8 @@ enum Command {
     },
     /// Serve the reference implementation over the driver protocol on stdin/stdout.
     Driver,
+    /// List the implementations `--impl` knows by name.
+    Impls,
 }
 
 fn main() -> ExitCode {
@@ -70,12 +81,33 @@ fn main() -> ExitCode {
         Command::Run {
             filters,
             imp,
+            node_version,
             jobs,
             format,
-        } => run(&root, &filters, &imp, jobs, format),
+        } => {
+            let mut implementation =
+                match implementation(&root, cli.implementations.as_deref(), &imp) {
+                    Ok(i) => i,
+                    Err(code) => return code,
+                };
+            if let Some(v) = node_version {
+                if let Err(e) = spec::version::Range::parse(&v) {
+                    eprintln!("nodecompat: --node-version {v}: {e}");
+                    return ExitCode::from(2);
+                }
+                implementation.node = Some(v);
+            }
+            run(&root, &filters, &implementation, jobs, format)
+        }
         Command::List { filters } => list(&root, &filters),
         Command::Check { files } => check(&root, &files),
-        Command::Record { file, case, imp } => record_file(&root, &file, case.as_deref(), &imp),
+        Command::Record { file, case, imp } => {
+            match implementation(&root, cli.implementations.as_deref(), &imp) {
+                Ok(i) => record_file(&root, &file, case.as_deref(), &i),
+                Err(code) => code,
+            }
+        }
+        Command::Impls => impls(&root, cli.implementations.as_deref()),
         Command::Driver => {
             async_std::task::block_on(nodecompat::driver::stdio::serve_reference());
             ExitCode::SUCCESS
@@ -109,6 +141,48 @@ fn repo_root(spec_root: &Path) -> PathBuf {
     abs.parent().map(Path::to_path_buf).unwrap_or(abs)
 }
 
+/// The implementations file: `--implementations`, else
+/// `implementations.toml` beside the spec directory.
+fn registry(root: &Path, file: Option<&Path>) -> Result<config::Registry, ExitCode> {
+    let file = file.map_or_else(|| repo_root(root).join(config::FILE), Path::to_path_buf);
+    config::Registry::load(&file).map_err(|e| {
+        eprintln!("nodecompat: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// `--impl` resolved: a configured name, a built-in one, or a command line.
+fn implementation(root: &Path, file: Option<&Path>, imp: &str) -> Result<Implementation, ExitCode> {
+    let registry = registry(root, file)?;
+    Implementation::parse_with(imp, &repo_root(root), &registry).map_err(|e| {
+        eprintln!("nodecompat: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn impls(root: &Path, file: Option<&Path>) -> ExitCode {
+    let registry = match registry(root, file) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    println!(
+        "{:<24} the Rust reference implementation, in-process (built in)",
+        "reference"
+    );
+    println!(
+        "{:<24} the `node` on PATH or $NODECOMPAT_NODE (built in)",
+        "node"
+    );
+    for name in registry.names() {
+        let (description, node) = registry.describe(name).unwrap_or_default();
+        let held = node
+            .map(|n| format!(" (held to Node {n})"))
+            .unwrap_or_default();
+        println!("{name:<24} {description}{held}");
+    }
+    ExitCode::SUCCESS
+}
+
 fn load(root: &Path, filters: &[String]) -> Result<Vec<LoadedCase>, ExitCode> {
     match spec::load_suite(root, LoadOptions::default()) {
         Ok(cases) => Ok(cases
@@ -130,7 +204,7 @@ fn load(root: &Path, filters: &[String]) -> Result<Vec<LoadedCase>, ExitCode> {
 fn run(
     root: &Path,
     filters: &[String],
-    imp: &str,
+    implementation: &Implementation,
     jobs: Option<usize>,
     format: Format,
 ) -> ExitCode {
@@ -142,13 +216,15 @@ fn run(
         eprintln!("nodecompat: no case matches {filters:?}");
         return ExitCode::from(2);
     }
-    let implementation = match Implementation::parse(imp, &repo_root(root)) {
-        Ok(i) => i,
+    // A driver that cannot start (or speaks another protocol) is one clear
+    // error, not a failure per case.
+    match async_std::task::block_on(implementation.start()) {
+        Ok(session) => drop(session),
         Err(e) => {
-            eprintln!("nodecompat: {e}");
+            eprintln!("nodecompat: {} cannot be used: {e}", implementation.name);
             return ExitCode::from(2);
         }
-    };
+    }
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let total = cases.len();
     let started = Instant::now();
@@ -162,7 +238,7 @@ fn run(
             }
             match p {
                 Progress::Started(h) => println!(
-                    "running {total} case(s) against {} {} (Node {})",
+                    "running {total} case(s) against {} {} (held to Node {})",
                     h.implementation, h.version, h.node
                 ),
                 Progress::Finished(r) => {
@@ -187,7 +263,7 @@ fn run(
         }
     });
     let (results, hello) = async_std::task::block_on(suite::run_all(
-        &implementation,
+        implementation,
         Arc::new(cases),
         jobs,
         Mode::Check,
@@ -195,7 +271,7 @@ fn run(
     ));
     async_std::task::block_on(printer);
     let report = Report {
-        imp: imp.to_string(),
+        imp: implementation.name.clone(),
         hello,
         suite: report::suite_revision(root),
         results,
@@ -256,15 +332,13 @@ fn check(root: &Path, files: &[PathBuf]) -> ExitCode {
     }
 }
 
-fn record_file(root: &Path, file: &Path, case: Option<&str>, imp: &str) -> ExitCode {
-    let implementation = match Implementation::parse(imp, &repo_root(root)) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("nodecompat: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match async_std::task::block_on(record::record_file(&implementation, root, file, case)) {
+fn record_file(
+    root: &Path,
+    file: &Path,
+    case: Option<&str>,
+    implementation: &Implementation,
+) -> ExitCode {
+    match async_std::task::block_on(record::record_file(implementation, root, file, case)) {
         Ok(summary) => {
             println!("{summary}");
             ExitCode::SUCCESS

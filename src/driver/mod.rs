@@ -4,8 +4,9 @@
 //! [`Session`]: protocol [`Request`]s go in, [`Incoming`] messages come out.
 //! - [`reference`] serves the Rust reference implementation in-process;
 //! - [`process`] runs an external driver program (live Node through
-//!   `scripts/node-driver.js`, or any program that speaks the protocol).
+//!   `scripts/node-driver.cjs`, or any program that speaks the protocol).
 
+pub mod config;
 pub mod process;
 pub mod reference;
 pub mod stdio;
@@ -91,51 +92,136 @@ impl Session {
     }
 }
 
-/// An implementation to run specs against.
+/// An implementation to run specs against: how to start it, and the Node
+/// version it is held to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Implementation {
+pub struct Implementation {
+    /// The name it was chosen by (`reference`, `bun`), or its command line.
+    pub name: String,
+    /// How to start it.
+    pub kind: Kind,
+    /// The Node version it is held to: cases limited to other versions are
+    /// skipped. `None`: the version its driver's `hello` claims.
+    pub node: Option<String>,
+    /// How to install it, said when it cannot start.
+    pub install: Option<String>,
+}
+
+/// How an implementation runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
     /// The Rust reference implementation, in-process.
     Reference,
-    /// An external driver program and its arguments.
-    Command(Vec<String>),
+    /// An external driver program, its arguments and environment.
+    Command {
+        argv: Vec<String>,
+        env: Vec<(String, String)>,
+    },
 }
 
 impl Implementation {
-    /// Parses `--impl`: `reference`, `node` (this repository's Node driver,
-    /// with `node` from PATH or `$NODECOMPAT_NODE`), or a command line.
+    /// The in-process reference implementation.
+    pub fn reference() -> Implementation {
+        Implementation {
+            name: "reference".into(),
+            kind: Kind::Reference,
+            node: None,
+            install: None,
+        }
+    }
+
+    /// An external driver started with `argv`.
+    pub fn command(argv: Vec<String>) -> Implementation {
+        Implementation {
+            name: argv.join(" "),
+            kind: Kind::Command {
+                argv,
+                env: Vec::new(),
+            },
+            node: None,
+            install: None,
+        }
+    }
+
+    /// Parses `--impl`: a name from `implementations.toml` (beside the spec
+    /// directory, in `repo_root`), one of the built-in names `reference`,
+    /// `reference-over-protocol` and `node` (this repository's Node driver
+    /// on the `node` of PATH or `$NODECOMPAT_NODE`), or a command line.
     pub fn parse(text: &str, repo_root: &std::path::Path) -> Result<Implementation, Error> {
-        match text.trim() {
-            "reference" => Ok(Implementation::Reference),
+        let registry = config::Registry::load(&repo_root.join(config::FILE))?;
+        Implementation::parse_with(text, repo_root, &registry)
+    }
+
+    /// [`Implementation::parse`] with a registry already read.
+    pub fn parse_with(
+        text: &str,
+        repo_root: &std::path::Path,
+        registry: &config::Registry,
+    ) -> Result<Implementation, Error> {
+        let text = text.trim();
+        if let Some(imp) = registry.get(text) {
+            return Ok(imp);
+        }
+        match text {
+            "reference" => Ok(Implementation::reference()),
+            "reference-over-protocol" => {
+                let me = std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| "nodecompat".into());
+                let mut imp = Implementation::command(vec![me, "driver".into()]);
+                imp.name = text.into();
+                Ok(imp)
+            }
             "node" => {
                 let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
-                let mut script: PathBuf = repo_root.join("scripts").join("node-driver.js");
+                let mut script: PathBuf = repo_root.join("scripts").join("node-driver.cjs");
                 if !script.exists() {
                     script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                         .join("scripts")
-                        .join("node-driver.js");
+                        .join("node-driver.cjs");
                 }
-                Ok(Implementation::Command(vec![
-                    node,
-                    script.display().to_string(),
-                ]))
+                let mut imp = Implementation::command(vec![node, script.display().to_string()]);
+                imp.name = "node".into();
+                Ok(imp)
             }
             other => {
                 let argv = split_command_line(other).map_err(Error::BadCommandLine)?;
                 if argv.is_empty() {
                     return Err(Error::BadCommandLine(
-                        "needs `reference`, `node` or a command line".into(),
+                        "needs a name (`reference`, `node`, or one of implementations.toml) or a command line".into(),
                     ));
                 }
-                Ok(Implementation::Command(argv))
+                if argv.len() == 1 && !argv[0].contains('/') && which(&argv[0]).is_none() {
+                    let mut known: Vec<&str> = ["reference", "reference-over-protocol", "node"]
+                        .into_iter()
+                        .chain(registry.names())
+                        .collect();
+                    known.sort();
+                    known.dedup();
+                    return Err(Error::BadCommandLine(format!(
+                        "`{other}` is neither a known implementation ({}) nor a program on PATH",
+                        known.join(", ")
+                    )));
+                }
+                Ok(Implementation::command(argv))
             }
         }
     }
 
     /// Starts a session: spawns the driver (or the in-process reference)
-    /// and reads its handshake.
+    /// and reads its handshake. The held-to Node version, if any, replaces
+    /// the one the driver claims.
     pub async fn start(&self) -> Result<Session, Error> {
-        let mut session = match self {
-            Implementation::Reference => {
+        let mut session = self.start_driver().await?;
+        if let Some(node) = &self.node {
+            session.hello.node = node.clone();
+        }
+        Ok(session)
+    }
+
+    async fn start_driver(&self) -> Result<Session, Error> {
+        let mut session = match &self.kind {
+            Kind::Reference => {
                 let (req_tx, req_rx) = unbounded();
                 let (msg_tx, msg_rx) = unbounded::<Message>();
                 let (in_tx, in_rx) = unbounded();
@@ -162,7 +248,15 @@ impl Implementation {
                 };
                 return check_hello(session);
             }
-            Implementation::Command(argv) => process::spawn(argv)?,
+            Kind::Command { argv, env } => {
+                process::spawn(argv, env).map_err(|e| match (e, &self.install) {
+                    (Error::Spawn { command, reason }, Some(install)) => Error::Spawn {
+                        command,
+                        reason: format!("{reason} (install it with: {install})"),
+                    },
+                    (e, _) => e,
+                })?
+            }
         };
         let first =
             async_std::future::timeout(std::time::Duration::from_secs(10), session.recv()).await;
@@ -183,6 +277,15 @@ impl Implementation {
             )),
         }
     }
+}
+
+/// A program on PATH, if there is one by that name.
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
 }
 
 fn check_hello(session: Session) -> Result<Session, Error> {

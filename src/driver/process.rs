@@ -33,13 +33,14 @@ impl Drop for ChildGuard {
 
 /// Spawns `argv` and wires it to a session. The handshake is read by the
 /// caller; `hello` is a placeholder until then.
-pub fn spawn(argv: &[String]) -> Result<Session, Error> {
+pub fn spawn(argv: &[String], env: &[(String, String)]) -> Result<Session, Error> {
     let failed = |reason: String| Error::Spawn {
         command: argv.join(" "),
         reason,
     };
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

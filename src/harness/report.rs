@@ -46,7 +46,10 @@ impl Report {
     /// "node v20.20.2 (claims Node v20.20.2), protocol 1, suite 1d73071".
     pub fn compared(&self) -> String {
         let imp = match &self.hello {
-            Some(h) => format!("{} {} (Node {})", h.implementation, h.version, h.node),
+            Some(h) => format!(
+                "{} {} (held to Node {})",
+                h.implementation, h.version, h.node
+            ),
             None => format!("{} (no driver started)", self.imp),
         };
         format!("{imp}, protocol {PROTOCOL_VERSION}, suite {}", self.suite)

@@ -82,7 +82,7 @@ fn create_socket(cx: &Session, args: &[JsVal]) -> Eval {
     Ok(v)
 }
 
-/// What `scripts/node-driver.js`'s `probeMulticast` checks: a socket
+/// What `scripts/node-driver.cjs`'s `probeMulticast` checks: a socket
 /// joined to `239.255.77.77` on `127.0.0.1`, sending through `127.0.0.1`,
 /// hears itself within a second.
 fn probe_multicast() -> bool {

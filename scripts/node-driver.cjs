@@ -5,7 +5,7 @@
 // object per line. Plain CommonJS, built-in modules only, no Node-internal
 // APIs, so the same file can run under other runtimes' Node compatibility.
 //
-//   node scripts/node-driver.js
+//   node scripts/node-driver.cjs
 'use strict';
 
 const { Buffer } = require('node:buffer');
