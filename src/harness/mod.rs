@@ -3,7 +3,9 @@
 //! - [`matcher`]: traces, patterns, per-object comparison and diffs;
 //! - [`runner`]: one case against one driver session;
 //! - [`suite`]: many cases over a pool of sessions (`--jobs`);
-//! - [`report`]: pretty, JSON, JUnit and TAP output.
+//! - [`report`]: pretty, JSON, JUnit and TAP output;
+//! - [`expectations`]: per-implementation manifests of known divergences.
+pub mod expectations;
 pub mod matcher;
 pub mod record;
 pub mod report;

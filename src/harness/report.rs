@@ -1,24 +1,33 @@
-//! Reports: what was compared (implementation, its version, the protocol
-//! version, the suite's revision) and each case's outcome, as pretty text,
-//! JSON, JUnit XML or TAP.
+//! Reports: what was compared (implementation, its version, the Node
+//! version it is held to, the protocol version, the suite's revision) and
+//! each case's outcome, as pretty text, JSON, JUnit XML or TAP. With an
+//! expectation manifest, outcomes say whether each result is what the
+//! manifest expects (`xfail`, `xpass`, `changed`, `flaky`).
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 
+use super::expectations::{Manifest, Outcome};
 use super::runner::{CaseResult, Status};
 use crate::protocol::{Hello, PROTOCOL_VERSION};
 
+/// The version of the JSON report's shape.
+pub const JSON_SCHEMA: u32 = 2;
+
 /// A finished run.
 pub struct Report {
-    /// `--impl` as given.
+    /// The implementation's name (`--impl` as resolved).
     pub imp: String,
     pub hello: Option<Hello>,
     pub suite: String,
     pub results: Vec<CaseResult>,
     pub duration: Duration,
+    /// The expectation manifest the results are judged against, if any,
+    /// and where it came from.
+    pub manifest: Option<(Manifest, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -30,20 +39,37 @@ pub enum Format {
 }
 
 impl Report {
-    pub fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
-        self.results.iter().filter(|r| f(&r.status)).count()
-    }
-    pub fn passed(&self) -> usize {
-        self.count(|s| *s == Status::Passed)
-    }
-    pub fn failed(&self) -> usize {
-        self.count(|s| *s == Status::Failed)
-    }
-    pub fn skipped(&self) -> usize {
-        self.count(|s| matches!(s, Status::Skipped(_)))
+    /// How `r` compares with the manifest (or with "passes", without one).
+    pub fn outcome(&self, r: &CaseResult) -> Outcome {
+        match &self.manifest {
+            Some((m, _)) => m.outcome(r),
+            None => Manifest::default().outcome(r),
+        }
     }
 
-    /// "node v20.20.2 (claims Node v20.20.2), protocol 1, suite 1d73071".
+    /// How many results have this outcome.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.results
+            .iter()
+            .filter(|r| self.outcome(r) == outcome)
+            .count()
+    }
+    pub fn passed(&self) -> usize {
+        self.count(Outcome::Passed)
+    }
+    /// Results that make the run fail: unexpected failures, unexpected
+    /// passes and changed failures.
+    pub fn failed(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| self.outcome(r).is_problem())
+            .count()
+    }
+    pub fn skipped(&self) -> usize {
+        self.count(Outcome::Skipped)
+    }
+
+    /// "node v20.20.2 (held to Node v20.20.2), protocol 2, suite 1d73071".
     pub fn compared(&self) -> String {
         let imp = match &self.hello {
             Some(h) => format!(
@@ -52,7 +78,32 @@ impl Report {
             ),
             None => format!("{} (no driver started)", self.imp),
         };
-        format!("{imp}, protocol {PROTOCOL_VERSION}, suite {}", self.suite)
+        let mut s = format!("{imp}, protocol {PROTOCOL_VERSION}, suite {}", self.suite);
+        if let Some((_, file)) = &self.manifest {
+            let _ = write!(s, ", expectations {file}");
+        }
+        s
+    }
+
+    /// The counts line: every outcome that occurred.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![
+            format!("{} passed", self.passed()),
+            format!("{} failed", self.count(Outcome::Failed)),
+            format!("{} skipped", self.skipped()),
+        ];
+        for o in [
+            Outcome::XFail,
+            Outcome::XPass,
+            Outcome::Changed,
+            Outcome::Flaky,
+        ] {
+            let n = self.count(o);
+            if n > 0 || (self.manifest.is_some() && o == Outcome::XFail) {
+                parts.push(format!("{n} {}", o.name()));
+            }
+        }
+        parts.join(", ")
     }
 
     pub fn render(&self, format: Format) -> String {
@@ -68,50 +119,72 @@ impl Report {
     /// printed while running, by the CLI.)
     pub fn pretty(&self) -> String {
         let mut s = String::new();
-        for r in self.results.iter().filter(|r| r.status == Status::Failed) {
-            let _ = writeln!(s, "\nFAIL {} ({}:{})", r.id, r.file, r.line);
-            for line in r.message.lines() {
+        for r in &self.results {
+            let o = self.outcome(r);
+            if !o.is_problem() {
+                continue;
+            }
+            let what = match o {
+                Outcome::XPass => "XPASS (the manifest expects a failure)",
+                Outcome::Changed => "CHANGED (fails, but not as the manifest recorded)",
+                _ => "FAIL",
+            };
+            let _ = writeln!(s, "\n{what} {} ({}:{})", r.id, r.file, r.line);
+            if o == Outcome::Changed
+                && let Some(e) = self.manifest.as_ref().and_then(|(m, _)| m.get(&r.id))
+            {
+                let _ = writeln!(
+                    s,
+                    "  recorded: {}",
+                    e.divergence.as_deref().unwrap_or_default()
+                );
+            }
+            for line in self.problem_text(r, o).lines() {
                 let _ = writeln!(s, "  {line}");
             }
         }
         let _ = writeln!(s, "\n{}", self.compared());
-        let _ = writeln!(
-            s,
-            "{} passed, {} failed, {} skipped",
-            self.passed(),
-            self.failed(),
-            self.skipped()
-        );
+        let _ = writeln!(s, "{}", self.summary());
         s
     }
 
     pub fn json(&self) -> serde_json::Value {
         json!({
+            "schema": JSON_SCHEMA,
+            "harness": {"name": "nodecompat", "version": env!("CARGO_PKG_VERSION")},
+            "platform": {"os": std::env::consts::OS, "arch": std::env::consts::ARCH},
+            "date": rfc3339(SystemTime::now()),
             "impl": self.imp,
             "implementation": self.hello.as_ref().map(|h| json!({
                 "name": h.implementation,
                 "version": h.version,
                 "node": h.node,
                 "features": h.features,
+                "modules": h.modules,
             })),
             "protocol": PROTOCOL_VERSION,
             "suite": self.suite,
+            "expectations": self.manifest.as_ref().map(|(_, f)| f.clone()),
             "total": self.results.len(),
             "passed": self.passed(),
             "failed": self.failed(),
             "skipped": self.skipped(),
+            "xfail": self.count(Outcome::XFail),
+            "xpass": self.count(Outcome::XPass),
+            "changed": self.count(Outcome::Changed),
+            "flaky": self.count(Outcome::Flaky),
             "duration_ms": self.duration.as_millis() as u64,
             "results": self.results.iter().map(|r| {
-                let (status, message) = match &r.status {
-                    Status::Passed => ("passed", None),
-                    Status::Failed => ("failed", Some(r.message.clone())),
-                    Status::Skipped(why) => ("skipped", Some(why.clone())),
+                let message = match &r.status {
+                    Status::Passed => None,
+                    Status::Failed => Some(r.message.clone()),
+                    Status::Skipped(why) => Some(why.clone()),
                 };
                 json!({
                     "id": r.id,
                     "file": r.file,
                     "line": r.line,
-                    "status": status,
+                    "status": self.outcome(r).name(),
                     "duration_ms": r.duration.as_millis() as u64,
                     "message": message,
                 })
@@ -119,23 +192,28 @@ impl Report {
         })
     }
 
+    /// JUnit XML as common consumers read it: `tests`, `failures`,
+    /// `errors`, `skipped`, `time`; a failure's `message` and `type`.
+    /// Expected failures are skipped tests that say so.
     pub fn junit(&self) -> String {
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let skipped = self.results.len() - self.failed() - self.count(Outcome::Passed);
         let _ = writeln!(
             s,
-            "<testsuites name=\"nodecompat\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+            "<testsuites name=\"nodecompat\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3}\">",
             self.results.len(),
             self.failed(),
-            self.skipped(),
+            skipped,
             self.duration.as_secs_f64()
         );
         let _ = writeln!(
             s,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3}\">",
             xml(&self.compared()),
             self.results.len(),
             self.failed(),
-            self.skipped()
+            skipped,
+            self.duration.as_secs_f64()
         );
         for r in &self.results {
             let (class, name) = r.id.rsplit_once('/').unwrap_or(("", &r.id));
@@ -148,28 +226,56 @@ impl Report {
                 r.line,
                 r.duration.as_secs_f64()
             );
-            match &r.status {
-                Status::Passed => s.push_str("/>\n"),
-                Status::Failed => {
-                    let first = r.message.lines().next().unwrap_or("failed");
+            let o = self.outcome(r);
+            match o {
+                Outcome::Passed => s.push_str("/>\n"),
+                o if o.is_problem() => {
+                    let body = self.problem_text(r, o);
+                    let first = body.lines().next().unwrap_or("failed");
                     let _ = writeln!(
                         s,
-                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
                         xml(first),
-                        xml(&r.message)
+                        o.name(),
+                        xml(&body)
                     );
                 }
-                Status::Skipped(why) => {
+                _ => {
+                    let why = match &r.status {
+                        Status::Skipped(why) => why.clone(),
+                        _ => format!("{}: {}", o.name(), self.reason(r)),
+                    };
                     let _ = writeln!(
                         s,
                         ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        xml(why)
+                        xml(&why)
                     );
                 }
             }
         }
         s.push_str("  </testsuite>\n</testsuites>\n");
         s
+    }
+
+    /// What a problem result says: the failure, or why an unexpected pass
+    /// is one.
+    fn problem_text(&self, r: &CaseResult, o: Outcome) -> String {
+        match o {
+            Outcome::XPass => format!(
+                "passed, but the manifest expects a failure: {}",
+                self.reason(r)
+            ),
+            _ => r.message.clone(),
+        }
+    }
+
+    /// The manifest's reason for a result's entry.
+    fn reason(&self, r: &CaseResult) -> String {
+        self.manifest
+            .as_ref()
+            .and_then(|(m, _)| m.get(&r.id))
+            .map(|e| e.reason.clone())
+            .unwrap_or_default()
     }
 
     pub fn tap(&self) -> String {
@@ -179,23 +285,33 @@ impl Report {
             self.results.len()
         );
         for (i, r) in self.results.iter().enumerate() {
-            match &r.status {
-                Status::Passed => {
-                    let _ = writeln!(s, "ok {} - {}", i + 1, r.id);
+            let n = i + 1;
+            match (self.outcome(r), &r.status) {
+                (Outcome::Skipped, Status::Skipped(why)) => {
+                    let _ = writeln!(s, "ok {n} - {} # SKIP {}", r.id, why.replace('\n', " "));
                 }
-                Status::Skipped(why) => {
+                (Outcome::Passed, _) => {
+                    let _ = writeln!(s, "ok {n} - {}", r.id);
+                }
+                (o @ (Outcome::XFail | Outcome::Flaky), _) => {
+                    let ok = if r.status == Status::Passed {
+                        "ok"
+                    } else {
+                        "not ok"
+                    };
+                    let reason = self.reason(r).replace('\n', " ");
+                    let _ = writeln!(s, "{ok} {n} - {} # TODO {}: {reason}", r.id, o.name());
+                }
+                (o, _) => {
+                    let _ = writeln!(s, "not ok {n} - {}", r.id);
                     let _ = writeln!(
                         s,
-                        "ok {} - {} # SKIP {}",
-                        i + 1,
-                        r.id,
-                        why.replace('\n', " ")
+                        "  ---\n  outcome: {}\n  at: {}:{}\n  message: |",
+                        o.name(),
+                        r.file,
+                        r.line
                     );
-                }
-                Status::Failed => {
-                    let _ = writeln!(s, "not ok {} - {}", i + 1, r.id);
-                    let _ = writeln!(s, "  ---\n  at: {}:{}\n  message: |", r.file, r.line);
-                    for line in r.message.lines() {
+                    for line in self.problem_text(r, o).lines() {
                         let _ = writeln!(s, "    {line}");
                     }
                     s.push_str("  ...\n");
@@ -206,6 +322,9 @@ impl Report {
     }
 }
 
+/// Text as XML 1.0 character data or attribute value. Characters XML 1.0
+/// cannot hold at all (most C0 controls) become `\u{…}` text, so the
+/// document stays valid whatever a message contains.
 fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -215,13 +334,38 @@ fn xml(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {
-                out.push_str(&format!("&#x{:x};", c as u32))
+            '\n' | '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
         }
     }
     out
+}
+
+/// A time as RFC 3339 in UTC (`2026-11-30T04:12:00Z`).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// The suite's revision: `git describe` of the checkout holding `spec_root`,
@@ -278,15 +422,49 @@ mod tests {
                 ),
             ],
             duration: Duration::from_millis(40),
+            manifest: None,
         }
+    }
+
+    /// The JSON report with its run-time fields (date, platform) fixed.
+    fn json_text(r: &Report) -> String {
+        let mut v = r.json();
+        v["date"] = json!("<date>");
+        v["platform"] = json!("<platform>");
+        v["harness"]["version"] = json!("<version>");
+        serde_json::to_string_pretty(&v).unwrap_or_default()
     }
 
     #[test]
     fn every_format_names_what_was_compared_and_each_outcome() {
         let r = sample();
         insta::assert_snapshot!("report_pretty", r.render(Format::Pretty));
-        insta::assert_snapshot!("report_json", r.render(Format::Json));
+        insta::assert_snapshot!("report_json", json_text(&r));
         insta::assert_snapshot!("report_junit", r.render(Format::Junit));
         insta::assert_snapshot!("report_tap", r.render(Format::Tap));
+    }
+
+    #[test]
+    fn a_manifest_turns_failures_into_expected_ones() {
+        let mut r = sample();
+        let manifest = Manifest::parse(
+            "[\"net/x/fails\"]\nexpect = \"fail\"\nreason = \"ends early\"\ndivergence = \"peer: differs at event 1: - end / + close hadError=true\"\n[\"net/x/passes\"]\nexpect = \"fail\"\nreason = \"was broken\"\ndivergence = \"x\"\n",
+        )
+        .unwrap();
+        r.manifest = Some((manifest, "expectations/node.toml".into()));
+        assert_eq!(r.failed(), 1, "the unexpected pass");
+        insta::assert_snapshot!("report_manifest_pretty", r.render(Format::Pretty));
+        insta::assert_snapshot!("report_manifest_tap", r.render(Format::Tap));
+        insta::assert_snapshot!("report_manifest_junit", r.render(Format::Junit));
+    }
+
+    #[test]
+    fn junit_stays_valid_xml_whatever_a_message_holds() {
+        let text = xml("a\u{1}b\u{1b}[31m<&>\"\n");
+        assert_eq!(text, "a\\u{1}b\\u{1b}[31m&lt;&amp;&gt;&quot;\n");
+        assert_eq!(
+            rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_235_520)),
+            "2026-11-21T04:32:00Z"
+        );
     }
 }
