@@ -158,13 +158,24 @@ pub fn matches(pattern: &Pattern, value: &Value, vars: &Vars) -> bool {
                     Value::Object(_) | Value::Error(_) | Value::Array(_) | Value::Handle { .. }
                 )
         ),
-        Pattern::Object { class, props } => {
+        Pattern::Object { class, props, rest } => {
+            let named = |k: &str| props.iter().any(|(n, _)| n == k);
             let fields = match (class, value) {
-                (None, Value::Object(m) | Value::Error(m)) => m,
+                // A plain object: exactly the named keys, unless `...`.
+                (None, Value::Object(m)) => {
+                    if !rest && m.keys().any(|k| !named(k)) {
+                        return false;
+                    }
+                    m
+                }
+                // An error: exactly that class, and no code the pattern
+                // does not name (messages and system details are not
+                // pinned unless named).
                 (Some(c), Value::Error(m)) => {
-                    let name = m.get("name");
-                    let name_ok = c == "Error" || matches!(name, Some(Value::String(n)) if n == c);
-                    if !name_ok {
+                    if !matches!(m.get("name"), Some(Value::String(n)) if n == c) {
+                        return false;
+                    }
+                    if !named("code") && !matches!(m.get("code"), None | Some(Value::Undefined)) {
                         return false;
                     }
                     m
@@ -328,11 +339,15 @@ pub fn show_observed_against(
 /// would write it.
 pub fn pattern_against(v: &Value, expected: &Pattern) -> Pattern {
     let written = render::pattern_of(v);
-    let (Pattern::Object { props, .. }, Value::Object(fields) | Value::Error(fields)) =
+    let (Pattern::Object { props, rest, .. }, Value::Object(fields) | Value::Error(fields)) =
         (expected, v)
     else {
         return written;
     };
+    // A plain object shows all its keys, so an extra one is seen.
+    if matches!(v, Value::Object(_)) && !rest {
+        return written;
+    }
     let class = match written {
         Pattern::Object { class, .. } => class,
         _ => None,
@@ -348,6 +363,7 @@ pub fn pattern_against(v: &Value, expected: &Pattern) -> Pattern {
     Pattern::Object {
         class,
         props: shown,
+        rest: *rest,
     }
 }
 
@@ -589,17 +605,36 @@ mod tests {
             &err,
             &Vars::new()
         ));
-        assert!(matches(
-            &p(r#"Error {code: "ERR_SOCKET_BAD_PORT"}"#),
-            &err,
-            &Vars::new()
-        ));
         assert!(!matches(
             &p(r#"TypeError {code: "ERR_SOCKET_BAD_PORT"}"#),
             &err,
             &Vars::new()
         ));
         assert!(!matches(&p(r#"{code: "X"}"#), &err, &Vars::new()));
+        // An error pattern checks the class exactly, and an error's code
+        // unless the pattern names it.
+        assert!(!matches(
+            &p(r#"Error {code: "ERR_SOCKET_BAD_PORT"}"#),
+            &err,
+            &Vars::new()
+        ));
+        assert!(!matches(&p("RangeError"), &err, &Vars::new()));
+        // A plain pattern matches plain objects only, with exactly its keys
+        // unless it says `...`.
+        assert!(!matches(
+            &p(r#"{code: "ERR_SOCKET_BAD_PORT"}"#),
+            &err,
+            &Vars::new()
+        ));
+        let obj = Value::Object(BTreeMap::from([
+            ("a".into(), Value::Number(1.0)),
+            ("b".into(), Value::Number(2.0)),
+        ]));
+        assert!(!matches(&p("{a: 1}"), &obj, &Vars::new()));
+        assert!(matches(&p("{a: 1, ...}"), &obj, &Vars::new()));
+        assert!(matches(&p("{a: 1, b: 2}"), &obj, &Vars::new()));
+        assert!(!matches(&p("{}"), &obj, &Vars::new()));
+        assert!(parse::pattern("Error {code: \"X\", ...}").is_err());
         assert!(matches(&p("<number>"), &Value::Number(3.0), &Vars::new()));
         assert!(!matches(
             &p(r#""hi""#),

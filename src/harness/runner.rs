@@ -393,6 +393,9 @@ impl Run<'_> {
                     self.pump(deadline).await?;
                 }
             }
+            // About an object named later: subscribed when it is named.
+            StmtKind::Observe { .. } if self.lc.plan.deferred_observes.contains(&stmt.pos.line) => {
+            }
             StmtKind::Observe { object, events } => {
                 let id = self.id();
                 let reply = self

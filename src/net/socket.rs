@@ -562,10 +562,15 @@ impl Socket {
 
     // --- state -----------------------------------------------------------
 
-    /// `socket.address()`: the local address, `None` when unknown (Node
-    /// gives `{}`).
+    /// `socket.address()`: the local address, `None` when there is none
+    /// (Node gives `{}`): before connecting, for a Unix socket, and once
+    /// destroyed (Node's `_getsockname` asks the handle, which is gone).
     pub fn address(&self) -> Option<AddressInfo> {
-        match self.state().local.clone()? {
+        let st = self.state();
+        if st.destroyed() {
+            return None;
+        }
+        match st.local.clone()? {
             Endpoint::Inet(a) => Some(a.into()),
             Endpoint::Path => None,
         }

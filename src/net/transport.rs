@@ -189,6 +189,56 @@ pub(crate) struct Connected {
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(250);
 const ATTEMPT_TIMEOUT_MIN: Duration = Duration::from_millis(10);
 
+/// Starts `socket.connect(options)` as Node does on the tick after the
+/// call: an IP literal with a single address is bound (a failure makes no
+/// attempt) and its `connectionAttempt` is due at once, before anything
+/// else the socket emits later (a `resume` its first `data` listener
+/// scheduled); the returned future connects. A host name is looked up
+/// first, so everything is in the future's events.
+pub(crate) fn start(options: ConnectOptions) -> (Vec<SocketEvent>, ConnectFuture) {
+    if let ConnectOptions::Tcp {
+        host,
+        port,
+        local_address,
+        local_port,
+        ..
+    } = &options
+        && is_ip(host) != 0
+        && let Some(ip) = dns::ip_literal(host)
+    {
+        let addr = SocketAddr::new(ip, *port);
+        let local = (local_address.is_some() || local_port.is_some())
+            .then(|| (*local_address, local_port.unwrap_or(0)));
+        return match bind_local(addr, local) {
+            Err(e) => (
+                Vec::new(),
+                Box::pin(async move {
+                    Connected {
+                        events: Vec::new(),
+                        result: Err(e),
+                    }
+                }),
+            ),
+            Ok(bound) => (
+                vec![attempt_event(addr)],
+                Box::pin(async move {
+                    match connect_from(bound, addr).await {
+                        Ok(s) => Connected {
+                            events: Vec::new(),
+                            result: Ok(Box::new(s)),
+                        },
+                        Err(e) => Connected {
+                            events: vec![failed_event(addr, e.clone())],
+                            result: Err(e),
+                        },
+                    }
+                }),
+            ),
+        };
+    }
+    (Vec::new(), Box::pin(open(options)))
+}
+
 /// Resolves and connects as `socket.connect(options)` does. A Unix
 /// socket's `connectionAttempt` is not among the events: Node emits it
 /// inside `connect()` itself (see `Socket::connect`).

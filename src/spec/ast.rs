@@ -94,11 +94,15 @@ pub enum Pattern {
     Exact(Value),
     /// `<string>`, `<number>`, `<boolean>`, `<Buffer>`, `<object>`.
     Type(String),
-    /// `{k: p}` or `RangeError {k: p}`: an object or error with at least
-    /// these properties; `class` names the error.
+    /// `{k: p}`: a plain object with exactly these properties (`{k: p,
+    /// ...}`: at least these). `RangeError {k: p}`: an error of exactly
+    /// that class with these properties, and with no `code` unless the
+    /// pattern names one.
     Object {
         class: Option<String>,
         props: Vec<(String, Pattern)>,
+        /// `...`: other properties may follow (plain objects only).
+        rest: bool,
     },
     Array(Vec<Pattern>),
     /// A named object, or a capture where the name is new.

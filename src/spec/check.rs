@@ -28,6 +28,10 @@ pub struct Plan {
     /// The script's reactions (`on obj event (…) => …`), declared when the
     /// case begins.
     pub reactions: Vec<PlannedReaction>,
+    /// Lines of `observe` statements about objects named later: their
+    /// events are in `observe`, subscribed when the object is named, and
+    /// the line itself sends nothing.
+    pub deferred_observes: Vec<usize>,
 }
 
 /// A reaction, as the checker accepted it.
@@ -441,6 +445,7 @@ pub fn check(
     captures::declare(&mut c, script, events);
 
     let mut later_observed: Vec<(String, String)> = Vec::new();
+    let mut declared: Vec<(String, Vec<String>, Pos)> = Vec::new();
     for s in script {
         match &s.kind {
             StmtKind::Eval {
@@ -515,12 +520,20 @@ pub fn check(
                 }
             }
             StmtKind::Observe { object, events } => {
-                if let Some(cls) = c.emitter(object, s.pos, true) {
-                    for e in events {
-                        if c.event(cls, e, s.pos).is_some() {
-                            later_observed.push((object.clone(), e.clone()));
+                if c.env.contains_key(object) {
+                    // Named already: the listeners are added at this line.
+                    if let Some(cls) = c.emitter(object, s.pos, true) {
+                        for e in events {
+                            if c.event(cls, e, s.pos).is_some() {
+                                later_observed.push((object.clone(), e.clone()));
+                            }
                         }
                     }
+                } else {
+                    // Named later (a capture, or a later line): the
+                    // listeners are added when it is named, checked below.
+                    declared.push((object.clone(), events.clone(), s.pos));
+                    c.plan.deferred_observes.push(s.pos.line);
                 }
             }
             StmtKind::On {
@@ -568,8 +581,8 @@ pub fn check(
             continue;
         };
         c.args(cls, ev, &line.args, line.pos.line);
-        let (object, event) = (line.object.clone(), line.event.clone());
-        c.note_observed(&object, cls, &event);
+        // What is observed is decided by the script alone: deleting an
+        // expected line must not hide the event it expected.
         for a in &line.args {
             c.patterns_refer(&a.pattern, line.pos);
         }
@@ -592,6 +605,22 @@ pub fn check(
                 );
             }
             last.insert(&l.object, &l.event);
+        }
+    }
+
+    for (object, events, pos) in declared {
+        let class = c.plan.objects.get(&object).and_then(|id| vocab::class(id));
+        let Some(cls) = class else {
+            c.err(
+                pos,
+                format!("unknown object `{object}`: `observe` names an object the script creates or captures"),
+            );
+            continue;
+        };
+        for e in &events {
+            if c.event(cls, e, pos).is_some() {
+                c.note_observed(&object, cls, e);
+            }
         }
     }
 

@@ -319,6 +319,7 @@ impl<'a> Parser<'a> {
                         Ok(Pattern::Object {
                             class: Some(s),
                             props: Vec::new(),
+                            rest: false,
                         })
                     }
                 } else if self.at_punct(".")
@@ -357,7 +358,25 @@ impl<'a> Parser<'a> {
     fn object_pattern(&mut self, class: Option<String>) -> Result<Pattern, ParseError> {
         self.expect_punct("{")?;
         let mut props = Vec::new();
+        let mut rest = false;
         while !self.eat_punct("}") {
+            if self.at_punct(".") {
+                let col = self.col();
+                for _ in 0..3 {
+                    self.expect_punct(".")?;
+                }
+                if class.is_some() {
+                    return Err((
+                        col,
+                        "`...` belongs to plain object patterns; an error pattern checks only the properties it names".into(),
+                    ));
+                }
+                rest = true;
+                if !self.at_punct("}") {
+                    return self.error("`}` after `...`");
+                }
+                continue;
+            }
             let key = self.key()?;
             self.expect_punct(":")?;
             props.push((key, self.pattern()?));
@@ -365,7 +384,7 @@ impl<'a> Parser<'a> {
                 return self.error("`,` or `}`");
             }
         }
-        Ok(Pattern::Object { class, props })
+        Ok(Pattern::Object { class, props, rest })
     }
 
     /// `a, _, b` after `as`: names, `_` skipping a position.

@@ -134,11 +134,14 @@ pub fn pattern(p: &Pattern) -> String {
         Pattern::Any => "_".into(),
         Pattern::Exact(v) => value(v),
         Pattern::Type(t) => format!("<{t}>"),
-        Pattern::Object { class, props } => {
-            let members: Vec<String> = props
+        Pattern::Object { class, props, rest } => {
+            let mut members: Vec<String> = props
                 .iter()
                 .map(|(k, p)| format!("{}: {}", key(k), pattern(p)))
                 .collect();
+            if *rest {
+                members.push("...".into());
+            }
             match (class, members.is_empty()) {
                 (Some(c), true) => c.clone(),
                 (Some(c), false) => format!("{c} {{{}}}", members.join(", ")),
@@ -191,6 +194,7 @@ pub fn pattern_of(v: &Value) -> Pattern {
         Value::Object(m) => Pattern::Object {
             class: None,
             props: m.iter().map(|(k, v)| (k.clone(), pattern_of(v))).collect(),
+            rest: false,
         },
         Value::Error(_) => super::parse::pattern(&value(v)).unwrap_or(Pattern::Any),
         other => Pattern::Exact(other.clone()),

@@ -258,7 +258,11 @@ impl Task {
                     self.revive();
                 }
                 if self.transport.is_none() && self.connecting.is_none() {
-                    self.connecting = Some(Box::pin(transport::open(options)));
+                    let (now, future) = transport::start(options);
+                    self.connecting = Some(future);
+                    for event in now {
+                        self.socket.emit(event);
+                    }
                 }
             }
             Command::Attach(transport, paused) => {

@@ -55,19 +55,15 @@ pub static READABLE: Class = Class {
         },
         ev("end"),
         ERROR,
-        Event {
-            observe: Observe::OptIn,
-            ..ev("pause")
-        },
+        // Listening to `pause`/`resume` changes nothing: observed by
+        // default, so a stray pause is seen.
+        ev("pause"),
         // A `readable` listener switches the stream to paused mode.
         Event {
             observe: Observe::Active,
             ..ev("readable")
         },
-        Event {
-            observe: Observe::OptIn,
-            ..ev("resume")
-        },
+        ev("resume"),
     ],
 };
 
@@ -104,12 +100,10 @@ pub static WRITABLE: Class = Class {
         ev("finish"),
         Event {
             args: &[arg("src")],
-            observe: Observe::OptIn,
             ..ev("pipe")
         },
         Event {
             args: &[arg("src")],
-            observe: Observe::OptIn,
             ..ev("unpipe")
         },
     ],

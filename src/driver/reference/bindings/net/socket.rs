@@ -265,6 +265,12 @@ impl HostObject for SocketHost {
     }
 
     fn subscribe(&self, event: &str, once: bool, listener: HostListener) -> Result<(), String> {
+        // Writable's `pipe`/`unpipe` come from `readable.pipe(socket)`; the
+        // reference has no `pipe()`, so nothing can emit them: a listener
+        // is accepted and never called.
+        if matches!(event, "pipe" | "unpipe") {
+            return Ok(());
+        }
         subscribe_to(&self.0, event, once, listener, event_args)
     }
 
