@@ -12,7 +12,7 @@ const { Buffer } = require('node:buffer');
 const EventEmitter = require('node:events');
 const util = require('node:util');
 
-const PROTOCOL = 2;
+const PROTOCOL = 3;
 
 // ---------------------------------------------------------------------------
 // Modules reachable through {"global": name}, loaded at start-up; `hello`
@@ -150,6 +150,7 @@ let tracked = new Set(); // objects to tear down at the end of the case
 let subs = new Map(); // object -> Map(event -> {report, count})
 let captures = [];
 let reactions = [];
+let defaults = {}; // qualified class -> events to observe on an unnamed object
 let nextAnon = 1;
 
 function live(gen) {
@@ -261,14 +262,20 @@ function register(name, value) {
   }
 }
 
-// The name of a refable value, registering it under a fresh '#n' name (with
-// nothing but an 'error' listener) if it has none.
+// The name of a refable value, registering it under a fresh '#n' name if it
+// has none, with the listeners `begin` gave for its class (every event that
+// changes nothing, so none of its emissions goes unseen), or 'error' alone.
 function nameOf(value) {
   let name = names.get(value);
   if (name !== undefined) return name;
   name = `#${nextAnon++}`;
   register(name, value);
-  if (isEmitter(value)) subscribe(value, 'error', true);
+  if (isEmitter(value)) {
+    const observe = Object.prototype.hasOwnProperty.call(defaults, className(value))
+      ? defaults[className(value)]
+      : ['error'];
+    for (const ev of observe) subscribe(value, ev, true);
+  }
   return name;
 }
 
@@ -727,6 +734,7 @@ function forgetAll() {
   subs = new Map();
   captures = [];
   reactions = [];
+  defaults = {};
   nextAnon = 1;
 }
 
@@ -763,6 +771,18 @@ function validateCaptures(list) {
     observe.forEach((ev) => expectString(ev, `${what}.observe[]`));
     return { object: c.object, event: c.event, nth: c.nth, arg: c.arg, name: c.name, observe };
   });
+}
+
+function validateDefaults(map) {
+  if (map === undefined) return {};
+  expectObject(map, '`defaults`');
+  const out = {};
+  for (const cls of Object.keys(map)) {
+    const events = expectArray(map[cls], `defaults.${cls}`);
+    events.forEach((ev) => expectString(ev, `defaults.${cls}[]`));
+    out[cls] = events;
+  }
+  return out;
 }
 
 function validateReactions(list) {
@@ -822,11 +842,13 @@ function handleRequest(req) {
     case 'begin': {
       const list = validateCaptures(req.captures);
       const declared = validateReactions(req.reactions);
+      const observeDefaults = validateDefaults(req.defaults);
       const start = () => {
         forgetAll();
         generation += 1;
         captures = list;
         reactions = declared;
+        defaults = observeDefaults;
         inCase = true;
         return { type: 'ok', id: req.id };
       };

@@ -89,8 +89,8 @@ class Driver {
     return this.request({ op: 'eval', expr, ...extra });
   }
 
-  begin(captures = [], reactions = []) {
-    return this.request({ op: 'begin', case: 'self-test', captures, reactions });
+  begin(captures = [], reactions = [], defaults = {}) {
+    return this.request({ op: 'begin', case: 'self-test', captures, reactions, defaults });
   }
 
   end() {
@@ -147,7 +147,7 @@ test('hello comes first, with the documented shape', async () => {
   await withDriver(async (d) => {
     const hello = d.messages[0];
     assert.equal(hello.type, 'hello');
-    assert.equal(hello.protocol, 2);
+    assert.equal(hello.protocol, 3);
     assert.equal(hello.implementation, 'node');
     assert.equal(hello.version, process.version);
     assert.equal(hello.node, process.version);
@@ -421,6 +421,25 @@ test('protocol 2: classes are qualified by the module that exports them', async 
     assert.equal(inst.value, false);
     const err = await d.eval({ new: { target: { global: 'Error' }, args: [val('boom')] } });
     assert.deepEqual(err.value, { $error: { name: 'Error', message: 'boom' } });
+    await d.end();
+  });
+});
+
+test('protocol 3: an unnamed object is observed with its class defaults', async () => {
+  await withDriver(async (d) => {
+    await d.begin([], [], { 'net.Socket': ['end', 'close', 'error'] });
+    const port = await listen(d);
+    await d.eval(call(net, 'connect', val(port), val('127.0.0.1')), { assign: 'client', observe: SOCKET_EVENTS });
+    // The accepted socket is reported as an argument, so it gets a # name.
+    const conn = await d.event('server', 'connection');
+    const anon = conn.args[0].$id;
+    assert.match(anon, /^#\d+$/);
+    await d.event('client', 'connect');
+    await d.eval(call(ref('client'), 'destroy'));
+    // Its end and close are reported under its # name (finish is not in
+    // the defaults given, so it is not).
+    await d.event(anon, 'close');
+    assert.deepEqual(d.events(anon).map((m) => m.event), ['end', 'close']);
     await d.end();
   });
 });

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// A JavaScript value as it crosses the protocol.
 #[derive(Debug, Clone, PartialEq)]
@@ -261,6 +261,11 @@ pub enum Request {
         captures: Vec<Capture>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         reactions: Vec<Reaction>,
+        /// Per qualified class, the events to subscribe on an object the
+        /// case never named (`#n`): every event that changes nothing, so
+        /// no emission of such an object goes unseen.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        defaults: BTreeMap<String, Vec<String>>,
     },
     Eval {
         id: u64,

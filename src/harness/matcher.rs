@@ -51,6 +51,26 @@ impl Trace {
         self.arrival.is_empty()
     }
 
+    /// The class of an object the case did not name (`#n`), from the
+    /// handles the trace saw it in.
+    pub fn anonymous_class(&self, object: &str) -> Option<&'static str> {
+        fn find(v: &Value, id: &str) -> Option<String> {
+            match v {
+                Value::Handle { class, id: i } if i == id => Some(class.clone()),
+                Value::Array(items) => items.iter().find_map(|x| find(x, id)),
+                Value::Object(m) | Value::Error(m) => m.values().find_map(|x| find(x, id)),
+                _ => None,
+            }
+        }
+        let class = self
+            .objects
+            .values()
+            .flatten()
+            .flat_map(|o| &o.args)
+            .find_map(|v| find(v, object))?;
+        vocabulary::class(&class).map(|c| c.id)
+    }
+
     /// Sets the script variables that `wait … as` captured from plain
     /// arguments (`msg`, `rinfo`), from the emissions they name.
     pub fn bind_captures(&mut self, plan: &crate::spec::Plan) {
@@ -396,45 +416,41 @@ pub fn diverged(
     chunks: Chunks,
 ) -> bool {
     let by_obj = expected_by_object(expected);
-    trace
-        .objects
-        .keys()
-        .filter(|k| !k.starts_with('#'))
-        .any(|obj| {
-            let class = classes.get(obj).copied();
-            let lines = by_obj.get(obj).cloned().unwrap_or_default();
-            let actual = trace.normalized(obj, class, chunks);
-            let first = lines
-                .iter()
-                .zip(&actual)
-                .take_while(|(l, o)| line_matches(class, l, o, &trace.vars))
-                .count();
-            if first == actual.len() {
-                return false;
-            }
-            if first == lines.len() {
-                return true;
-            }
-            // A joined stream still arriving is not a difference yet, if what
-            // came so far is the start of what is expected.
-            let growing = chunks == Chunks::Joined
-                && first + 1 == actual.len()
-                && vocabulary::joins(class, &actual[first].event)
-                && lines[first].event == actual[first].event
-                && match (
-                    lines[first].args.first().map(|a| &a.pattern),
-                    actual[first].args.first(),
-                ) {
-                    (Some(Pattern::Exact(Value::String(want))), Some(Value::String(got))) => {
-                        want.starts_with(got.as_str())
-                    }
-                    (Some(Pattern::Exact(Value::Buffer(want))), Some(Value::Buffer(got))) => {
-                        want.starts_with(got)
-                    }
-                    _ => false,
-                };
-            !growing
-        })
+    trace.objects.keys().any(|obj| {
+        let class = classes.get(obj).copied();
+        let lines = by_obj.get(obj).cloned().unwrap_or_default();
+        let actual = trace.normalized(obj, class, chunks);
+        let first = lines
+            .iter()
+            .zip(&actual)
+            .take_while(|(l, o)| line_matches(class, l, o, &trace.vars))
+            .count();
+        if first == actual.len() {
+            return false;
+        }
+        if first == lines.len() {
+            return true;
+        }
+        // A joined stream still arriving is not a difference yet, if what
+        // came so far is the start of what is expected.
+        let growing = chunks == Chunks::Joined
+            && first + 1 == actual.len()
+            && vocabulary::joins(class, &actual[first].event)
+            && lines[first].event == actual[first].event
+            && match (
+                lines[first].args.first().map(|a| &a.pattern),
+                actual[first].args.first(),
+            ) {
+                (Some(Pattern::Exact(Value::String(want))), Some(Value::String(got))) => {
+                    want.starts_with(got.as_str())
+                }
+                (Some(Pattern::Exact(Value::Buffer(want))), Some(Value::Buffer(got))) => {
+                    want.starts_with(got)
+                }
+                _ => false,
+            };
+        !growing
+    })
 }
 
 /// Compares; returns one diff per object that differs. `objects` lists
@@ -446,15 +462,20 @@ pub fn compare(
     chunks: Chunks,
 ) -> Vec<ObjectDiff> {
     let by_obj = expected_by_object(expected);
+    // Every object, named or not: an object the case never named (`#n`)
+    // must emit nothing the case did not expect.
     let mut names: Vec<String> = classes.keys().cloned().collect();
     for k in by_obj.keys().chain(trace.objects.keys()) {
-        if !names.contains(k) && !k.starts_with('#') {
+        if !names.contains(k) {
             names.push(k.clone());
         }
     }
     let mut diffs = Vec::new();
     for obj in names {
-        let class = classes.get(&obj).copied();
+        let class = classes
+            .get(&obj)
+            .copied()
+            .or_else(|| trace.anonymous_class(&obj));
         let lines = by_obj.get(&obj).cloned().unwrap_or_default();
         let actual = trace.normalized(&obj, class, chunks);
         let first = lines
@@ -487,7 +508,12 @@ pub fn compare(
 pub fn render_diffs(diffs: &[ObjectDiff]) -> String {
     let mut s = String::new();
     for d in diffs {
-        let _ = writeln!(s, "  {}: differs at event {}", d.object, d.first + 1);
+        let what = if d.object.starts_with('#') {
+            " (an object the case did not name)"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "  {}{what}: differs at event {}", d.object, d.first + 1);
         for line in d.actual.iter().take(d.first) {
             let _ = writeln!(s, "        {line}");
         }

@@ -69,7 +69,7 @@ impl Report {
         self.count(Outcome::Skipped)
     }
 
-    /// "node v20.20.2 (held to Node v20.20.2), protocol 2, suite 1d73071".
+    /// "node v20.20.2 (held to Node v20.20.2), protocol 3, suite 1d73071".
     pub fn compared(&self) -> String {
         let imp = match &self.hello {
             Some(h) => format!(

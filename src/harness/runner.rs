@@ -237,6 +237,11 @@ impl Run<'_> {
                         once: r.once,
                     })
                     .collect(),
+                defaults: vocabulary::CLASSES
+                    .iter()
+                    .filter(|c| c.id.contains('.'))
+                    .map(|c| (c.id.to_string(), vocabulary::default_observed(c)))
+                    .collect(),
             },
             None,
         )

@@ -51,12 +51,13 @@ pub async fn serve(requests: Receiver<Request>, messages: Sender<Message>) {
                 id,
                 captures,
                 reactions,
+                defaults,
                 ..
             } => {
                 let _turn = session.event_loop.turn().await;
                 // Listeners of an earlier case's objects (still closing)
                 // carry its number and report nothing in this one.
-                session.begin(captures, reactions);
+                session.begin(captures, reactions, defaults);
                 session.send(Message::Ok { id });
             }
             Request::Eval {

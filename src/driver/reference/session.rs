@@ -32,6 +32,8 @@ struct Registry {
     names: BTreeMap<String, JsVal>,
     captures: Vec<Capture>,
     reactions: Vec<Reaction>,
+    /// Per class, what to observe on an object the case never named.
+    defaults: BTreeMap<String, Vec<String>>,
     /// Emissions seen per (object, event), for captures.
     counts: BTreeMap<(String, String), usize>,
     anonymous: usize,
@@ -102,13 +104,19 @@ impl Session {
 
     /// Starts a case: forgets the last one, declares captures and
     /// reactions. Call it inside a turn.
-    pub(super) fn begin(&mut self, captures: Vec<Capture>, reactions: Vec<Reaction>) {
+    pub(super) fn begin(
+        &mut self,
+        captures: Vec<Capture>,
+        reactions: Vec<Reaction>,
+        defaults: BTreeMap<String, Vec<String>>,
+    ) {
         let case = {
             let mut reg = self.reg();
             let case = reg.case + 1;
             *reg = Registry {
                 captures,
                 reactions,
+                defaults,
                 active: true,
                 case,
                 ..Registry::default()
@@ -152,27 +160,35 @@ impl Session {
     /// Runs the captures declared for `object`'s `event`, before anything
     /// else sees the arguments.
     fn capture(&self, object: &str, event: &str, args: &[JsVal]) {
-        let todo: Vec<(String, JsVal, Vec<String>)> = {
+        let n = {
             let mut reg = self.reg();
             if !reg.active || reg.case != self.case {
                 return;
             }
-            let n = {
-                let c = reg.counts.entry((object.into(), event.into())).or_insert(0);
-                *c += 1;
-                *c
-            };
+            let c = reg.counts.entry((object.into(), event.into())).or_insert(0);
+            *c += 1;
+            *c
+        };
+        self.capture_nth(&|name| name == object, event, n, args);
+    }
+
+    /// Runs the captures of `event` #`n` whose source object `is` names.
+    fn capture_nth(&self, is: &dyn Fn(&str) -> bool, event: &str, n: usize, args: &[JsVal]) {
+        let candidates: Vec<Capture> = {
+            let reg = self.reg();
+            if !reg.active || reg.case != self.case {
+                return;
+            }
             reg.captures
                 .iter()
-                .filter(|c| c.object == object && c.event == event && c.nth == n)
-                .map(|c| {
-                    let v = args.get(c.arg).cloned().unwrap_or(JsVal::Undefined);
-                    (c.name.clone(), v, c.observe.clone())
-                })
+                .filter(|c| c.event == event && c.nth == n)
+                .cloned()
                 .collect()
         };
-        for (name, v, observe) in todo {
-            if let Err(e) = self.register(&name, v, &observe) {
+        // `is` may look at the registry: the lock is released first.
+        for c in candidates.into_iter().filter(|c| is(&c.object)) {
+            let v = args.get(c.arg).cloned().unwrap_or(JsVal::Undefined);
+            if let Err(e) = self.register(&c.name, v, &c.observe) {
                 self.driver_error(e);
             }
         }
@@ -269,16 +285,28 @@ impl Session {
             return Ok(());
         }
         let flag = Arc::new(AtomicBool::new(report));
-        let (s, object_name, event_name, reporting) = (
+        let (s, first_name, event_name, reporting, me) = (
             self.clone(),
             name.to_string(),
             event.to_string(),
             flag.clone(),
+            object.clone(),
         );
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let listener: HostListener = Arc::new(move |args: Vec<JsVal>| {
-            s.capture(&object_name, &event_name, &args);
+            // The object's name now: an object seen first as `#n` and
+            // captured later is reported under its capture's name, and
+            // captures count every emission of the object.
+            let n = count.fetch_add(1, Ordering::Relaxed) + 1;
+            let is_me =
+                |name: &str| matches!(s.named(name), Some(JsVal::Host(h)) if h.same(me.as_ref()));
+            s.capture_nth(&is_me, &event_name, n, &args);
             if reporting.load(Ordering::Relaxed) {
-                s.report(&object_name, &event_name, args);
+                let name = s
+                    .reg()
+                    .name_of(me.as_ref())
+                    .unwrap_or_else(|| first_name.clone());
+                s.report(&name, &event_name, args);
             }
         });
         object
@@ -380,12 +408,21 @@ impl Session {
     }
 
     fn anonymous(&self, v: &JsVal) -> String {
-        let name = {
+        let (name, observe) = {
             let mut reg = self.reg();
             reg.anonymous += 1;
-            format!("#{}", reg.anonymous)
+            let class = match v {
+                JsVal::Host(h) => h.class(),
+                _ => "",
+            };
+            let observe = reg
+                .defaults
+                .get(class)
+                .cloned()
+                .unwrap_or_else(|| vec!["error".to_string()]);
+            (format!("#{}", reg.anonymous), observe)
         };
-        if let Err(e) = self.register(&name, v.clone(), &["error".to_string()]) {
+        if let Err(e) = self.register(&name, v.clone(), &observe) {
             self.driver_error(e);
         }
         name
