@@ -61,6 +61,25 @@ enum Command {
         #[arg(long = "impl", default_value = "node")]
         imp: String,
     },
+    /// The mutation check of the suite: edit each passing case's events
+    /// block in small wrong ways (delete a line, swap two, change an
+    /// argument, repeat a line), run every mutant, and list those that still
+    /// pass. Exit 0 exactly when every mutant failed.
+    Mutants {
+        /// Mutate only cases whose id contains one of these.
+        filters: Vec<String>,
+        /// The implementation the mutants run against.
+        #[arg(long = "impl", default_value = "reference")]
+        imp: String,
+        /// Only these kinds (delete, swap, arg, extra); default all.
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Also list the mutants the checker refused, with its reason.
+        #[arg(long, short = 'v')]
+        verbose: bool,
+    },
     /// Serve the reference implementation over the driver protocol on stdin/stdout.
     Driver,
     /// List the implementations `--impl` knows by name.
@@ -112,6 +131,24 @@ fn main() -> ExitCode {
             async_std::task::block_on(nodecompat::driver::stdio::serve_reference());
             ExitCode::SUCCESS
         }
+        Command::Mutants {
+            filters,
+            imp,
+            kinds,
+            jobs,
+            verbose,
+        } => cli::mutants::mutants(
+            &root,
+            &filters,
+            &cli::Choice {
+                imp: &imp,
+                registry,
+                node_version: None,
+            },
+            jobs,
+            &kinds,
+            verbose,
+        ),
         Command::Impls => cli::impls(&root, registry),
         Command::Expectations { command } => cli::expectations::command(&root, registry, command),
     }

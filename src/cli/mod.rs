@@ -4,9 +4,11 @@
 //!   small commands (`list`, `check`, `record`, `impls`);
 //! - [`run`]: running a suite against an implementation, with progress and
 //!   a report;
-//! - [`expectations`]: linting and updating expectation manifests.
+//! - [`expectations`]: linting and updating expectation manifests;
+//! - [`mutants`]: the mutation check of the suite.
 
 pub mod expectations;
+pub mod mutants;
 pub mod run;
 
 use std::path::{Path, PathBuf};

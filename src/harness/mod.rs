@@ -7,6 +7,7 @@
 //! - [`expectations`]: per-implementation manifests of known divergences.
 pub mod expectations;
 pub mod matcher;
+pub mod mutants;
 pub mod record;
 pub mod report;
 pub mod runner;
