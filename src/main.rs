@@ -80,6 +80,30 @@ enum Command {
         #[arg(long, short = 'v')]
         verbose: bool,
     },
+    /// Run the suite on several implementations and print the
+    /// compatibility matrix (Markdown); `--out DIR` also writes
+    /// DIR/matrix.{md,json,html}. Each implementation is judged by its
+    /// manifest; exit 0 exactly when all ran and every result is expected.
+    Matrix {
+        /// Only cases whose id contains one of these.
+        filters: Vec<String>,
+        /// The implementations, by name, comma-separated.
+        #[arg(
+            long = "impl",
+            value_delimiter = ',',
+            default_value = "reference,node20,node22,node24,bun,deno"
+        )]
+        imps: Vec<String>,
+        /// Cases run in parallel per implementation (default: what suits each).
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Where to write matrix.md, matrix.json and matrix.html.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// What changed between two runs: each a report of `run --format json`
+    /// or a matrix.json. Exit 1 when a case regressed.
+    Diff { old: PathBuf, new: PathBuf },
     /// Serve the reference implementation over the driver protocol on stdin/stdout.
     Driver,
     /// List the implementations `--impl` knows by name.
@@ -149,6 +173,13 @@ fn main() -> ExitCode {
             &kinds,
             verbose,
         ),
+        Command::Matrix {
+            filters,
+            imps,
+            jobs,
+            out,
+        } => cli::matrix::matrix(&root, registry, &filters, &imps, jobs, out.as_deref()),
+        Command::Diff { old, new } => cli::matrix::diff(&old, &new),
         Command::Impls => cli::impls(&root, registry),
         Command::Expectations { command } => cli::expectations::command(&root, registry, command),
     }

@@ -5,9 +5,11 @@
 //! - [`run`]: running a suite against an implementation, with progress and
 //!   a report;
 //! - [`expectations`]: linting and updating expectation manifests;
+//! - [`matrix`]: the suite on several implementations, and `diff`;
 //! - [`mutants`]: the mutation check of the suite.
 
 pub mod expectations;
+pub mod matrix;
 pub mod mutants;
 pub mod run;
 
