@@ -76,6 +76,25 @@ pub fn matrix(
         &ids,
         runs,
     );
+    // Unexpected results, with their diffs, where a person (or a CI log)
+    // sees them; the tables only say which.
+    for row in &matrix.rows {
+        for (column, cell) in matrix.columns.iter().zip(&row.cells) {
+            if let Some(c) = cell.as_ref().filter(|c| c.outcome.is_problem()) {
+                eprintln!(
+                    "\n{} {} {} ({}:{})",
+                    column.name,
+                    c.outcome.name().to_uppercase(),
+                    row.id,
+                    row.file,
+                    row.line
+                );
+                for line in c.message.as_deref().unwrap_or_default().lines() {
+                    eprintln!("  {line}");
+                }
+            }
+        }
+    }
     let markdown = matrix.markdown();
     print!("{markdown}");
     if let Some(dir) = out {
