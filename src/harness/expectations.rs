@@ -205,9 +205,10 @@ impl Manifest {
 }
 
 /// A failure's first divergence, as a line that does not change from run to
-/// run (long numbers such as ports become `<n>`): the first object that
+/// run, nor when the spec file moves a case's lines: the first object that
 /// differs with its first expected and actual events, or else the first
-/// problem.
+/// problem. Long numbers (ports, pids) become `<n>`, a case's scratch
+/// directory `<scratch>`, and a script line is named by its text alone.
 pub fn signature(message: &str) -> String {
     let lines: Vec<&str> = message.lines().collect();
     let text = match lines.iter().position(|l| l.contains(": differs at event")) {
@@ -227,7 +228,47 @@ pub fn signature(message: &str) -> String {
             .map(|l| l.trim().to_string())
             .unwrap_or_default(),
     };
-    mask_numbers(&text)
+    mask_numbers(&unnumber_lines(&mask_scratch(&text)))
+}
+
+/// `/tmp/nc-123-c45/s.sock` → `<scratch>/s.sock`: the per-case directory
+/// ([`super::runner::Scratch`]) is named by process and start order.
+fn mask_scratch(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("/nc-") {
+        // Back to the start of the path: the temp dir before `/nc-`.
+        let start = rest[..i]
+            .rfind(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .map_or(0, |j| j + 1);
+        out.push_str(&rest[..start]);
+        let after = &rest[i + 4..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(after.len());
+        out.push_str("<scratch>");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `line 189 \`x\` …` → `line \`x\` …`: the statement's text says which it is.
+fn unnumber_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("line ") {
+        out.push_str(&rest[..i + 5]);
+        let after = &rest[i + 5..];
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        rest = if digits > 0 && after[digits..].starts_with(" `") {
+            &after[digits + 1..]
+        } else {
+            after
+        };
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Replaces runs of four or more digits (ports, pids, timings) by `<n>`.
@@ -323,7 +364,13 @@ mod tests {
     fn signatures_ignore_ports() {
         assert_eq!(
             signature("line 4 `x` returned 41234, expected 80"),
-            "line 4 `x` returned <n>, expected 80"
+            "line `x` returned <n>, expected 80"
+        );
+        assert_eq!(
+            signature(
+                "line 189 `server.listen(path)` threw Error {address: \"/tmp/nc-4242-c219/s.sock\"}"
+            ),
+            "line `server.listen(path)` threw Error {address: \"<scratch>/s.sock\"}"
         );
         assert_eq!(
             signature(DIFF),
