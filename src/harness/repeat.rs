@@ -44,13 +44,33 @@ pub struct Merged {
 }
 
 /// How a result compares between runs: its status, and a failure's first
-/// divergence.
+/// divergence (its per-case scratch directory, numbered in start order,
+/// left out).
 fn key(r: &CaseResult) -> (u8, String) {
     match &r.status {
         Status::Passed => (0, String::new()),
-        Status::Failed => (1, signature(&r.message)),
+        Status::Failed => (1, unscratch(&signature(&r.message))),
         Status::Skipped(why) => (2, why.clone()),
     }
+}
+
+/// `text` with each per-case scratch directory (`/tmp/nc-PID-TAGN`, see
+/// `runner::Scratch`) written `<tmp>`.
+fn unscratch(text: &str) -> String {
+    let prefix = std::env::temp_dir().join("nc-").display().to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&prefix) {
+        out.push_str(&rest[..at]);
+        out.push_str("<tmp>");
+        let after = &rest[at + prefix.len()..];
+        let end = after
+            .find(|c: char| c == '/' || c == '"' || c.is_whitespace())
+            .unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Merges `runs` (each the results of the same cases, in the same order).
@@ -243,6 +263,28 @@ mod tests {
              divergence = \"client: differs at event 3: - close hadError=false / + end\"\n",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn scratch_directories_do_not_make_a_failure_unstable() {
+        let tmp = std::env::temp_dir().join("nc-").display().to_string();
+        let at = |n: u32| {
+            format!(
+                "events differ (- expected, + actual):\n  server: differs at event 1\n    > - listening\n    > + error Error {{address: \"{tmp}4242-c{n}/s.sock\"}}"
+            )
+        };
+        let run = |n| {
+            (
+                vec![result("net/x/unix", Status::Failed, &at(n))],
+                Duration::ZERO,
+            )
+        };
+        let merged = merge(vec![run(12), run(3456)], None);
+        assert!(merged.unstable.is_empty());
+        assert_eq!(
+            unscratch(&format!("\"{tmp}1-c2/s.sock\" and {tmp}3-d4")),
+            "\"<tmp>/s.sock\" and <tmp>"
+        );
     }
 
     #[test]
