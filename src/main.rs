@@ -81,8 +81,8 @@ enum Command {
     /// argument, repeat a line), run every mutant, and list those that still
     /// pass. Exit 0 exactly when every mutant failed.
     Mutants {
-        /// Mutate only cases whose id contains one of these.
-        filters: Vec<String>,
+        #[command(flatten)]
+        ids: cli::FilterArgs,
         /// The implementation the mutants run against.
         #[arg(long = "impl", default_value = "reference")]
         imp: String,
@@ -100,8 +100,8 @@ enum Command {
     /// DIR/matrix.{md,json,html}. Each implementation is judged by its
     /// manifest; exit 0 exactly when all ran and every result is expected.
     Matrix {
-        /// Only cases whose id contains one of these.
-        filters: Vec<String>,
+        #[command(flatten)]
+        ids: cli::FilterArgs,
         /// The implementations, by name, comma-separated.
         #[arg(
             long = "impl",
@@ -183,14 +183,14 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Mutants {
-            filters,
+            ids,
             imp,
             kinds,
             jobs,
             verbose,
         } => cli::mutants::mutants(
             &root,
-            &filters,
+            &ids.filter(),
             &cli::Choice {
                 imp: &imp,
                 registry,
@@ -201,11 +201,11 @@ fn main() -> ExitCode {
             verbose,
         ),
         Command::Matrix {
-            filters,
+            ids,
             imps,
             jobs,
             out,
-        } => cli::matrix::matrix(&root, registry, &filters, &imps, jobs, out.as_deref()),
+        } => cli::matrix::matrix(&root, registry, &ids.filter(), &imps, jobs, out.as_deref()),
         Command::Diff { old, new } => cli::matrix::diff(&old, &new),
         Command::Impls => cli::impls(&root, registry),
         Command::Expectations { command } => cli::expectations::command(&root, registry, command),

@@ -34,10 +34,9 @@ pub struct Choice<'a> {
     pub node_version: Option<&'a str>,
 }
 
-/// Which cases a command takes: FILTERS on case ids, as substrings or,
-/// with `--exact`, as whole ids.
+/// FILTERS on case ids, as substrings or, with `--exact`, as whole ids.
 #[derive(Args, Debug, Clone, Default)]
-pub struct SelectArgs {
+pub struct FilterArgs {
     /// Only cases whose id contains one of these (e.g. net/half-open); with
     /// --exact, only the cases with exactly these ids.
     #[arg(value_name = "FILTERS")]
@@ -48,6 +47,20 @@ pub struct SelectArgs {
     /// names no case is an error.
     #[arg(long)]
     pub exact: bool,
+}
+
+impl FilterArgs {
+    pub fn filter(&self) -> Filter {
+        Filter::new(self.filters.clone(), self.exact)
+    }
+}
+
+/// Which cases `run` and `list` take: [`FilterArgs`], and the failures of
+/// a previous run.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    pub ids: FilterArgs,
     /// Only the cases that made the run of this JSON report (written by
     /// `run --format json`) fail: its `failed`, `xpass` and `changed`
     /// results (not `xfail`, `flaky` or `skipped`). FILTERS narrow them
@@ -58,7 +71,7 @@ pub struct SelectArgs {
 
 impl SelectArgs {
     pub fn filter(&self) -> Filter {
-        Filter::new(self.filters.clone(), self.exact)
+        self.ids.filter()
     }
 }
 

@@ -43,7 +43,7 @@ pub fn run(
                     "nodecompat: nothing to rerun: none of the {} case(s) that failed in {} is {}",
                     failed.ids.len(),
                     file.display(),
-                    if select.filters.is_empty() {
+                    if select.ids.filters.is_empty() {
                         "in this suite"
                     } else {
                         "in this suite and selected by FILTERS"
@@ -62,7 +62,7 @@ pub fn run(
         }
     }
     if cases.is_empty() {
-        eprintln!("nodecompat: no case matches {:?}", select.filters);
+        eprintln!("nodecompat: no case matches {:?}", select.ids.filters);
         return ExitCode::from(2);
     }
     let implementation = match choose(root, choice) {
