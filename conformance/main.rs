@@ -6,15 +6,26 @@
 //! - `node:net/…`: the same case against live Node through
 //!   `scripts/node-driver.cjs`, when `node` is on PATH (otherwise each is
 //!   reported as ignored, with the reason printed);
+//! - `bun:net/…`, `deno:…`, `node20:…`, `node22:…`, `node24:…`: the same
+//!   case against each runtime `implementations.toml` names (every external
+//!   implementation but `reference-over-protocol`), judged by its manifest
+//!   `expectations/NAME.toml` when there is one (its `skip` entries are not
+//!   run). The first runtime trial to run starts every runtime's selected
+//!   cases at once, each runtime over 4 sessions; a runtime's trials are
+//!   ignored, with the reason, when it is not installed
+//!   (`scripts/install-runtimes`) or `NODECOMPAT_RUNTIMES` leaves it out;
 //! - `fixtures/bad-specs/…`: each malformed spec's error messages, snapshotted.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
-use nodecompat::driver::{Implementation, Session};
+use nodecompat::driver::{Implementation, Kind, Session, config};
+use nodecompat::harness::expectations::{Expect, Manifest, Outcome, signature};
 use nodecompat::harness::matcher::{Trace, show_observed};
 use nodecompat::harness::runner::{self, Mode, Status};
+use nodecompat::harness::suite;
 use nodecompat::protocol::Value;
 use nodecompat::spec::{self, LoadOptions, LoadedCase};
 
@@ -135,6 +146,205 @@ fn node_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Which runtimes run: `NODECOMPAT_RUNTIMES` is `all` (the default), `none`,
+/// or a comma-separated list of names.
+const RUNTIMES_VAR: &str = "NODECOMPAT_RUNTIMES";
+
+/// Sessions each runtime's cases are spread over.
+const RUNTIME_JOBS: usize = 4;
+
+/// One runtime of `implementations.toml`: its selected cases are run
+/// together, once, over [`RUNTIME_JOBS`] sessions; every trial then reads
+/// its case's result. The first runtime trial to run starts every runtime
+/// at once, each on its own thread: they spend most of a case waiting.
+struct Runtime {
+    imp: Implementation,
+    /// `expectations/NAME.toml` (as shown) and what it says, or why it
+    /// cannot be read.
+    manifest: Option<(String, Result<Manifest, String>)>,
+    /// Why its trials are ignored, if they are.
+    ignored: Option<String>,
+    /// The cases whose trials libtest will run.
+    selected: Vec<LoadedCase>,
+    results: OnceLock<HashMap<String, runner::CaseResult>>,
+}
+
+/// Every runtime that runs, for the first trial to start them all.
+static RUNTIMES: OnceLock<Vec<Arc<Runtime>>> = OnceLock::new();
+
+impl Runtime {
+    fn result(&self, id: &str) -> Option<&runner::CaseResult> {
+        static START: std::sync::Once = std::sync::Once::new();
+        START.call_once(|| {
+            for rt in RUNTIMES.get().into_iter().flatten() {
+                if rt.ignored.is_none() && !rt.selected.is_empty() {
+                    let rt = rt.clone();
+                    std::thread::spawn(move || {
+                        rt.results();
+                    });
+                }
+            }
+        });
+        self.results().get(id)
+    }
+
+    /// The results, run now or by another thread (which this waits for).
+    fn results(&self) -> &HashMap<String, runner::CaseResult> {
+        self.results.get_or_init(|| {
+            let (results, _) = async_std::task::block_on(suite::run_all(
+                &self.imp,
+                Arc::new(self.selected.clone()),
+                RUNTIME_JOBS,
+                Mode::Check,
+                None,
+            ));
+            results.into_iter().map(|r| (r.id.clone(), r)).collect()
+        })
+    }
+
+    /// A trial's verdict: the result judged by the manifest.
+    fn judge(&self, id: &str) -> Result<Completion, Failed> {
+        if let Some(why) = &self.ignored {
+            return Ok(Completion::ignored_with(why.clone()));
+        }
+        let manifest = match &self.manifest {
+            Some((file, Err(e))) => return Err(format!("{file}: {e}").into()),
+            Some((file, Ok(m))) => Some((file, m)),
+            None => None,
+        };
+        if let Some(why) = manifest.and_then(|(_, m)| skipped_by(m, id)) {
+            return Ok(Completion::ignored_with(why));
+        }
+        let r = self
+            .result(id)
+            .ok_or_else(|| format!("{id}: no result from {}", self.imp.name))?;
+        let Some((file, m)) = manifest else {
+            return outcome(r.clone());
+        };
+        let entry = m.get(id);
+        let reason = entry.map(|e| e.reason.as_str()).unwrap_or_default();
+        match m.outcome(r) {
+            Outcome::Passed | Outcome::XFail | Outcome::Flaky => Ok(Completion::Completed),
+            Outcome::Skipped | Outcome::Failed => outcome(r.clone()),
+            Outcome::XPass => Err(format!(
+                "{id} passed, but {file} expects a failure ({reason}): remove its entry"
+            )
+            .into()),
+            Outcome::Changed => Err(format!(
+                "{id} fails, but not as {file} records ({reason})\n  recorded: {}\n  now:      {}\n{}",
+                entry.and_then(|e| e.divergence.as_deref()).unwrap_or_default(),
+                signature(&r.message),
+                r.message
+            )
+            .into()),
+        }
+    }
+}
+
+/// Why the manifest says not to run `id` (it hangs, or takes the driver
+/// down), if it does.
+fn skipped_by(m: &Manifest, id: &str) -> Option<String> {
+    m.get(id)
+        .filter(|e| e.expect == Expect::Skip)
+        .map(|e| format!("skipped by the manifest: {}", e.reason))
+}
+
+/// Where `program` is: a path as given, else found on PATH.
+fn find_program(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return p.is_file().then_some(p);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The runtimes `implementations.toml` names, each with the trials of the
+/// cases it will run.
+fn runtime_trials(cases: &[LoadedCase], args: &Arguments) -> Vec<Trial> {
+    let registry = match config::Registry::load(&root().join(config::FILE)) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = e.to_string();
+            return vec![Trial::test("runtimes/implementations.toml", move || {
+                Err(msg.into())
+            })];
+        }
+    };
+    let wanted = std::env::var(RUNTIMES_VAR).unwrap_or_else(|_| "all".into());
+    let chosen = |name: &str| match wanted.trim() {
+        "all" => true,
+        "none" | "" => false,
+        list => list.split(',').any(|n| n.trim() == name),
+    };
+    let me = std::env::current_exe().ok();
+    let mut trials = Vec::new();
+    let mut runtimes = Vec::new();
+    for name in registry.names() {
+        let Some(imp) = registry.get(name) else {
+            continue;
+        };
+        let Kind::Command { argv, .. } = &imp.kind else {
+            continue;
+        };
+        // `node:` is the node on PATH, above.
+        if name == "node" {
+            continue;
+        }
+        // `{nodecompat}` is this test binary here, not the CLI: the
+        // reference over the protocol has its own test (robustness).
+        if me.as_deref() == Some(Path::new(&argv[0])) {
+            continue;
+        }
+        let ignored = if find_program(&argv[0]).is_none() {
+            Some(format!(
+                "{name} is not installed: run {}",
+                imp.install.as_deref().unwrap_or("its install step")
+            ))
+        } else if !chosen(name) {
+            Some(format!(
+                "{RUNTIMES_VAR}={wanted} leaves {name} out (set it to `all` or a list naming {name})"
+            ))
+        } else {
+            None
+        };
+        let file = root().join("expectations").join(format!("{name}.toml"));
+        let manifest = file
+            .is_file()
+            .then(|| (format!("expectations/{name}.toml"), Manifest::load(&file)));
+        let trial_name = |lc: &LoadedCase| format!("{name}:{}", lc.case.id);
+        let skip = |lc: &LoadedCase| match &manifest {
+            Some((_, Ok(m))) => skipped_by(m, &lc.case.id).is_some(),
+            _ => false,
+        };
+        let selected = cases
+            .iter()
+            .filter(|lc| !args.is_filtered_out(&Trial::test(trial_name(lc), || Ok(()))))
+            .filter(|lc| !skip(lc))
+            .cloned()
+            .collect();
+        let runtime = Arc::new(Runtime {
+            imp,
+            manifest,
+            ignored,
+            selected,
+            results: OnceLock::new(),
+        });
+        runtimes.push(runtime.clone());
+        for lc in cases {
+            let (id, runtime) = (lc.case.id.clone(), runtime.clone());
+            trials.push(Trial::ignorable_test(trial_name(lc), move || {
+                runtime.judge(&id)
+            }));
+        }
+    }
+    let _ = RUNTIMES.set(runtimes);
+    trials
+}
+
 fn bad_spec_trials() -> Vec<Trial> {
     let dir = root().join("fixtures").join("bad-specs");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -229,5 +439,6 @@ fn main() {
             },
         ));
     }
+    trials.extend(runtime_trials(&cases, &args));
     libtest_mimic::run(&args, trials).exit();
 }

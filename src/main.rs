@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use nodecompat::harness::report::Format;
+use nodecompat::harness::selection::Filter;
 
 /// How far an implementation of Node.js networking is from Node.
 #[derive(Parser)]
@@ -30,8 +31,8 @@ enum Command {
     /// exactly when every selected case passes; with one, exactly when
     /// every result is what it expects.
     Run {
-        /// Run only cases whose id contains one of these (e.g. net/half-open).
-        filters: Vec<String>,
+        #[command(flatten)]
+        select: cli::SelectArgs,
         /// A name (`reference`, `node`, `node22`, `bun`… see `nodecompat impls`)
         /// or a driver command line.
         #[arg(long = "impl", default_value = "reference")]
@@ -47,9 +48,19 @@ enum Command {
         jobs: Option<usize>,
         #[arg(long, value_enum, default_value = "pretty")]
         format: Format,
+        /// Run the selection N times and report every case whose result
+        /// (status, or where a failure first diverges) differs between runs,
+        /// with each run's status. An unstable case fails the run, unless
+        /// the manifest says it is `flaky`.
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
     },
     /// List the cases (id, file:line) without running them.
-    List { filters: Vec<String> },
+    List {
+        #[command(flatten)]
+        select: cli::SelectArgs,
+    },
     /// Validate spec files without running them.
     Check { files: Vec<PathBuf> },
     /// Run a spec's scripts and write what the implementation did into its events blocks.
@@ -58,6 +69,10 @@ enum Command {
         /// Only cases whose id contains this.
         #[arg(long)]
         case: Option<String>,
+        /// Match --case as a whole case id, not a substring (an id that
+        /// names no case of the file is an error).
+        #[arg(long, requires = "case")]
+        exact: bool,
         #[arg(long = "impl", default_value = "node")]
         imp: String,
     },
@@ -66,8 +81,8 @@ enum Command {
     /// argument, repeat a line), run every mutant, and list those that still
     /// pass. Exit 0 exactly when every mutant failed.
     Mutants {
-        /// Mutate only cases whose id contains one of these.
-        filters: Vec<String>,
+        #[command(flatten)]
+        ids: cli::FilterArgs,
         /// The implementation the mutants run against.
         #[arg(long = "impl", default_value = "reference")]
         imp: String,
@@ -85,8 +100,8 @@ enum Command {
     /// DIR/matrix.{md,json,html}. Each implementation is judged by its
     /// manifest; exit 0 exactly when all ran and every result is expected.
     Matrix {
-        /// Only cases whose id contains one of these.
-        filters: Vec<String>,
+        #[command(flatten)]
+        ids: cli::FilterArgs,
         /// The implementations, by name, comma-separated.
         #[arg(
             long = "impl",
@@ -116,7 +131,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| cli::output::clap_exit(e));
     let root = match cli::spec_root(cli.spec_dir.as_deref()) {
         Ok(r) => r,
         Err(e) => {
@@ -127,15 +142,16 @@ fn main() -> ExitCode {
     let registry = cli.implementations.as_deref();
     match cli.command {
         Command::Run {
-            filters,
+            select,
             imp,
             node_version,
             expectations,
             jobs,
             format,
+            repeat,
         } => cli::run::run(
             &root,
-            &filters,
+            &select,
             &cli::Choice {
                 imp: &imp,
                 registry,
@@ -144,11 +160,22 @@ fn main() -> ExitCode {
             &expectations,
             jobs,
             format,
+            repeat as usize,
         ),
-        Command::List { filters } => cli::list(&root, &filters),
+        Command::List { select } => cli::list(&root, &select),
         Command::Check { files } => cli::check(&root, &files),
-        Command::Record { file, case, imp } => match cli::implementation(&root, registry, &imp) {
-            Ok(i) => cli::record_file(&root, &file, case.as_deref(), &i),
+        Command::Record {
+            file,
+            case,
+            exact,
+            imp,
+        } => match cli::implementation(&root, registry, &imp) {
+            Ok(i) => cli::record_file(
+                &root,
+                &file,
+                &Filter::new(case.into_iter().collect(), exact),
+                &i,
+            ),
             Err(code) => code,
         },
         Command::Driver => {
@@ -156,14 +183,14 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Mutants {
-            filters,
+            ids,
             imp,
             kinds,
             jobs,
             verbose,
         } => cli::mutants::mutants(
             &root,
-            &filters,
+            &ids.filter(),
             &cli::Choice {
                 imp: &imp,
                 registry,
@@ -174,11 +201,11 @@ fn main() -> ExitCode {
             verbose,
         ),
         Command::Matrix {
-            filters,
+            ids,
             imps,
             jobs,
             out,
-        } => cli::matrix::matrix(&root, registry, &filters, &imps, jobs, out.as_deref()),
+        } => cli::matrix::matrix(&root, registry, &ids.filter(), &imps, jobs, out.as_deref()),
         Command::Diff { old, new } => cli::matrix::diff(&old, &new),
         Command::Impls => cli::impls(&root, registry),
         Command::Expectations { command } => cli::expectations::command(&root, registry, command),

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use nodecompat::harness::expectations::Manifest;
 
+use super::output::outln;
 use super::run::{default_manifest, execute, manifest_for};
 use super::{Choice, ExpectationsArgs, ExpectationsCommand, choose, load, repo_root};
 
@@ -53,7 +54,7 @@ fn lint(root: &Path, files: Vec<PathBuf>) -> ExitCode {
         }
     }
     if problems == 0 {
-        println!("{} manifest(s), no problems", files.len());
+        outln!("{} manifest(s), no problems", files.len());
         ExitCode::SUCCESS
     } else {
         eprintln!("{problems} problem(s)");
@@ -123,7 +124,7 @@ fn update(
                 .values()
                 .filter(|e| e.reason.trim().is_empty())
                 .count();
-            println!(
+            outln!(
                 "wrote {} entries to {} ({empty} without a reason yet)",
                 next.entries.len(),
                 file.display()

@@ -9,22 +9,24 @@ use std::time::{Instant, SystemTime};
 use nodecompat::harness::diff;
 use nodecompat::harness::matrix::Matrix;
 use nodecompat::harness::report;
+use nodecompat::harness::selection::Filter;
 
+use super::output::out;
 use super::run::{execute, manifest_for};
-use super::{Choice, ExpectationsArgs, choose, load};
+use super::{Choice, ExpectationsArgs, choose, select};
 
 pub fn matrix(
     root: &Path,
     registry: Option<&Path>,
-    filters: &[String],
+    filter: &Filter,
     imps: &[String],
     jobs: Option<usize>,
     out: Option<&Path>,
 ) -> ExitCode {
-    let cases = match load(root, filters) {
+    let cases = match select(root, filter) {
         Ok(c) if !c.is_empty() => c,
         Ok(_) => {
-            eprintln!("nodecompat: no case matches {filters:?}");
+            eprintln!("nodecompat: no case matches {:?}", filter.patterns);
             return ExitCode::from(2);
         }
         Err(code) => return code,
@@ -96,7 +98,7 @@ pub fn matrix(
         }
     }
     let markdown = matrix.markdown();
-    print!("{markdown}");
+    out!("{markdown}");
     if let Some(dir) = out {
         let files: [(&str, String); 3] = [
             ("matrix.md", markdown),
@@ -144,7 +146,7 @@ pub fn diff(old: &Path, new: &Path) -> ExitCode {
         }
     };
     let d = diff::diff(&old, &new);
-    print!("{}", d.text);
+    out!("{}", d.text);
     if d.regressions == 0 {
         ExitCode::SUCCESS
     } else {

@@ -6,11 +6,13 @@
 //!   a report;
 //! - [`expectations`]: linting and updating expectation manifests;
 //! - [`matrix`]: the suite on several implementations, and `diff`;
-//! - [`mutants`]: the mutation check of the suite.
+//! - [`mutants`]: the mutation check of the suite;
+//! - [`output`]: stdout, where a closed pipe ends the process quietly.
 
 pub mod expectations;
 pub mod matrix;
 pub mod mutants;
+pub mod output;
 pub mod run;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +21,10 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use nodecompat::driver::{Implementation, config};
 use nodecompat::harness::record;
+use nodecompat::harness::selection::{FailedFrom, Filter};
 use nodecompat::spec::{self, LoadOptions, LoadedCase};
+
+use output::outln;
 
 /// Which implementation a command runs: `--impl`, the registry file, and a
 /// held-to Node version that overrides the configured one.
@@ -27,6 +32,54 @@ pub struct Choice<'a> {
     pub imp: &'a str,
     pub registry: Option<&'a Path>,
     pub node_version: Option<&'a str>,
+}
+
+/// FILTERS on case ids, as substrings or, with `--exact`, as whole ids.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Only cases whose id contains one of these (e.g. net/half-open); with
+    /// --exact, only the cases with exactly these ids.
+    #[arg(value_name = "FILTERS")]
+    pub filters: Vec<String>,
+    /// Match FILTERS as whole case ids, not substrings (as `cargo test --
+    /// --exact` does): `--exact net/server-state/max-connections` selects
+    /// that case and not net/server-state/max-connections-zero. An id that
+    /// names no case is an error.
+    #[arg(long)]
+    pub exact: bool,
+}
+
+impl FilterArgs {
+    pub fn filter(&self) -> Filter {
+        Filter::new(self.filters.clone(), self.exact)
+    }
+}
+
+/// Which cases `run` and `list` take: [`FilterArgs`], and the failures of
+/// a previous run.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    pub ids: FilterArgs,
+    /// Only the cases that made the run of this JSON report (written by
+    /// `run --format json`) fail: its `failed`, `xpass` and `changed`
+    /// results (not `xfail`, `flaky` or `skipped`). FILTERS narrow them
+    /// further.
+    #[arg(long, value_name = "REPORT.json")]
+    pub failed_from: Option<PathBuf>,
+}
+
+impl SelectArgs {
+    pub fn filter(&self) -> Filter {
+        self.ids.filter()
+    }
+}
+
+/// What [`pick`] selected.
+pub struct Selected {
+    pub cases: Vec<LoadedCase>,
+    /// `--failed-from`: the report's file and what it said.
+    pub report: Option<(PathBuf, FailedFrom)>,
 }
 
 /// Which expectation manifest judges a run.
@@ -134,11 +187,11 @@ pub fn impls(root: &Path, file: Option<&Path>) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    println!(
+    outln!(
         "{:<24} the Rust reference implementation, in-process (built in)",
         "reference"
     );
-    println!(
+    outln!(
         "{:<24} the `node` on PATH or $NODECOMPAT_NODE (built in)",
         "node"
     );
@@ -147,20 +200,32 @@ pub fn impls(root: &Path, file: Option<&Path>) -> ExitCode {
         let held = node
             .map(|n| format!(" (held to Node {n})"))
             .unwrap_or_default();
-        println!("{name:<24} {description}{held}");
+        outln!("{name:<24} {description}{held}");
     }
     ExitCode::SUCCESS
 }
 
 /// Every case, or those whose id contains one of `filters`.
 pub fn load(root: &Path, filters: &[String]) -> Result<Vec<LoadedCase>, ExitCode> {
+    select(root, &Filter::new(filters.to_vec(), false))
+}
+
+/// The cases `filter` selects. An exact id that names no case is an error
+/// (exit status 2) naming it.
+pub fn select(root: &Path, filter: &Filter) -> Result<Vec<LoadedCase>, ExitCode> {
     match spec::load_suite(root, LoadOptions::default()) {
-        Ok(cases) => Ok(cases
-            .into_iter()
-            .filter(|c| {
-                filters.is_empty() || filters.iter().any(|f| c.case.id.contains(f.as_str()))
-            })
-            .collect()),
+        Ok(cases) => {
+            if let Err(e) = filter.check(cases.iter().map(|c| c.case.id.as_str())) {
+                for line in e.to_string().lines() {
+                    eprintln!("nodecompat: {line}");
+                }
+                return Err(ExitCode::from(2));
+            }
+            Ok(cases
+                .into_iter()
+                .filter(|c| filter.matches(&c.case.id))
+                .collect())
+        }
         Err(errors) => {
             for e in &errors {
                 eprintln!("{e}");
@@ -171,17 +236,47 @@ pub fn load(root: &Path, filters: &[String]) -> Result<Vec<LoadedCase>, ExitCode
     }
 }
 
-pub fn list(root: &Path, filters: &[String]) -> ExitCode {
-    use std::io::Write as _;
-    match load(root, filters) {
-        Ok(cases) => {
-            let mut out = std::io::stdout().lock();
+/// The cases [`SelectArgs`] selects: the filters, and the failures of a
+/// report given with `--failed-from` (a note on stderr names those the suite
+/// no longer has).
+pub fn pick(root: &Path, args: &SelectArgs) -> Result<Selected, ExitCode> {
+    let report = match &args.failed_from {
+        None => None,
+        Some(file) => match FailedFrom::load(file) {
+            Ok(f) => Some((file.clone(), f)),
+            Err(e) => {
+                eprintln!("nodecompat: --failed-from {e}");
+                return Err(ExitCode::from(2));
+            }
+        },
+    };
+    let filter = args.filter();
+    let mut cases = select(root, &filter)?;
+    if let Some((file, failed)) = &report {
+        let gone: Vec<&str> = failed
+            .ids
+            .iter()
+            .map(String::as_str)
+            .filter(|id| filter.matches(id) && !cases.iter().any(|c| c.case.id == *id))
+            .collect();
+        if !gone.is_empty() {
+            eprintln!(
+                "nodecompat: note: {} names {} failed case(s) this suite does not have: {}",
+                file.display(),
+                gone.len(),
+                gone.join(", ")
+            );
+        }
+        cases.retain(|c| failed.ids.contains(&c.case.id));
+    }
+    Ok(Selected { cases, report })
+}
+
+pub fn list(root: &Path, select_args: &SelectArgs) -> ExitCode {
+    match pick(root, select_args) {
+        Ok(Selected { cases, .. }) => {
             for c in &cases {
-                // A closed pipe (`nodecompat list | head`) ends the listing
-                // quietly.
-                if writeln!(out, "{}  {}:{}", c.case.id, c.case.file, c.case.pos.line).is_err() {
-                    break;
-                }
+                outln!("{}  {}:{}", c.case.id, c.case.file, c.case.pos.line);
             }
             ExitCode::SUCCESS
         }
@@ -193,7 +288,7 @@ pub fn check(root: &Path, files: &[PathBuf]) -> ExitCode {
     if files.is_empty() {
         return match load(root, &[]) {
             Ok(cases) => {
-                println!("{} case(s), no problems", cases.len());
+                outln!("{} case(s), no problems", cases.len());
                 ExitCode::SUCCESS
             }
             Err(code) => code,
@@ -213,7 +308,7 @@ pub fn check(root: &Path, files: &[PathBuf]) -> ExitCode {
         }
     }
     if problems == 0 {
-        println!("{count} case(s), no problems");
+        outln!("{count} case(s), no problems");
         ExitCode::SUCCESS
     } else {
         eprintln!("{problems} problem(s)");
@@ -224,12 +319,12 @@ pub fn check(root: &Path, files: &[PathBuf]) -> ExitCode {
 pub fn record_file(
     root: &Path,
     file: &Path,
-    case: Option<&str>,
+    only: &Filter,
     implementation: &Implementation,
 ) -> ExitCode {
-    match async_std::task::block_on(record::record_file(implementation, root, file, case)) {
+    match async_std::task::block_on(record::record_file(implementation, root, file, only)) {
         Ok(summary) => {
-            println!("{summary}");
+            outln!("{summary}");
             ExitCode::SUCCESS
         }
         Err(e) => {

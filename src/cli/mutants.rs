@@ -12,11 +12,13 @@ use std::time::Instant;
 
 use nodecompat::harness::mutants::{self, Kind, Mutant};
 use nodecompat::harness::runner::{Mode, Status};
+use nodecompat::harness::selection::Filter;
 use nodecompat::harness::suite;
 use nodecompat::spec::{self, LoadedCase, StmtKind};
 
+use super::output::{out, outln};
 use super::run::default_jobs;
-use super::{Choice, choose, load};
+use super::{Choice, choose, select};
 
 /// One mutant and what became of it.
 struct Outcome {
@@ -39,7 +41,7 @@ enum Fate {
 
 pub fn mutants(
     root: &Path,
-    filters: &[String],
+    filter: &Filter,
     choice: &Choice,
     jobs: Option<usize>,
     kinds: &[String],
@@ -62,10 +64,10 @@ pub fn mutants(
         }
         out
     };
-    let cases = match load(root, filters) {
+    let cases = match select(root, filter) {
         Ok(c) if !c.is_empty() => c,
         Ok(_) => {
-            eprintln!("nodecompat: no case matches {filters:?}");
+            eprintln!("nodecompat: no case matches {:?}", filter.patterns);
             return ExitCode::from(2);
         }
         Err(code) => return code,
@@ -124,7 +126,7 @@ pub fn mutants(
             }
         }
     }
-    println!(
+    outln!(
         "{} mutant(s) of {} passing case(s) against {}, {} to run",
         outcomes.len(),
         baseline
@@ -153,8 +155,8 @@ pub fn mutants(
         }
     }
 
-    print!("{}", summary(&cases, &outcomes, &not_passing, verbose));
-    println!("({:.1} s)", started.elapsed().as_secs_f64());
+    out!("{}", summary(&cases, &outcomes, &not_passing, verbose));
+    outln!("({:.1} s)", started.elapsed().as_secs_f64());
     let bad = outcomes
         .iter()
         .any(|o| matches!(o.fate, Fate::Survived | Fate::Skipped(_)));

@@ -2,7 +2,6 @@
 //! lines and a report, judged by the implementation's expectation manifest
 //! when it has one.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,27 +9,60 @@ use std::time::{Duration, Instant};
 
 use nodecompat::driver::Implementation;
 use nodecompat::harness::expectations::{Expect, Manifest};
+use nodecompat::harness::repeat;
 use nodecompat::harness::report::{self, Format, Report};
 use nodecompat::harness::runner::{CaseResult, Mode, Status};
 use nodecompat::harness::suite::{self, Progress};
 use nodecompat::spec::LoadedCase;
 
-use super::{Choice, ExpectationsArgs, choose, load, repo_root};
+use super::output::{out, outln};
+use super::{Choice, ExpectationsArgs, SelectArgs, Selected, choose, pick, repo_root};
 
 pub fn run(
     root: &Path,
-    filters: &[String],
+    select: &SelectArgs,
     choice: &Choice,
     expectations: &ExpectationsArgs,
     jobs: Option<usize>,
     format: Format,
+    repeat: usize,
 ) -> ExitCode {
-    let cases = match load(root, filters) {
-        Ok(c) => c,
+    let Selected { cases, report } = match pick(root, select) {
+        Ok(s) => s,
         Err(code) => return code,
     };
+    if let Some((file, failed)) = &report {
+        if cases.is_empty() {
+            if failed.ids.is_empty() {
+                eprintln!(
+                    "nodecompat: nothing to rerun: {} has no failed case",
+                    file.display()
+                );
+            } else {
+                eprintln!(
+                    "nodecompat: nothing to rerun: none of the {} case(s) that failed in {} is {}",
+                    failed.ids.len(),
+                    file.display(),
+                    if select.ids.filters.is_empty() {
+                        "in this suite"
+                    } else {
+                        "in this suite and selected by FILTERS"
+                    }
+                );
+            }
+            return ExitCode::SUCCESS;
+        }
+        if failed.imp != choice.imp {
+            eprintln!(
+                "nodecompat: note: {} is a run of {}; this run is of {}",
+                file.display(),
+                failed.imp,
+                choice.imp
+            );
+        }
+    }
     if cases.is_empty() {
-        eprintln!("nodecompat: no case matches {filters:?}");
+        eprintln!("nodecompat: no case matches {:?}", select.ids.filters);
         return ExitCode::from(2);
     }
     let implementation = match choose(root, choice) {
@@ -41,18 +73,52 @@ pub fn run(
         Ok(m) => m,
         Err(code) => return code,
     };
-    let report = match execute(
-        root,
-        cases,
-        &implementation,
-        manifest,
-        jobs,
-        format == Format::Pretty,
-    ) {
-        Ok(r) => r,
-        Err(code) => return code,
+    let pretty = format == Format::Pretty;
+    let mut runs = Vec::with_capacity(repeat);
+    let mut last = None;
+    for n in 1..=repeat.max(1) {
+        if pretty && repeat > 1 {
+            outln!("run {n} of {repeat}");
+        }
+        let report = match execute(
+            root,
+            cases.clone(),
+            &implementation,
+            manifest.clone(),
+            jobs,
+            pretty,
+        ) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        runs.push((report.results.clone(), report.duration));
+        last = Some(report);
+    }
+    let Some(mut report) = last else {
+        return ExitCode::from(2);
     };
-    print!("{}", report.render(format));
+    let mut merged = None;
+    if repeat > 1 {
+        let m = repeat::merge(runs, manifest.as_ref().map(|(m, _)| m));
+        report.results = m.results.clone();
+        report.duration = m.duration;
+        if let Some((manifest, _)) = &mut report.manifest {
+            *manifest = repeat::judged_by(manifest, &m.unstable);
+        }
+        merged = Some(m);
+    }
+    match (&merged, format) {
+        (Some(m), Format::Json) => {
+            let mut v = report.json();
+            v["repeat"] = repeat::json(m, repeat);
+            out!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        (Some(m), Format::Pretty) => {
+            out!("{}", report.render(format));
+            out!("{}", repeat::summary(m, repeat));
+        }
+        _ => out!("{}", report.render(format)),
+    }
     if report.passed() == 0 && report.skipped() == report.results.len() {
         eprintln!("nodecompat: warning: every selected case was skipped; nothing was tested");
     }
@@ -200,9 +266,11 @@ pub fn default_jobs(implementation: &Implementation) -> usize {
 fn print_progress(p: &Progress, done: usize, total: usize) -> usize {
     match p {
         Progress::Started(h) => {
-            println!(
+            outln!(
                 "running {total} case(s) against {} {} (held to Node {})",
-                h.implementation, h.version, h.node
+                h.implementation,
+                h.version,
+                h.node
             );
             0
         }
@@ -216,13 +284,12 @@ fn print_progress(p: &Progress, done: usize, total: usize) -> usize {
                 Status::Skipped(w) => format!(" ({w})"),
                 _ => String::new(),
             };
-            println!(
+            outln!(
                 "[{:>3}/{total}] {tag} {} {}ms{why}",
                 done + 1,
                 r.id,
                 r.duration.as_millis()
             );
-            let _ = std::io::stdout().flush();
             1
         }
     }

@@ -6,16 +6,17 @@ use std::path::Path;
 
 use super::matcher::show_observed;
 use super::runner::{self, Mode, Status};
+use super::selection::Filter;
 use crate::driver::Implementation;
 use crate::spec::{self, LoadOptions};
 
-/// Records every case of `file` (or those whose id contains `only`);
-/// returns a summary line.
+/// Records every case of `file` that `only` selects; returns a summary
+/// line. An exact id that names no case of the file is an error.
 pub async fn record_file(
     imp: &Implementation,
     root: &Path,
     file: &Path,
-    only: Option<&str>,
+    only: &Filter,
 ) -> Result<String, String> {
     let opts = LoadOptions {
         allow_missing_events: true,
@@ -26,15 +27,14 @@ pub async fn record_file(
             .collect::<Vec<_>>()
             .join("\n")
     })?;
-    let selected = cases
-        .iter()
-        .filter(|lc| only.is_none_or(|o| lc.case.id.contains(o)))
-        .count();
+    only.check(cases.iter().map(|lc| lc.case.id.as_str()))
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let selected = cases.iter().filter(|lc| only.matches(&lc.case.id)).count();
     if selected == 0 {
         return Err(format!(
             "no case in {} matches {:?}",
             file.display(),
-            only.unwrap_or("")
+            only.patterns
         ));
     }
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -47,7 +47,7 @@ pub async fn record_file(
     let mut notes = Vec::new();
     // Later cases first, so earlier line numbers stay valid while editing.
     for lc in cases.iter().rev() {
-        if only.is_some_and(|o| !lc.case.id.contains(o)) {
+        if !only.matches(&lc.case.id) {
             continue;
         }
         let r = runner::run_case(&session, lc, Mode::Record).await;
