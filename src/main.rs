@@ -61,6 +61,49 @@ enum Command {
         #[arg(long = "impl", default_value = "node")]
         imp: String,
     },
+    /// The mutation check of the suite: edit each passing case's events
+    /// block in small wrong ways (delete a line, swap two, change an
+    /// argument, repeat a line), run every mutant, and list those that still
+    /// pass. Exit 0 exactly when every mutant failed.
+    Mutants {
+        /// Mutate only cases whose id contains one of these.
+        filters: Vec<String>,
+        /// The implementation the mutants run against.
+        #[arg(long = "impl", default_value = "reference")]
+        imp: String,
+        /// Only these kinds (delete, swap, arg, extra); default all.
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Also list the mutants the checker refused, with its reason.
+        #[arg(long, short = 'v')]
+        verbose: bool,
+    },
+    /// Run the suite on several implementations and print the
+    /// compatibility matrix (Markdown); `--out DIR` also writes
+    /// DIR/matrix.{md,json,html}. Each implementation is judged by its
+    /// manifest; exit 0 exactly when all ran and every result is expected.
+    Matrix {
+        /// Only cases whose id contains one of these.
+        filters: Vec<String>,
+        /// The implementations, by name, comma-separated.
+        #[arg(
+            long = "impl",
+            value_delimiter = ',',
+            default_value = "reference,node20,node22,node24,bun,deno"
+        )]
+        imps: Vec<String>,
+        /// Cases run in parallel per implementation (default: what suits each).
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Where to write matrix.md, matrix.json and matrix.html.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// What changed between two runs: each a report of `run --format json`
+    /// or a matrix.json. Exit 1 when a case regressed.
+    Diff { old: PathBuf, new: PathBuf },
     /// Serve the reference implementation over the driver protocol on stdin/stdout.
     Driver,
     /// List the implementations `--impl` knows by name.
@@ -112,6 +155,31 @@ fn main() -> ExitCode {
             async_std::task::block_on(nodecompat::driver::stdio::serve_reference());
             ExitCode::SUCCESS
         }
+        Command::Mutants {
+            filters,
+            imp,
+            kinds,
+            jobs,
+            verbose,
+        } => cli::mutants::mutants(
+            &root,
+            &filters,
+            &cli::Choice {
+                imp: &imp,
+                registry,
+                node_version: None,
+            },
+            jobs,
+            &kinds,
+            verbose,
+        ),
+        Command::Matrix {
+            filters,
+            imps,
+            jobs,
+            out,
+        } => cli::matrix::matrix(&root, registry, &filters, &imps, jobs, out.as_deref()),
+        Command::Diff { old, new } => cli::matrix::diff(&old, &new),
         Command::Impls => cli::impls(&root, registry),
         Command::Expectations { command } => cli::expectations::command(&root, registry, command),
     }

@@ -4,9 +4,13 @@
 //!   small commands (`list`, `check`, `record`, `impls`);
 //! - [`run`]: running a suite against an implementation, with progress and
 //!   a report;
-//! - [`expectations`]: linting and updating expectation manifests.
+//! - [`expectations`]: linting and updating expectation manifests;
+//! - [`matrix`]: the suite on several implementations, and `diff`;
+//! - [`mutants`]: the mutation check of the suite.
 
 pub mod expectations;
+pub mod matrix;
+pub mod mutants;
 pub mod run;
 
 use std::path::{Path, PathBuf};

@@ -214,7 +214,13 @@ impl Implementation {
     pub async fn start(&self) -> Result<Session, Error> {
         let mut session = self.start_driver().await?;
         if let Some(node) = &self.node {
-            session.hello.node = node.clone();
+            // Written as `process.version` writes it, whichever way the
+            // configuration or `--node-version` did.
+            session.hello.node = if node.starts_with('v') {
+                node.clone()
+            } else {
+                format!("v{node}")
+            };
         }
         Ok(session)
     }

@@ -5,8 +5,11 @@
 //! - [`suite`]: many cases over a pool of sessions (`--jobs`);
 //! - [`report`]: pretty, JSON, JUnit and TAP output;
 //! - [`expectations`]: per-implementation manifests of known divergences.
+pub mod diff;
 pub mod expectations;
 pub mod matcher;
+pub mod matrix;
+pub mod mutants;
 pub mod record;
 pub mod report;
 pub mod runner;

@@ -382,6 +382,28 @@ pub fn suite_revision(spec_root: &Path) -> String {
     }
 }
 
+/// A digest of the suite's content: the spec files' paths (relative to
+/// `spec_root`) and texts, FNV-1a 64 in hex. Unlike the revision it does not
+/// change with commits that touch no spec, so a committed matrix names the
+/// suite it was run on and a rerun can tell it is the same one.
+pub fn suite_digest(spec_root: &Path) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for file in crate::spec::spec_files(spec_root).unwrap_or_default() {
+        let rel = file.strip_prefix(spec_root).unwrap_or(&file);
+        feed(rel.to_string_lossy().as_bytes());
+        feed(&[0]);
+        feed(&std::fs::read(&file).unwrap_or_default());
+        feed(&[0]);
+    }
+    format!("{hash:016x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

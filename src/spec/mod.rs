@@ -348,3 +348,39 @@ pub fn load_suite(root: &Path, opts: LoadOptions) -> Result<Vec<LoadedCase>, Vec
         Err(errors)
     }
 }
+
+/// The same case with another `events` block (its lines, as written): parsed
+/// and checked as if the file held it, so errors carry the block's real
+/// positions. The mutation check builds its mutants with this.
+pub fn with_events(lc: &LoadedCase, lines: &[String]) -> Result<LoadedCase, Vec<SpecError>> {
+    let err = |pos: Pos, message: String| SpecError {
+        file: lc.case.file.clone(),
+        pos,
+        message,
+    };
+    let first_line = lc.case.events_block.as_ref().map_or(0, |b| b.first_line);
+    let mut events = Vec::new();
+    let mut errors = Vec::new();
+    for (k, line) in lines.iter().enumerate() {
+        let line_no = first_line + k;
+        match parse::event_line(line, line_no) {
+            Ok(Some(l)) => events.push(l),
+            Ok(None) => {}
+            Err((col, m)) => errors.push(err(Pos { line: line_no, col }, m)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let plan = check::check(&lc.case.script, Some(&events), lc.case.meta.chunks).map_err(|es| {
+        es.into_iter()
+            .map(|(pos, m)| err(pos, m))
+            .collect::<Vec<_>>()
+    })?;
+    let mut case = lc.case.clone();
+    case.events = Some(events);
+    if let Some(block) = &mut case.events_block {
+        block.lines = lines.to_vec();
+    }
+    Ok(LoadedCase { case, plan })
+}
