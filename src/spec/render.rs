@@ -73,12 +73,7 @@ pub fn value(v: &Value) -> String {
             format!("{{{}}}", members.join(", "))
         }
         Value::Error(m) => {
-            let name = match m.get("name") {
-                Some(Value::String(n)) if vocabulary::ERROR_NAMES.contains(&n.as_str()) => {
-                    n.clone()
-                }
-                _ => "Error".into(),
-            };
+            let name = error_name(m);
             // Messages are not matched by default, so a recorded error
             // names its code; only an error without one keeps its message.
             let props: Vec<String> = match m.get("code") {
@@ -103,6 +98,16 @@ pub fn value(v: &Value) -> String {
             }
         }
         Value::Function(_) => "<function>".into(),
+    }
+}
+
+/// An error's class as written: its `name`, which need not be one the spec
+/// language knows (Bun's lookup errors are `DNSException`: a diff must say
+/// so rather than show `Error` on both sides).
+fn error_name(m: &std::collections::BTreeMap<String, Value>) -> String {
+    match m.get("name") {
+        Some(Value::String(n)) if is_ident(n) => n.clone(),
+        _ => "Error".into(),
     }
 }
 
@@ -196,7 +201,22 @@ pub fn pattern_of(v: &Value) -> Pattern {
             props: m.iter().map(|(k, v)| (k.clone(), pattern_of(v))).collect(),
             rest: false,
         },
-        Value::Error(_) => super::parse::pattern(&value(v)).unwrap_or(Pattern::Any),
+        Value::Error(m) => {
+            // As `value` writes it: the code, or else the message.
+            let props = match m.get("code") {
+                Some(code) => vec![("code".to_string(), pattern_of(code))],
+                None => m
+                    .get("message")
+                    .map(|msg| ("message".to_string(), pattern_of(msg)))
+                    .into_iter()
+                    .collect(),
+            };
+            Pattern::Object {
+                class: Some(error_name(m)),
+                props,
+                rest: false,
+            }
+        }
         other => Pattern::Exact(other.clone()),
     }
 }
