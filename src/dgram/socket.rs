@@ -150,7 +150,8 @@ impl Socket {
         task::schedule(self, Command::Tick(Box::new(f)));
     }
 
-    /// Emits an event to the listeners.
+    /// Emits an event to the listeners ([`Emits::emit`]: an `'error'`
+    /// nobody listens to is an uncaught exception).
     pub(super) fn emit(&self, event: SocketEvent) -> bool {
         if let SocketEvent::Error(_) = event {
             // Node's `errorMonitor` listener `onListenError`: a failed bind
@@ -160,7 +161,7 @@ impl Socket {
                 self.inner.emitter.remove(flush);
             }
         }
-        self.inner.emitter.emit(self, &event)
+        Emits::emit(self, &event)
     }
 
     /// The event loop this socket emits in.
@@ -556,6 +557,9 @@ impl Emits for Socket {
     type Event = SocketEvent;
     fn emitter(&self) -> &Emitter<Socket, SocketEvent> {
         &self.inner.emitter
+    }
+    fn event_loop(&self) -> &EventLoop {
+        &self.inner.event_loop
     }
 }
 
