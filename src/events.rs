@@ -3,20 +3,27 @@
 //! `this`) and the event.
 //!
 //! A class implements [`Emits`] by handing out its [`Emitter`]; it then has
-//! `on`, `once`, `off`, `listener_count`, `remove_all_listeners`, `events`
-//! and `next`, the same for a `net.Socket`, a `net.Server` or a
+//! `emit`, `on`, `once`, `off`, `listener_count`, `remove_all_listeners`,
+//! `events` and `next`, the same for a `net.Socket`, a `net.Server` or a
 //! `dgram.Socket`.
 //!
 //! Because a listener receives the emitter, it does not need to hold a
 //! clone of it: an echo server writes back through the `this` it is given,
 //! and nothing keeps the socket alive once its task and its other handles
 //! are gone.
+//!
+//! As in Node, an `'error'` event nobody listens to is not lost: it is an
+//! uncaught exception, handed to the emitter's [`EventLoop`] (see
+//! [`Emits::emit`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_std::channel::Receiver;
+
+use crate::error::Error;
+use crate::event_loop::EventLoop;
 
 /// Identifies one registered listener, for [`Emits::off`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,6 +35,13 @@ pub trait Event {
     type Kind: EventKind;
     /// This event's kind.
     fn kind(&self) -> Self::Kind;
+    /// The error this event carries if it is Node's `'error'` event (the
+    /// event whose kind is named `"error"`); `None` for every other event.
+    /// A class whose events include `'error'` must say so here: an
+    /// `'error'` with no listener is thrown (see [`Emits::emit`]).
+    fn error(&self) -> Option<&Error> {
+        None
+    }
 }
 
 /// The kinds of a class's events, each with its Node name.
@@ -190,6 +204,34 @@ pub trait Emits: Clone + Send + Sync + Sized + 'static {
     /// The class's listener registry.
     fn emitter(&self) -> &Emitter<Self, Self::Event>;
 
+    /// The loop the object emits in, whose handler receives the `'error'`
+    /// events nobody listens to.
+    fn event_loop(&self) -> &EventLoop;
+
+    /// `emitter.emit(event)`: calls the listeners of the event's kind with
+    /// `self`; returns whether there was any.
+    ///
+    /// # Node compatibility
+    ///
+    /// An `'error'` emitted with no `'error'` listener is thrown by Node's
+    /// `emit()`, an uncaught exception: here it goes to
+    /// [`EventLoop::report_uncaught`]. The caller goes on (Node's caller
+    /// would be unwound by the throw).
+    /// See <https://nodejs.org/api/events.html#error-events>.
+    fn emit(&self, event: &Self::Event) -> bool {
+        let error = event.error();
+        debug_assert_eq!(
+            error.is_some(),
+            event.kind().name() == "error",
+            "an 'error' event carries its error (Event::error)"
+        );
+        let heard = self.emitter().emit(self, event);
+        if let (false, Some(err)) = (heard, error) {
+            self.event_loop().report_uncaught(err);
+        }
+        heard
+    }
+
     /// Runs after a listener was added (Node's `'newListener'` reactions,
     /// such as a stream starting to flow). Nothing by default.
     fn listener_added(&self, _kind: <Self::Event as Event>::Kind) {}
@@ -266,34 +308,57 @@ mod tests {
 
     crate::event_kinds! {
         /// Test kinds.
-        enum Kind { A = "a", B = "b" }
+        enum Kind { A = "a", B = "b", Error = "error" }
     }
 
     #[derive(Debug, Clone)]
-    struct Ev(Kind);
+    enum Ev {
+        Plain(Kind),
+        Failed(Error),
+    }
     impl Event for Ev {
         type Kind = Kind;
         fn kind(&self) -> Kind {
-            self.0
+            match self {
+                Ev::Plain(k) => *k,
+                Ev::Failed(_) => Kind::Error,
+            }
+        }
+        fn error(&self) -> Option<&Error> {
+            match self {
+                Ev::Failed(e) => Some(e),
+                Ev::Plain(_) => None,
+            }
         }
     }
 
     type Log = StdMutex<Vec<&'static str>>;
 
     #[derive(Clone, Default)]
-    struct Thing(Arc<(Emitter<Thing, Ev>, Log)>);
+    struct Thing(Arc<(Emitter<Thing, Ev>, Log, EventLoop)>);
     impl Emits for Thing {
         type Event = Ev;
         fn emitter(&self) -> &Emitter<Thing, Ev> {
             &self.0.0
+        }
+        fn event_loop(&self) -> &EventLoop {
+            &self.0.2
         }
     }
     impl Thing {
         fn log(&self, s: &'static str) {
             self.0.1.lock().unwrap().push(s);
         }
-        fn emit(&self, k: Kind) -> bool {
-            self.emitter().emit(self, &Ev(k))
+        fn fire(&self, k: Kind) -> bool {
+            self.emit(&Ev::Plain(k))
+        }
+        /// The codes the loop's uncaught-exception handler received.
+        fn uncaught(&self) -> Arc<StdMutex<Vec<String>>> {
+            let seen: Arc<StdMutex<Vec<String>>> = Arc::default();
+            let s = seen.clone();
+            self.event_loop()
+                .set_uncaught(move |e| s.lock().unwrap().push(e.code().to_string()));
+            seen
         }
     }
 
@@ -302,12 +367,12 @@ mod tests {
         let t = Thing::default();
         t.on(Kind::A, |this, _| this.log("a"));
         t.once(Kind::A, |this, _| this.log("b"));
-        assert!(t.emit(Kind::A));
-        assert!(t.emit(Kind::A));
-        assert!(!t.emit(Kind::B));
+        assert!(t.fire(Kind::A));
+        assert!(t.fire(Kind::A));
+        assert!(!t.fire(Kind::B));
         assert_eq!(*t.0.1.lock().unwrap(), vec!["a", "b", "a"]);
         assert_eq!(Kind::from_name("b"), Some(Kind::B));
-        assert_eq!(Kind::ALL.len(), 2);
+        assert_eq!(Kind::ALL.len(), 3);
     }
 
     #[test]
@@ -316,9 +381,9 @@ mod tests {
         t.once(Kind::A, |this, _| {
             this.on(Kind::A, |this, _| this.log("late"));
         });
-        t.emit(Kind::A);
+        t.fire(Kind::A);
         assert!(t.0.1.lock().unwrap().is_empty());
-        t.emit(Kind::A);
+        t.fire(Kind::A);
         assert_eq!(*t.0.1.lock().unwrap(), vec!["late"]);
     }
 
@@ -326,8 +391,58 @@ mod tests {
     async fn next_resolves_with_the_next_event() {
         let t = Thing::default();
         let next = t.next(Kind::B);
-        t.emit(Kind::A);
-        t.emit(Kind::B);
-        assert!(matches!(next.await, Ev(Kind::B)));
+        t.fire(Kind::A);
+        t.fire(Kind::B);
+        assert!(matches!(next.await, Ev::Plain(Kind::B)));
+    }
+
+    #[test]
+    fn an_error_with_no_listener_is_an_uncaught_exception() {
+        let t = Thing::default();
+        let uncaught = t.uncaught();
+        // Other events with no listener are just not heard.
+        assert!(!t.fire(Kind::A));
+        assert!(!t.emit(&Ev::Failed(Error::plain("EBOOM", "boom"))));
+        assert_eq!(*uncaught.lock().unwrap(), vec!["EBOOM"]);
+        // Without a handler, the loop drops it.
+        let quiet = Thing::default();
+        assert!(!quiet.emit(&Ev::Failed(Error::plain("EBOOM", "boom"))));
+    }
+
+    #[test]
+    fn an_error_with_a_listener_is_not_uncaught() {
+        let t = Thing::default();
+        let uncaught = t.uncaught();
+        t.on(Kind::Error, |this, _| this.log("handled"));
+        // A listener of another event does not catch it.
+        t.on(Kind::A, |this, _| this.log("a"));
+        assert!(t.emit(&Ev::Failed(Error::plain("EBOOM", "boom"))));
+        assert_eq!(*t.0.1.lock().unwrap(), vec!["handled"]);
+        assert!(uncaught.lock().unwrap().is_empty());
+        // A once listener catches one error; the next is uncaught.
+        let t = Thing::default();
+        let uncaught = t.uncaught();
+        t.once(Kind::Error, |_, _| {});
+        t.emit(&Ev::Failed(Error::plain("EONE", "one")));
+        t.emit(&Ev::Failed(Error::plain("ETWO", "two")));
+        assert_eq!(*uncaught.lock().unwrap(), vec!["ETWO"]);
+    }
+
+    #[test]
+    fn the_handler_may_hold_its_loop_weakly() {
+        let event_loop = EventLoop::new();
+        let weak = event_loop.downgrade();
+        let seen: Arc<StdMutex<usize>> = Arc::default();
+        let s = seen.clone();
+        event_loop.set_uncaught(move |_| {
+            if weak.upgrade().is_some() {
+                *s.lock().unwrap() += 1;
+            }
+        });
+        let probe = event_loop.downgrade();
+        assert!(event_loop.report_uncaught(&Error::plain("EBOOM", "boom")));
+        assert_eq!(*seen.lock().unwrap(), 1);
+        drop(event_loop);
+        assert!(probe.upgrade().is_none(), "no cycle through the handler");
     }
 }

@@ -264,6 +264,12 @@ impl crate::events::Event for SocketEvent {
             SocketEvent::Message(..) => SocketEventKind::Message,
         }
     }
+    fn error(&self) -> Option<&Error> {
+        match self {
+            SocketEvent::Error(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// `send()`'s callback, with what Node passes it: `(None, Some(bytes))` on

@@ -150,7 +150,8 @@ impl Socket {
         task::schedule(self, Command::Tick(Box::new(f)));
     }
 
-    /// Emits an event to the listeners.
+    /// Emits an event to the listeners ([`Emits::emit`]: an `'error'`
+    /// nobody listens to is an uncaught exception).
     pub(super) fn emit(&self, event: SocketEvent) -> bool {
         if let SocketEvent::Error(_) = event {
             // Node's `errorMonitor` listener `onListenError`: a failed bind
@@ -160,7 +161,7 @@ impl Socket {
                 self.inner.emitter.remove(flush);
             }
         }
-        self.inner.emitter.emit(self, &event)
+        Emits::emit(self, &event)
     }
 
     /// The event loop this socket emits in.
@@ -355,10 +356,9 @@ impl Socket {
             self.emit(SocketEvent::Error(err));
             return;
         }
-        // Node's startListening: the option sizes, then 'listening'. (A
-        // size the system refuses makes Node throw from its event loop, an
-        // uncaught exception; here it is an 'error' instead of
-        // 'listening'.)
+        // Node's startListening: the option sizes, then 'listening'. A
+        // size the system refuses makes Node throw from its event loop: an
+        // uncaught exception, and no 'listening' (the socket stays bound).
         let options = &self.inner.options;
         for (size, recv) in [
             (options.recv_buffer_size, true),
@@ -367,7 +367,7 @@ impl Socket {
             if let Some(size) = size.filter(|s| *s != 0)
                 && let Err(err) = self.buffer_size(size, recv)
             {
-                self.emit(SocketEvent::Error(err));
+                self.inner.event_loop.report_uncaught(&err);
                 return;
             }
         }
@@ -432,19 +432,29 @@ impl Socket {
         }
     }
 
-    /// Node's `clearQueue`. What a queued operation throws is dropped (in
-    /// Node it is thrown from the `'listening'` emission: an uncaught
-    /// exception).
+    /// Node's `clearQueue`. What a queued operation throws (a second
+    /// queued `close()`: `ERR_SOCKET_DGRAM_NOT_RUNNING`) is thrown from the
+    /// `'listening'` emission in Node: an uncaught exception, and the
+    /// operations queued after it never run.
+    ///
+    /// # Node compatibility
+    ///
+    /// Node's throw also skips the `'listening'` listeners added after
+    /// this one (after the first queued operation); here they still run.
     fn flush_queue(&self) {
         let queue = self.state().queue.take();
         for operation in queue.map(|(q, _)| q).unwrap_or_default() {
-            let _ = match operation {
+            let done = match operation {
                 Queued::Send(msg, port, address, cb) => {
                     self.send_inner(msg, port, address.as_deref(), cb)
                 }
                 Queued::Connect(port, address, cb) => self.connect_now(port, address, cb),
                 Queued::Close => self.close_inner(None).map(|_| ()),
             };
+            if let Err(err) = done {
+                self.inner.event_loop.report_uncaught(&err);
+                return;
+            }
         }
     }
 
@@ -556,6 +566,9 @@ impl Emits for Socket {
     type Event = SocketEvent;
     fn emitter(&self) -> &Emitter<Socket, SocketEvent> {
         &self.inner.emitter
+    }
+    fn event_loop(&self) -> &EventLoop {
+        &self.inner.event_loop
     }
 }
 

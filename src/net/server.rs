@@ -154,8 +154,10 @@ impl Server {
         })
     }
 
+    /// Emits an event ([`Emits::emit`]: an `'error'` nobody listens to is
+    /// an uncaught exception).
     fn emit(&self, event: ServerEvent) -> bool {
-        self.inner.emitter.emit(self, &event)
+        Emits::emit(self, &event)
     }
 
     /// `server.listen(...)`: binds now and emits `'listening'` or `'error'`
@@ -332,6 +334,10 @@ impl Emits for Server {
 
     fn emitter(&self) -> &Emitter<Server, ServerEvent> {
         &self.inner.emitter
+    }
+
+    fn event_loop(&self) -> &EventLoop {
+        &self.inner.event_loop
     }
 }
 

@@ -172,8 +172,10 @@ impl Socket {
         })
     }
 
+    /// Emits an event ([`Emits::emit`]: an `'error'` nobody listens to is
+    /// an uncaught exception).
     pub(crate) fn emit(&self, event: SocketEvent) -> bool {
-        self.inner.emitter.emit(self, &event)
+        Emits::emit(self, &event)
     }
 
     // --- connecting ------------------------------------------------------
@@ -676,6 +678,10 @@ impl Emits for Socket {
 
     fn emitter(&self) -> &Emitter<Socket, SocketEvent> {
         &self.inner.emitter
+    }
+
+    fn event_loop(&self) -> &EventLoop {
+        &self.inner.event_loop
     }
 
     /// A `'data'` listener starts the flow unless the socket was paused

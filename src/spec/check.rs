@@ -124,6 +124,11 @@ impl Checker {
                 pos,
                 format!("`{name}` is captured by `{src} {ev}` #{nth}: add `wait {src} {ev}` before using it"),
             );
+        } else if name == vocab::PROCESS.id {
+            self.err(
+                pos,
+                format!("`{name}` is the driver's pseudo object: only events lines name it"),
+            );
         } else {
             self.err(pos, format!("unknown name `{name}`"));
         }
@@ -144,7 +149,14 @@ impl Checker {
                 }
                 None => Ty::Value,
             },
-            Ast::Callback(name, _) => {
+            Ast::Callback(name, pos) => {
+                if name == vocab::PROCESS.id {
+                    self.err(
+                        *pos,
+                        format!("`@{name}`: `{name}` is the driver's pseudo object"),
+                    );
+                    return Ty::Value;
+                }
                 self.env
                     .insert(name.clone(), Kind::Obj(Ty::Class(vocab::CALLBACK.id)));
                 self.plan.objects.insert(name.clone(), vocab::CALLBACK.id);
@@ -374,10 +386,7 @@ impl Checker {
         let callback = class.id == vocab::CALLBACK.id;
         let mut bound = Vec::new();
         for (i, p) in params.iter().enumerate() {
-            if self.env.contains_key(p)
-                || self.pending.contains_key(p)
-                || vocab::module(p).is_some()
-            {
+            if self.env.contains_key(p) || self.pending.contains_key(p) || vocab::reserved(p) {
                 self.err(
                     pos,
                     format!("the parameter `{p}` hides a name already defined"),
@@ -458,18 +467,19 @@ pub fn check(
                     c.patterns_refer(p, s.pos);
                 }
                 if let Some(name) = assign {
-                    if vocab::module(name).is_some()
-                        || c.plan.captures.iter().any(|cap| &cap.name == name)
+                    if vocab::reserved(name) || c.plan.captures.iter().any(|cap| &cap.name == name)
                     {
                         c.err(
                             s.pos,
-                            format!("`{name}` is already the name of a module or a capture"),
+                            format!("`{name}` is taken: it names a module, the pseudo object `process` or a capture"),
                         );
                     }
                     let t = if t == Ty::This { Ty::Value } else { t };
-                    c.env.insert(name.clone(), Kind::Obj(t));
-                    if let Ty::Class(cls) = t {
-                        c.plan.objects.insert(name.clone(), cls);
+                    if name != vocab::PROCESS.id {
+                        c.env.insert(name.clone(), Kind::Obj(t));
+                        if let Ty::Class(cls) = t {
+                            c.plan.objects.insert(name.clone(), cls);
+                        }
                     }
                 }
             }
@@ -569,6 +579,21 @@ pub fn check(
     for (name, (_, _, _, ty)) in std::mem::take(&mut c.pending) {
         c.env.insert(name, Kind::Obj(ty));
     }
+    // The pseudo object `process` (uncaught exceptions) exists for the
+    // events block alone.
+    if events
+        .unwrap_or(&[])
+        .iter()
+        .any(|l| l.object == vocab::PROCESS.id)
+    {
+        c.env.insert(
+            vocab::PROCESS.id.to_string(),
+            Kind::Obj(Ty::Class(vocab::PROCESS.id)),
+        );
+        c.plan
+            .objects
+            .insert(vocab::PROCESS.id.to_string(), vocab::PROCESS.id);
+    }
     for line in events.unwrap_or(&[]) {
         let Some(cls) = c.emitter(&line.object, line.pos, true) else {
             continue;
@@ -609,7 +634,12 @@ pub fn check(
     }
 
     for (object, events, pos) in declared {
-        let class = c.plan.objects.get(&object).and_then(|id| vocab::class(id));
+        let class = c
+            .plan
+            .objects
+            .get(&object)
+            .filter(|id| **id != vocab::PROCESS.id)
+            .and_then(|id| vocab::class(id));
         let Some(cls) = class else {
             c.err(
                 pos,

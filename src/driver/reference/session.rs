@@ -1,17 +1,17 @@
 //! One driver session, knowing no Node class: the registry of names,
-//! captures, reactions, the listeners that report events, the evaluator,
-//! and teardown. Objects are reached only through the [`HostObject`] and
-//! [`HostModule`] traits.
+//! captures, reactions, the listeners that report events, uncaught
+//! exceptions, the evaluator, and teardown. Objects are reached only
+//! through the [`HostObject`] and [`HostModule`] traits.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use async_std::channel::Sender;
 
 use super::host::{Eval, Failure, HostListener, HostModule, HostObject};
 use super::js::{JsVal, Props, builtins};
-use crate::event_loop::EventLoop;
+use crate::event_loop::{EventLoop, WeakEventLoop};
 use crate::protocol::{Capture, Expr, Message, Reaction, Value};
 use crate::spec::vocabulary;
 
@@ -63,33 +63,72 @@ impl Registry {
     }
 }
 
+/// What every handle of a session shares.
+struct Shared {
+    registry: Mutex<Registry>,
+    messages: Sender<Message>,
+    modules: Vec<Arc<dyn HostModule>>,
+}
+
 /// One driver session; cheap to clone into listeners.
 #[derive(Clone)]
 pub struct Session {
-    shared: Arc<Mutex<Registry>>,
-    messages: Sender<Message>,
+    shared: Arc<Shared>,
     /// The loop every object of the session emits in.
     pub event_loop: EventLoop,
-    modules: Arc<Vec<Arc<dyn HostModule>>>,
     /// The case this handle belongs to: listeners hold a clone made
     /// during their case, and report nothing in a later one.
     case: u64,
 }
 
 impl Session {
-    /// A session serving `modules`, writing to `messages`.
+    /// A session serving `modules`, writing to `messages`. The session's
+    /// loop reports its uncaught exceptions (an `'error'` nobody listens
+    /// to) as Node's driver does: see [`Session::uncaught`].
     pub fn new(messages: Sender<Message>, modules: Vec<Arc<dyn HostModule>>) -> Session {
-        Session {
-            shared: Arc::default(),
-            messages,
+        let session = Session {
+            shared: Arc::new(Shared {
+                registry: Mutex::default(),
+                messages,
+                modules,
+            }),
             event_loop: EventLoop::new(),
-            modules: Arc::new(modules),
             case: 0,
-        }
+        };
+        // The loop holds the handler: weak references only, or the
+        // session and its loop would keep each other alive.
+        let (shared, event_loop) = (
+            Arc::downgrade(&session.shared),
+            session.event_loop.downgrade(),
+        );
+        session.event_loop.set_uncaught(move |err| {
+            if let Some(s) = Session::upgrade(&shared, &event_loop) {
+                s.uncaught(JsVal::from_error(err));
+            }
+        });
+        session
+    }
+
+    /// A handle for the running case, from weak references.
+    fn upgrade(shared: &Weak<Shared>, event_loop: &WeakEventLoop) -> Option<Session> {
+        let shared = shared.upgrade()?;
+        let case = shared
+            .registry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .case;
+        Some(Session {
+            shared,
+            event_loop: event_loop.upgrade()?,
+            case,
+        })
     }
 
     fn reg(&self) -> MutexGuard<'_, Registry> {
-        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+        self.shared
+            .registry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether this handle's case is the one running.
@@ -99,7 +138,7 @@ impl Session {
     }
 
     pub(super) fn send(&self, m: Message) {
-        let _ = self.messages.try_send(m);
+        let _ = self.shared.messages.try_send(m);
     }
 
     /// Starts a case: forgets the last one, declares captures and
@@ -155,6 +194,16 @@ impl Session {
     /// event on the pseudo object `process`, which fails the case.
     fn driver_error(&self, message: String) {
         self.report("process", "driverError", vec![JsVal::String(message)]);
+    }
+
+    /// An exception nothing caught, as Node's driver reports its
+    /// `process.on('uncaughtException')`: the event `uncaughtException` of
+    /// the pseudo object `process`, with the exception alone. A reaction
+    /// that throws, and an `'error'` emitted with no listener (from the
+    /// session's loop), both come here. Outside a case (during teardown)
+    /// it is dropped, as the Node driver only logs it.
+    fn uncaught(&self, exception: JsVal) {
+        self.report("process", "uncaughtException", vec![exception]);
     }
 
     /// Runs the captures declared for `object`'s `event`, before anything
@@ -338,7 +387,7 @@ impl Session {
                 match s.eval(expr, &scope) {
                     Ok(_) => {}
                     Err(Failure::Throw(e)) => {
-                        s.report("process", "uncaughtException", vec![e]);
+                        s.uncaught(e);
                         return;
                     }
                     Err(Failure::Error(m)) => {
@@ -493,7 +542,7 @@ impl Session {
     }
 
     fn global(&self, name: &str) -> Eval {
-        if let Some(m) = self.modules.iter().find(|m| m.name() == name) {
+        if let Some(m) = self.shared.modules.iter().find(|m| m.name() == name) {
             return Ok(JsVal::Module(m.clone()));
         }
         builtins::global(name).ok_or_else(|| Failure::Error(format!("unknown global '{name}'")))
@@ -589,10 +638,12 @@ impl Session {
             )));
         };
         match id.split_once('.') {
-            Some((module, class)) => match self.modules.iter().find(|m| m.name() == module) {
-                Some(m) => m.construct(self, class, args),
-                None => Err(Failure::Error(format!("unknown module '{module}'"))),
-            },
+            Some((module, class)) => {
+                match self.shared.modules.iter().find(|m| m.name() == module) {
+                    Some(m) => m.construct(self, class, args),
+                    None => Err(Failure::Error(format!("unknown module '{module}'"))),
+                }
+            }
             None => builtins::construct(id, args),
         }
     }

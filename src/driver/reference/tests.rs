@@ -185,7 +185,54 @@ async fn refused_and_bad_port() {
             "options.port should be >= 0 and < 65536. Received type number (65536).".into()
         ))
     );
+    // Its 'error' had the session's listener: it was not uncaught.
+    assert_eq!(of(&events, "process"), vec![]);
     reply(&tx, &rx, r#"{"op":"end","id":4}"#, &mut events).await;
+}
+
+#[async_std::test]
+async fn an_error_nobody_listens_to_is_an_uncaught_exception() {
+    // A socket made inside a reaction is named nowhere, so nothing listens
+    // to its 'error': as in Node, `destroy(err)` throws it from `emit`, and
+    // the driver reports it on the pseudo object `process`.
+    let (tx, req_rx) = unbounded();
+    let (msg_tx, rx) = unbounded();
+    async_std::task::spawn(serve(req_rx, msg_tx));
+    let mut events = Vec::new();
+    let destroy = r#"{"call":{"target":{"new":{"target":{"get":{"target":{"global":"net"},"property":"Socket"}},"args":[]}},"method":"destroy","args":[{"new":{"target":{"global":"Error"},"args":[{"value":"boom"}]}}]}}"#;
+    let begin = format!(
+        r#"{{"op":"begin","id":1,"case":"t","captures":[],"reactions":[{{"object":"server","event":"listening","params":[],"body":[{destroy}]}}]}}"#
+    );
+    assert_eq!(
+        reply(&tx, &rx, &begin, &mut events).await,
+        Message::Ok { id: 1 }
+    );
+    reply(&tx, &rx, r#"{"op":"eval","id":2,"expr":{"call":{"target":{"global":"net"},"method":"createServer","args":[]}},"assign":"server","observe":["listening","error"]}"#, &mut events).await;
+    reply(&tx, &rx, r#"{"op":"eval","id":3,"expr":{"call":{"target":{"ref":"server"},"method":"listen","args":[{"value":0},{"value":"127.0.0.1"}]}}}"#, &mut events).await;
+    wait_for(&rx, &mut events, "process", "uncaughtException").await;
+    let error = Value::Error(
+        [
+            ("name".to_string(), Value::String("Error".into())),
+            ("message".to_string(), Value::String("boom".into())),
+        ]
+        .into(),
+    );
+    assert_eq!(
+        of(&events, "process"),
+        vec![("uncaughtException".to_string(), vec![error])]
+    );
+    reply(&tx, &rx, r#"{"op":"end","id":4}"#, &mut events).await;
+}
+
+#[test]
+fn the_session_and_its_loop_do_not_keep_each_other_alive() {
+    // The loop's uncaught-exception handler reports through the session,
+    // which holds the loop: the handler's references are weak.
+    let (tx, _rx) = unbounded();
+    let session = super::Session::new(tx, super::bindings::modules());
+    let event_loop = session.event_loop.downgrade();
+    drop(session);
+    assert!(event_loop.upgrade().is_none());
 }
 
 #[async_std::test]

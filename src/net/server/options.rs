@@ -143,4 +143,10 @@ impl Event for ServerEvent {
             ServerEvent::Drop(_) => ServerEventKind::Drop,
         }
     }
+    fn error(&self) -> Option<&Error> {
+        match self {
+            ServerEvent::Error(e) => Some(e),
+            _ => None,
+        }
+    }
 }

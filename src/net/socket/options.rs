@@ -124,6 +124,12 @@ impl Event for SocketEvent {
             SocketEvent::Resume => SocketEventKind::Resume,
         }
     }
+    fn error(&self) -> Option<&Error> {
+        match self {
+            SocketEvent::Error(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// Options of `new net.Socket([options])` that this implementation

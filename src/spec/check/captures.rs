@@ -65,7 +65,7 @@ pub(super) fn declare(c: &mut Checker, script: &[Stmt], events: Option<&[EventLi
             }
             if script_names.contains_key(name)
                 || c.pending.contains_key(name)
-                || vocab::module(name).is_some()
+                || vocab::reserved(name)
             {
                 c.err(s.pos, format!("`{name}` is already defined"));
                 continue;

@@ -238,6 +238,23 @@ pub static CALLBACK: Class = Class {
     events: &[ev("call")],
 };
 
+/// The pseudo object `process` of the events block: what a driver
+/// reports about the process rather than an object of the script. Its one
+/// event a case may expect is `uncaughtException (err)`, an exception
+/// nothing caught (`spec/PROTOCOL.md`, "Appendix: uncaught exceptions");
+/// `driverError` is deliberately not here, so it always fails a case.
+/// Scripts cannot name it: only events lines do.
+pub static PROCESS: Class = Class {
+    id: "process",
+    extends: &[],
+    methods: &[],
+    properties: &[],
+    events: &[Event {
+        args: &[arg("err")],
+        ..ev("uncaughtException")
+    }],
+};
+
 /// JavaScript's `Object`, for `Object.keys(value)`.
 pub static OBJECT: Module = Module {
     name: "Object",
@@ -261,6 +278,7 @@ pub static CLASSES: &[&Class] = &[
     &net::SOCKET,
     &dgram::SOCKET,
     &CALLBACK,
+    &PROCESS,
 ];
 
 /// Error class names a pattern may use (`RangeError {code: …}`); the
@@ -284,6 +302,12 @@ pub static FEATURES: &[&str] = &["unix-sockets", "ipv6", "multicast", "dns-enotf
 /// A module (or script global) by name.
 pub fn module(name: &str) -> Option<&'static Module> {
     MODULES.iter().copied().find(|m| m.name == name)
+}
+
+/// Whether a script may not give `name` to anything: a module's name, or
+/// the pseudo object [`PROCESS`].
+pub fn reserved(name: &str) -> bool {
+    module(name).is_some() || name == PROCESS.id
 }
 
 /// A class by qualified id.
