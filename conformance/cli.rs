@@ -211,7 +211,7 @@ fn repeat_reports_a_case_whose_result_changes() {
         "{out}"
     );
     assert!(
-        out.contains("  unstable over 3 runs:\n    run 1: failed: during line 10"),
+        out.contains("  unstable over 3 runs:\n    run 1: failed: during line `net.isIP"),
         "{out}"
     );
 }
