@@ -18,9 +18,10 @@
 //! made at all, and the reason is the rule that makes them equivalent:
 //!
 //! - swapping two identical lines;
-//! - deleting a property of a pattern that only lists properties "at least"
-//!   (`{…, ...}`), or an error's `message`, `errno`, `syscall`, `address`,
-//!   `port`, `hostname` (compared only when named: spec/README.md, Patterns);
+//! - deleting a property of a pattern that only lists properties "at least":
+//!   `{…, ...}`, and an error's properties other than `code` (an error
+//!   pattern names what it checks; only a `code` must be absent when it is
+//!   not named: spec/README.md, Patterns);
 //! - repeating a line of an event whose emissions are joined (`data` of a
 //!   byte stream: two such lines in a row are one, by definition);
 //!
@@ -188,10 +189,6 @@ fn arg_edits(e: &EventLine, names: &[String]) -> Vec<(Vec<ArgPattern>, String)> 
     out
 }
 
-/// Properties of an error that are compared only when a pattern names
-/// them: dropping one from a pattern cannot make it fail (equivalent).
-const ERROR_DIAGNOSTICS: &[&str] = &["message", "errno", "syscall", "address", "port", "hostname"];
-
 /// Each way to change one pattern, with a description.
 fn pattern_edits(p: &Pattern, names: &[String]) -> Vec<(Pattern, String)> {
     let r = render::pattern;
@@ -241,8 +238,7 @@ fn pattern_edits(p: &Pattern, names: &[String]) -> Vec<(Pattern, String)> {
                         format!("{key}: {what}"),
                     ));
                 }
-                let loosening =
-                    *rest || (class.is_some() && ERROR_DIAGNOSTICS.contains(&key.as_str()));
+                let loosening = *rest || (class.is_some() && key != "code");
                 if !loosening {
                     let mut props = props.clone();
                     props.remove(k);
