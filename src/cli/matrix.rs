@@ -13,7 +13,7 @@ use nodecompat::harness::selection::Filter;
 
 use super::output::out;
 use super::run::{execute, manifest_for};
-use super::{Choice, ExpectationsArgs, choose, select};
+use super::{Choice, ExpectationsArgs, choose, select_some};
 
 pub fn matrix(
     root: &Path,
@@ -23,12 +23,8 @@ pub fn matrix(
     jobs: Option<usize>,
     out: Option<&Path>,
 ) -> ExitCode {
-    let cases = match select(root, filter) {
-        Ok(c) if !c.is_empty() => c,
-        Ok(_) => {
-            eprintln!("nodecompat: no case matches {:?}", filter.patterns);
-            return ExitCode::from(2);
-        }
+    let cases = match select_some(root, filter) {
+        Ok(c) => c,
         Err(code) => return code,
     };
     let ids: Vec<(String, String, usize)> = cases

@@ -210,6 +210,17 @@ pub fn load(root: &Path, filters: &[String]) -> Result<Vec<LoadedCase>, ExitCode
     select(root, &Filter::new(filters.to_vec(), false))
 }
 
+/// [`select`], for a command that has nothing to do without a case:
+/// selecting none is an error (exit status 2).
+pub fn select_some(root: &Path, filter: &Filter) -> Result<Vec<LoadedCase>, ExitCode> {
+    let cases = select(root, filter)?;
+    if cases.is_empty() {
+        eprintln!("nodecompat: no case matches {:?}", filter.patterns);
+        return Err(ExitCode::from(2));
+    }
+    Ok(cases)
+}
+
 /// The cases `filter` selects. An exact id that names no case is an error
 /// (exit status 2) naming it.
 pub fn select(root: &Path, filter: &Filter) -> Result<Vec<LoadedCase>, ExitCode> {

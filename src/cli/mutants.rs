@@ -18,7 +18,7 @@ use nodecompat::spec::{self, LoadedCase, StmtKind};
 
 use super::output::{out, outln};
 use super::run::default_jobs;
-use super::{Choice, choose, select};
+use super::{Choice, choose, select_some};
 
 /// One mutant and what became of it.
 struct Outcome {
@@ -64,12 +64,8 @@ pub fn mutants(
         }
         out
     };
-    let cases = match select(root, filter) {
-        Ok(c) if !c.is_empty() => c,
-        Ok(_) => {
-            eprintln!("nodecompat: no case matches {:?}", filter.patterns);
-            return ExitCode::from(2);
-        }
+    let cases = match select_some(root, filter) {
+        Ok(c) => c,
         Err(code) => return code,
     };
     let implementation = match choose(root, choice) {

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use serde_json::{Value as Json, json};
 
 use super::expectations::Outcome;
-use super::report::Report;
+use super::report::{Report, xml as html};
 use crate::protocol::{Hello, PROTOCOL_VERSION};
 
 /// The version of the matrix JSON's shape.
@@ -362,22 +362,6 @@ fn md_outcome(o: Option<Outcome>) -> &'static str {
 /// Text safe inside a Markdown table cell.
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
-}
-
-/// Text as HTML character data or attribute value.
-fn html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const HTML_HEAD: &str = r#"<!doctype html>

@@ -324,8 +324,9 @@ impl Report {
 
 /// Text as XML 1.0 character data or attribute value. Characters XML 1.0
 /// cannot hold at all (most C0 controls) become `\u{…}` text, so the
-/// document stays valid whatever a message contains.
-fn xml(s: &str) -> String {
+/// document stays valid whatever a message contains. (HTML takes it too:
+/// the matrix page uses it.)
+pub(crate) fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
