@@ -1,9 +1,12 @@
 //! The command line as a person uses it: selecting cases (`--exact`,
 //! `--failed-from`), `run --repeat`, what a closed pipe does, and the help
-//! text (snapshotted).
+//! text (snapshotted). A test that needs `node` (for the fake driver) is
+//! reported as ignored, with the reason, when it is not on PATH.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+use libtest_mimic::{Arguments, Completion, Trial};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -50,7 +53,6 @@ fn settings() -> insta::Settings {
 /// `net/server-state/max-connections` is a substring of two other ids (it
 /// is one of the suite's ids that are): a filter selects all three,
 /// `--exact` just it.
-#[test]
 fn exact_selects_one_case_a_substring_selects_three() {
     let id = "net/server-state/max-connections";
     let (code, out, err) = cli(&["list", id]);
@@ -78,7 +80,6 @@ fn exact_selects_one_case_a_substring_selects_three() {
     assert_eq!(ran, [id]);
 }
 
-#[test]
 fn an_exact_id_that_names_no_case_is_an_error_naming_it() {
     let (code, out, err) = cli(&[
         "run",
@@ -118,7 +119,6 @@ fn an_exact_id_that_names_no_case_is_an_error_naming_it() {
 /// A JSON report whose `net/is-ip/ipv4` (a substring of another id) and
 /// `net/is-ip/ipv6` say `failed` and `xfail`: `--failed-from` reruns the
 /// first only.
-#[test]
 fn failed_from_reruns_exactly_what_failed() {
     let (code, out, err) = cli(&["run", "net/is-ip", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
@@ -157,7 +157,6 @@ fn failed_from_reruns_exactly_what_failed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
 fn repeat_on_a_stable_implementation_finds_nothing() {
     let (code, out, err) = cli(&["run", "--repeat", "2", "net/is-ip"]);
     assert_eq!(code, 0, "{err}\n{out}");
@@ -177,12 +176,7 @@ fn repeat_on_a_stable_implementation_finds_nothing() {
 
 /// The fake driver with `--flip` crashes on every other case it begins:
 /// over three runs one case fails, passes, fails.
-#[test]
 fn repeat_reports_a_case_whose_result_changes() {
-    if !node_available() {
-        eprintln!("skipped: `node` is not on PATH; the fake driver needs it");
-        return;
-    }
     let dir = std::env::temp_dir().join(format!("nodecompat-flip-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temp dir");
     let counter = dir.join("count");
@@ -218,7 +212,6 @@ fn repeat_reports_a_case_whose_result_changes() {
 
 /// Writing to a pipe whose reader is gone ends the command quietly with
 /// status 141, whatever the command.
-#[test]
 fn a_closed_pipe_ends_each_command_quietly() {
     for args in [
         &["list"][..],
@@ -253,7 +246,6 @@ fn a_closed_pipe_ends_each_command_quietly() {
     }
 }
 
-#[test]
 fn help_says_how_to_select_cases() {
     for (name, args) in [
         ("run", &["run", "--help"][..]),
@@ -264,4 +256,47 @@ fn help_says_how_to_select_cases() {
         assert_eq!(code, 0);
         settings().bind(|| insta::assert_snapshot!(format!("cli__help_{name}"), out));
     }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let trials = vec![
+        Trial::test("exact_selects_one_case_a_substring_selects_three", || {
+            exact_selects_one_case_a_substring_selects_three();
+            Ok(())
+        }),
+        Trial::test(
+            "an_exact_id_that_names_no_case_is_an_error_naming_it",
+            || {
+                an_exact_id_that_names_no_case_is_an_error_naming_it();
+                Ok(())
+            },
+        ),
+        Trial::test("failed_from_reruns_exactly_what_failed", || {
+            failed_from_reruns_exactly_what_failed();
+            Ok(())
+        }),
+        Trial::test("repeat_on_a_stable_implementation_finds_nothing", || {
+            repeat_on_a_stable_implementation_finds_nothing();
+            Ok(())
+        }),
+        Trial::ignorable_test("repeat_reports_a_case_whose_result_changes", || {
+            if !node_available() {
+                return Ok(Completion::ignored_with(
+                    "`node` is not on PATH (or $NODECOMPAT_NODE); the fake driver needs it",
+                ));
+            }
+            repeat_reports_a_case_whose_result_changes();
+            Ok(Completion::Completed)
+        }),
+        Trial::test("a_closed_pipe_ends_each_command_quietly", || {
+            a_closed_pipe_ends_each_command_quietly();
+            Ok(())
+        }),
+        Trial::test("help_says_how_to_select_cases", || {
+            help_says_how_to_select_cases();
+            Ok(())
+        }),
+    ];
+    libtest_mimic::run(&args, trials).exit();
 }
