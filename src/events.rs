@@ -91,11 +91,34 @@ macro_rules! event_kinds {
 
 type Listener<T, E> = Arc<dyn Fn(&T, &E) + Send + Sync>;
 
+std::thread_local! {
+    static IN_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, one turn of an object's task, during which the calls the
+/// task makes on objects (an automatic `end()`, a `destroy()` after an
+/// error) and its listeners' calls do not count as the user's actions:
+/// they must not drop the unheard events a `next` made after the user's
+/// own call is owed (see [`Emits::next`]).
+pub(crate) fn in_task<R>(f: impl FnOnce() -> R) -> R {
+    let outer = IN_TASK.replace(true);
+    let result = f();
+    IN_TASK.set(outer);
+    result
+}
+
 struct Entry<T, E: Event> {
     id: ListenerId,
     kind: E::Kind,
     once: bool,
     listener: Listener<T, E>,
+}
+
+/// The listeners, and the events no listener heard since the last action
+/// (at most one per kind: the first), kept for [`Emits::next`].
+struct Registry<T, E: Event> {
+    entries: Vec<Entry<T, E>>,
+    unheard: Vec<E>,
 }
 
 /// Listeners by event kind, called in registration order; `T` is the
@@ -108,14 +131,17 @@ struct Entry<T, E: Event> {
 /// is not called for the event being emitted, and a `once` listener is
 /// removed before it runs.
 pub struct Emitter<T, E: Event> {
-    entries: Mutex<Vec<Entry<T, E>>>,
+    registry: Mutex<Registry<T, E>>,
     next_id: AtomicU64,
 }
 
 impl<T, E: Event> Default for Emitter<T, E> {
     fn default() -> Self {
         Emitter {
-            entries: Mutex::new(Vec::new()),
+            registry: Mutex::new(Registry {
+                entries: Vec::new(),
+                unheard: Vec::new(),
+            }),
             next_id: AtomicU64::new(1),
         }
     }
@@ -124,7 +150,7 @@ impl<T, E: Event> Default for Emitter<T, E> {
 impl<T, E: Event> std::fmt::Debug for Emitter<T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Emitter")
-            .field("listeners", &self.lock().len())
+            .field("listeners", &self.lock().entries.len())
             .finish()
     }
 }
@@ -137,8 +163,8 @@ impl<T, E: Event> Emitter<T, E> {
         once: bool,
         listener: impl Fn(&T, &E) + Send + Sync + 'static,
     ) -> ListenerId {
-        let id = ListenerId(self.next_id.fetch_add(1, Ordering::Relaxed));
-        self.lock().push(Entry {
+        let id = self.new_id();
+        self.lock().entries.push(Entry {
             id,
             kind,
             once,
@@ -149,35 +175,61 @@ impl<T, E: Event> Emitter<T, E> {
 
     /// Removes a listener; returns whether it was registered.
     pub fn remove(&self, id: ListenerId) -> bool {
-        let mut entries = self.lock();
-        let before = entries.len();
-        entries.retain(|e| e.id != id);
-        entries.len() != before
+        let mut registry = self.lock();
+        let before = registry.entries.len();
+        registry.entries.retain(|e| e.id != id);
+        registry.entries.len() != before
     }
 
     /// Removes every listener.
     pub fn clear(&self) {
-        self.lock().clear();
+        self.lock().entries.clear();
     }
 
     /// How many listeners `kind` has.
     pub fn count(&self, kind: E::Kind) -> usize {
-        self.lock().iter().filter(|e| e.kind == kind).count()
+        self.lock()
+            .entries
+            .iter()
+            .filter(|e| e.kind == kind)
+            .count()
+    }
+
+    /// The object was asked to do something (a method that reaches its
+    /// task): the unheard events kept so far are history, not what a
+    /// `next` made after this call waits for.
+    ///
+    /// What an object's own task does in a turn (its listeners included)
+    /// is not such an action: see [`in_task`].
+    pub fn acted(&self) {
+        if !IN_TASK.get() {
+            self.lock().unheard.clear();
+        }
     }
 
     /// Calls every listener of the event's kind with `this`; returns
     /// whether there was any. Must not be called with a lock held that a
     /// listener may need.
-    pub fn emit(&self, this: &T, event: &E) -> bool {
+    ///
+    /// An event no listener hears is kept for a later [`Emits::next`] if
+    /// it is the first of its kind since the last [`Emitter::acted`].
+    pub fn emit(&self, this: &T, event: &E) -> bool
+    where
+        E: Clone,
+    {
         let kind = event.kind();
         let listeners: Vec<Listener<T, E>> = {
-            let mut entries = self.lock();
-            let chosen = entries
+            let mut registry = self.lock();
+            let chosen: Vec<Listener<T, E>> = registry
+                .entries
                 .iter()
                 .filter(|e| e.kind == kind)
                 .map(|e| e.listener.clone())
                 .collect();
-            entries.retain(|e| !(e.kind == kind && e.once));
+            registry.entries.retain(|e| !(e.kind == kind && e.once));
+            if chosen.is_empty() && !registry.unheard.iter().any(|e| e.kind() == kind) {
+                registry.unheard.push(event.clone());
+            }
             chosen
         };
         for listener in &listeners {
@@ -186,8 +238,33 @@ impl<T, E: Event> Emitter<T, E> {
         !listeners.is_empty()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry<T, E>>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    /// The unheard event of `kind`, taken; or, atomically with finding
+    /// none, a `once` listener for it.
+    fn take_or_add(
+        &self,
+        kind: E::Kind,
+        listener: impl Fn(&T, &E) + Send + Sync + 'static,
+    ) -> Result<E, ListenerId> {
+        let id = self.new_id();
+        let mut registry = self.lock();
+        if let Some(at) = registry.unheard.iter().position(|e| e.kind() == kind) {
+            return Ok(registry.unheard.remove(at));
+        }
+        registry.entries.push(Entry {
+            id,
+            kind,
+            once: true,
+            listener: Arc::new(listener),
+        });
+        Err(id)
+    }
+
+    fn new_id(&self) -> ListenerId {
+        ListenerId(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry<T, E>> {
+        self.registry.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -289,15 +366,42 @@ pub trait Emits: Clone + Send + Sync + Sized + 'static {
     }
 
     /// The next event of `kind` (Node's `events.once(emitter, name)`).
+    ///
+    /// # Node compatibility
+    ///
+    /// In Node, code that calls `server.listen()` and then
+    /// `once(server, 'listening')` cannot miss the event: nothing is
+    /// emitted before that code yields. Here the object's task runs on
+    /// another thread and may emit between the two calls. So an event no
+    /// listener heard is kept (the first of each kind since the object's
+    /// last action, until a `next` takes it or the next action), and
+    /// `next` resolves with it at once: `listen()` then `next(Listening)`
+    /// never misses `'listening'`, whichever thread wins. An event a
+    /// listener heard is not kept; with a listener of its own kind, code
+    /// that must not miss one creates the `next` before acting.
     fn next(
         &self,
         kind: <Self::Event as Event>::Kind,
     ) -> impl Future<Output = Self::Event> + Send + 'static {
         let (tx, rx) = async_std::channel::bounded(1);
-        self.once(kind, move |_, e| {
+        let taken = self.emitter().take_or_add(kind, move |_, e| {
             let _ = tx.try_send(e.clone());
         });
-        async move { rx.recv().await.expect("the listener holds the sender") }
+        let rx = match taken {
+            Ok(event) => Err(event),
+            Err(_) => {
+                // Node's 'newListener' reactions (a `'data'` next starts the
+                // flow), as for any other listener.
+                self.listener_added(kind);
+                Ok(rx)
+            }
+        };
+        async move {
+            match rx {
+                Ok(rx) => rx.recv().await.expect("the listener holds the sender"),
+                Err(event) => event,
+            }
+        }
     }
 }
 
@@ -394,6 +498,56 @@ mod tests {
         t.fire(Kind::A);
         t.fire(Kind::B);
         assert!(matches!(next.await, Ev::Plain(Kind::B)));
+    }
+
+    #[async_std::test]
+    async fn next_after_the_event_takes_the_unheard_one() {
+        let t = Thing::default();
+        // Emitted before anyone subscribed (another thread won the race).
+        t.fire(Kind::A);
+        assert!(matches!(t.next(Kind::A).await, Ev::Plain(Kind::A)));
+        // Taken: the next `next` waits for a new one.
+        let later = t.next(Kind::A);
+        t.fire(Kind::A);
+        assert!(matches!(later.await, Ev::Plain(Kind::A)));
+    }
+
+    #[async_std::test]
+    async fn only_the_first_unheard_event_of_a_kind_is_kept() {
+        let t = Thing::default();
+        t.fire(Kind::A);
+        t.fire(Kind::A);
+        t.next(Kind::A).await;
+        let pending = t.next(Kind::A);
+        let polled = poll_once(pending);
+        assert!(polled.is_none(), "the second unheard 'a' was not kept");
+    }
+
+    #[test]
+    fn an_action_forgets_unheard_events_and_a_heard_one_is_not_kept() {
+        let t = Thing::default();
+        t.fire(Kind::A);
+        t.emitter().acted();
+        assert!(poll_once(t.next(Kind::A)).is_none());
+        let t = Thing::default();
+        t.on(Kind::B, |_, _| {});
+        t.fire(Kind::B);
+        assert!(poll_once(t.next(Kind::B)).is_none());
+        // What a task does in its own turn is not the user's action.
+        let t = Thing::default();
+        t.fire(Kind::A);
+        in_task(|| t.emitter().acted());
+        assert!(poll_once(t.next(Kind::A)).is_some());
+    }
+
+    /// Polls a future once.
+    fn poll_once<F: Future>(f: F) -> Option<F::Output> {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }
     }
 
     #[test]

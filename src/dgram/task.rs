@@ -73,6 +73,7 @@ pub(super) fn send_error(err: io::Error, address: Option<&str>, port: Option<u16
 /// check and the send happen under the state lock, as does the task's
 /// decision to end, so no command is lost.)
 pub(super) fn schedule(socket: &Socket, command: Command) {
+    crate::events::Emits::emitter(socket).acted();
     let mut st = socket.state();
     let tx = match st.task.as_ref() {
         Some(tx) => tx.clone(),
@@ -114,29 +115,34 @@ impl Task {
                 return;
             };
             let _turn = event_loop.turn().await;
-            // Ticks scheduled before this turn run before any I/O, as Node
-            // drains its tick queue before going back to the event loop;
-            // those scheduled by this turn's listeners run after them.
-            let io = match wake {
-                Wake::Command(command) => {
-                    self.command(command);
-                    None
-                }
-                io => Some(io),
-            };
-            self.drain();
-            if let Some(io) = io {
-                match io {
-                    Wake::Readable => self.read(),
-                    Wake::Writable => self.write(),
-                    Wake::Command(command) => self.command(command),
-                }
-                self.drain();
-            }
-            if self.finished() {
+            if crate::events::in_task(|| self.turn(wake)) {
                 return;
             }
         }
+    }
+
+    /// One turn; returns whether the task is finished.
+    fn turn(&mut self, wake: Wake) -> bool {
+        // Ticks scheduled before this turn run before any I/O, as Node
+        // drains its tick queue before going back to the event loop;
+        // those scheduled by this turn's listeners run after them.
+        let io = match wake {
+            Wake::Command(command) => {
+                self.command(command);
+                None
+            }
+            io => Some(io),
+        };
+        self.drain();
+        if let Some(io) = io {
+            match io {
+                Wake::Readable => self.read(),
+                Wake::Writable => self.write(),
+                Wake::Command(command) => self.command(command),
+            }
+            self.drain();
+        }
+        self.finished()
     }
 
     /// Ends the task (still in the turn) when the socket is closed and

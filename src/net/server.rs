@@ -129,6 +129,7 @@ impl Server {
     }
 
     fn send(&self, command: Command) {
+        self.inner.emitter.acted();
         let _ = self.inner.commands.try_send(command);
     }
 

@@ -138,6 +138,7 @@ impl Socket {
     }
 
     fn send(&self, command: Command) {
+        self.inner.emitter.acted();
         // The task lives until the socket is closed; later commands are moot
         // (connect() starts a new one).
         let _ = self

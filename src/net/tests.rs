@@ -446,3 +446,45 @@ async fn read_size_in_node_order() {
         ]
     );
 }
+
+/// `listen()` then `next(Listening)`, the way the README writes it: the
+/// server's task may emit `'listening'` on another thread before `next`
+/// subscribes. Before unheard events were kept, about 1 run in 500 hung
+/// here; every run must now resolve.
+#[async_std::test]
+async fn next_after_listen_never_misses_listening() {
+    for run in 0..3000 {
+        let server = Server::new(ServerOptions::default());
+        server
+            .listen(ListenOptions::port_host(0, "127.0.0.1"))
+            .unwrap();
+        let listening = timeout(
+            Duration::from_secs(5),
+            server.next(ServerEventKind::Listening),
+        )
+        .await;
+        assert!(listening.is_ok(), "run {run}: 'listening' was missed");
+        let closed = server.next(ServerEventKind::Close);
+        server.close();
+        timeout(Duration::from_secs(5), closed)
+            .await
+            .unwrap_or_else(|_| panic!("run {run}: 'close' was missed"));
+    }
+}
+
+/// The same race on a client: `connect()` then `next(Connect)`.
+#[async_std::test]
+async fn next_after_connect_never_misses_connect() {
+    let (server, port) = listening_server(ServerOptions::default()).await;
+    for run in 0..1000 {
+        let client = connect(ConnectOptions::port_host(port, "127.0.0.1"));
+        let connected = timeout(
+            Duration::from_secs(5),
+            client.next(SocketEventKind::Connect),
+        )
+        .await;
+        assert!(connected.is_ok(), "run {run}: 'connect' was missed");
+        client.destroy(None);
+    }
+    server.close();
+}

@@ -114,16 +114,26 @@ impl Readable {
     /// A push after the end or after `destroy()` is dropped (Node: an
     /// `ERR_STREAM_PUSH_AFTER_EOF` error, or `false`).
     pub fn push(&mut self, bytes: &[u8]) -> bool {
+        self.push_bytes(std::borrow::Cow::Borrowed(bytes))
+    }
+
+    /// [`Readable::push`] with bytes the caller owns: without a decoder
+    /// they become the chunk as they are, with no copy.
+    pub fn push_owned(&mut self, bytes: Vec<u8>) -> bool {
+        self.push_bytes(std::borrow::Cow::Owned(bytes))
+    }
+
+    fn push_bytes(&mut self, bytes: std::borrow::Cow<'_, [u8]>) -> bool {
         if self.ended || self.destroyed || self.errored.is_some() {
             return false;
         }
         if !bytes.is_empty() {
             let chunk = match self.decoder.as_mut() {
                 // A character split across reads waits in the decoder.
-                Some(d) => Some(d.write(bytes))
+                Some(d) => Some(d.write(&bytes))
                     .filter(|t| !t.is_empty())
                     .map(Chunk::Text),
-                None => Some(Chunk::Bytes(bytes.to_vec())),
+                None => Some(Chunk::Bytes(bytes.into_owned())),
             };
             if let Some(chunk) = chunk {
                 self.add_chunk(chunk);

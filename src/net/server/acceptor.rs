@@ -54,10 +54,12 @@ impl Acceptor {
                 return;
             }
             let _turn = event_loop.turn().await;
-            self.handle(wake);
-            while let Ok(c) = self.commands.try_recv() {
-                self.handle(Wake::Command(c));
-            }
+            crate::events::in_task(|| {
+                self.handle(wake);
+                while let Ok(c) = self.commands.try_recv() {
+                    self.handle(Wake::Command(c));
+                }
+            });
         }
     }
 

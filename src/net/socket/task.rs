@@ -115,7 +115,8 @@ enum Wake {
     Command(Command),
     Closed,
     Connected(Connected),
-    Read(io::Result<usize>),
+    /// What one read returned: the bytes (empty at the peer's end).
+    Read(io::Result<Vec<u8>>),
     Wrote(io::Result<usize>),
     Timeout,
 }
@@ -131,7 +132,6 @@ pub(super) struct Task {
     hold_reading: bool,
     idle: Option<Duration>,
     deadline: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    read_buf: Vec<u8>,
     closed: bool,
     /// `resetAndDestroy()` was called while connecting.
     reset_on_connect: bool,
@@ -148,7 +148,6 @@ impl Task {
             hold_reading: false,
             idle: None,
             deadline: None,
-            read_buf: vec![0; 64 * 1024],
             closed: false,
             reset_on_connect: false,
         }
@@ -159,25 +158,32 @@ impl Task {
         loop {
             let wake = std::future::poll_fn(|cx| self.poll_wake(cx)).await;
             let _turn = event_loop.turn().await;
-            self.handle(wake);
-            // Commands sent by listeners during this turn run in it too.
-            // Once closed, only a new connect() matters.
-            while let Ok(command) = self.commands.try_recv() {
-                if self.closed && !matches!(command, Command::Connect(_)) {
-                    continue;
-                }
-                self.command(command);
-            }
-            if !self.closed {
-                self.settle();
-            }
-            if self.closed {
-                // Still in the turn: a later connect() sees this and starts
-                // a new task.
-                self.socket.state().task_alive = false;
+            if crate::events::in_task(|| self.turn(wake)) {
                 return;
             }
         }
+    }
+
+    /// One turn; returns whether the task is over.
+    fn turn(&mut self, wake: Wake) -> bool {
+        self.handle(wake);
+        // Commands sent by listeners during this turn run in it too.
+        // Once closed, only a new connect() matters.
+        while let Ok(command) = self.commands.try_recv() {
+            if self.closed && !matches!(command, Command::Connect(_)) {
+                continue;
+            }
+            self.command(command);
+        }
+        if !self.closed {
+            self.settle();
+        }
+        if self.closed {
+            // Still in the turn: a later connect() sees this and starts
+            // a new task.
+            self.socket.state().task_alive = false;
+        }
+        self.closed
     }
 
     /// Forgets the last connection, for a new `connect()` on a closed
@@ -222,7 +228,7 @@ impl Task {
         }
         if self.wants_read()
             && let Some(t) = self.transport.as_mut()
-            && let Poll::Ready(r) = t.poll_read(cx, &mut self.read_buf)
+            && let Poll::Ready(r) = read_ready(t.as_mut(), cx)
         {
             return Poll::Ready(Wake::Read(r));
         }
@@ -422,16 +428,16 @@ impl Task {
         }
     }
 
-    fn on_read(&mut self, result: io::Result<usize>) {
+    fn on_read(&mut self, result: io::Result<Vec<u8>>) {
         match result {
             // net's onStreamRead: push(null), then read(0), which ends an
             // empty stream (settle hands out 'end').
-            Ok(0) => self.socket.state().readable.push_eof(),
-            Ok(n) => {
+            Ok(bytes) if bytes.is_empty() => self.socket.state().readable.push_eof(),
+            Ok(bytes) => {
                 {
                     let mut st = self.socket.state();
-                    st.bytes_read += n as u64;
-                    st.readable.push(&self.read_buf[..n]);
+                    st.bytes_read += bytes.len() as u64;
+                    st.readable.push_owned(bytes);
                 }
                 self.touch();
             }
@@ -578,6 +584,31 @@ impl Task {
             cb(Some(&never_connected));
         }
     }
+}
+
+/// How much one read may take: libuv's read callbacks get 64 KiB buffers
+/// (`uv_buf_init(…, 64 * 1024)` in Node's stream_base allocator).
+const READ_SIZE: usize = 64 * 1024;
+
+std::thread_local! {
+    /// The buffer every socket on this thread reads into. A socket owns no
+    /// read buffer while it waits (an idle connection costs nothing here);
+    /// what a read returns is copied out at its size, and that copy is the
+    /// chunk the readable side keeps.
+    static READ_BUF: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
+}
+
+/// Polls one read through this thread's shared buffer.
+fn read_ready(
+    transport: &mut dyn transport::Transport,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<Vec<u8>>> {
+    READ_BUF.with_borrow_mut(|buf| {
+        transport
+            .poll_read(cx, buf)
+            .map(|r| r.map(|n| buf[..n].to_vec()))
+    })
 }
 
 /// Runs `callback` with `error` as Node's next tick would, in the task's
