@@ -86,7 +86,7 @@ impl EventLoop {
     /// that must not run inside the caller's turn).
     pub fn defer(&self, f: impl FnOnce() + Send + 'static) {
         let event_loop = self.clone();
-        async_std::task::spawn(async move {
+        crate::tasks::spawn(async move {
             let _turn = event_loop.turn().await;
             f();
         });

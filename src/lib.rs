@@ -10,6 +10,7 @@
 //! - [`dns`]: the one resolver, and address families.
 //! - [`stream`]: Node's Readable and Writable state machines, without I/O
 //!   (what to emit, decided; emitting is the owner's).
+//! - [`tasks`]: the objects' background tasks, counted.
 //!
 //! The reference implementation, one module per Node module:
 //! - [`net`]: `node:net` on async-std.
@@ -37,5 +38,6 @@ pub mod protocol;
 pub mod spec;
 pub mod stream;
 pub mod string_decoder;
+pub mod tasks;
 
 pub use error::Error;

@@ -393,7 +393,7 @@ impl Socket {
         }
         let this = self.clone();
         let family = self.kind().family();
-        async_std::task::spawn(async move {
+        crate::tasks::spawn(async move {
             let found = dns::lookup(&address, Some(family)).await;
             let ip = found.map(|ips| ips[0].to_string());
             this.tick(move |this| then(this, ip));

@@ -80,7 +80,7 @@ pub(super) fn schedule(socket: &Socket, command: Command) {
         None => {
             let (tx, rx) = unbounded();
             st.task = Some(tx.clone());
-            async_std::task::spawn(Task::new(socket.clone(), rx).run());
+            crate::tasks::spawn(Task::new(socket.clone(), rx).run());
             tx
         }
     };

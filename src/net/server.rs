@@ -47,6 +47,16 @@ pub struct Server {
     inner: Arc<Inner>,
 }
 
+/// A handle that does not keep the server alive: its task's, while the
+/// server is idle.
+pub(super) struct WeakServer(std::sync::Weak<Inner>);
+
+impl WeakServer {
+    pub(super) fn upgrade(&self) -> Option<Server> {
+        self.0.upgrade().map(|inner| Server { inner })
+    }
+}
+
 struct Inner {
     state: Mutex<State>,
     emitter: Emitter<Server, ServerEvent>,
@@ -120,12 +130,16 @@ impl Server {
                 options,
             }),
         };
-        async_std::task::spawn(Acceptor::new(server.clone(), rx).run());
+        crate::tasks::spawn(Acceptor::new(&server, rx).run());
         server
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn downgrade(&self) -> WeakServer {
+        WeakServer(Arc::downgrade(&self.inner))
     }
 
     fn send(&self, command: Command) {

@@ -89,7 +89,7 @@ impl Socket {
                 options: options.clone(),
             }),
         };
-        async_std::task::spawn(Task::new(socket.clone(), rx, options).run());
+        crate::tasks::spawn(Task::new(socket.clone(), rx, options).run());
         socket
     }
 
@@ -103,7 +103,7 @@ impl Socket {
             .unwrap_or_else(|p| p.into_inner()) = tx;
         self.state().task_alive = true;
         let task = Task::new(self.clone(), rx, self.inner.options.clone());
-        async_std::task::spawn(task.run());
+        crate::tasks::spawn(task.run());
     }
 
     /// A socket for a connection accepted by a server; reading starts

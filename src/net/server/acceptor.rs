@@ -12,7 +12,7 @@ use async_std::channel::Receiver;
 use async_std::stream::Stream as _;
 
 use super::listener::{Accepting, Listener, Shared, bind_addr};
-use super::{Command, DropInfo, Server, ServerEvent};
+use super::{Command, DropInfo, Server, ServerEvent, WeakServer};
 use crate::dns;
 use crate::error::Error;
 use crate::net::transport::BoxTransport;
@@ -30,16 +30,21 @@ type Resolving = Pin<Box<dyn Future<Output = (Result<(Shared, Listener), Error>,
 
 /// The per-server task: accepts connections and emits the server's events.
 pub(super) struct Acceptor {
-    server: Server,
+    /// Held only while the server has something to do (listening,
+    /// resolving a host, connections open, a `'close'` due): an idle server
+    /// nobody else holds is dropped, which ends this task.
+    server: Option<Server>,
+    weak: WeakServer,
     commands: Receiver<Command>,
     listener: Option<(Accepting, u64)>,
     resolving: Option<Resolving>,
 }
 
 impl Acceptor {
-    pub(super) fn new(server: Server, commands: Receiver<Command>) -> Acceptor {
+    pub(super) fn new(server: &Server, commands: Receiver<Command>) -> Acceptor {
         Acceptor {
-            server,
+            server: None,
+            weak: server.downgrade(),
             commands,
             listener: None,
             resolving: None,
@@ -47,12 +52,17 @@ impl Acceptor {
     }
 
     pub(super) async fn run(mut self) {
-        let event_loop = self.server.inner.event_loop.clone();
         loop {
             let wake = std::future::poll_fn(|cx| self.poll_wake(cx)).await;
             if let Wake::Gone = wake {
                 return;
             }
+            // Gone while its connections' close notices were on the way.
+            let Some(server) = self.weak.upgrade() else {
+                return;
+            };
+            let event_loop = server.inner.event_loop.clone();
+            self.server = Some(server);
             let _turn = event_loop.turn().await;
             crate::events::in_task(|| {
                 self.handle(wake);
@@ -60,7 +70,16 @@ impl Acceptor {
                     self.handle(Wake::Command(c));
                 }
             });
+            if !self.busy() {
+                self.server = None;
+            }
         }
+    }
+
+    /// Whether the server must stay alive for what it is doing.
+    fn busy(&self) -> bool {
+        let st = srv(&self.server).state();
+        st.listening || st.connections > 0 || st.close_pending > 0 || self.resolving.is_some()
     }
 
     fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
@@ -84,7 +103,7 @@ impl Acceptor {
     }
 
     fn current(&self, generation: u64) -> bool {
-        self.server.state().generation == generation
+        srv(&self.server).state().generation == generation
     }
 
     fn handle(&mut self, wake: Wake) {
@@ -93,7 +112,7 @@ impl Acceptor {
             Wake::Command(Command::Start(listener, handed_over, generation)) => {
                 if self.current(generation) {
                     self.listener = Some((listener.start(handed_over), generation));
-                    self.server.emit(ServerEvent::Listening);
+                    srv(&self.server).emit(ServerEvent::Listening);
                 }
             }
             Wake::Command(Command::ListenHost(host, port, backlog, v6only, generation)) => {
@@ -110,19 +129,19 @@ impl Acceptor {
                 if self.current(generation) {
                     match bound {
                         Ok((shared, listener)) => {
-                            let handed_over = self.server.now_listening(shared);
+                            let handed_over = srv(&self.server).now_listening(shared);
                             self.listener = Some((listener.start(handed_over), generation));
-                            self.server.emit(ServerEvent::Listening);
+                            srv(&self.server).emit(ServerEvent::Listening);
                         }
                         Err(err) => {
-                            self.server.state().listening = false;
-                            self.server.emit(ServerEvent::Error(err));
+                            srv(&self.server).state().listening = false;
+                            srv(&self.server).emit(ServerEvent::Error(err));
                         }
                     }
                 }
             }
             Wake::Command(Command::Failed(err)) => {
-                self.server.emit(ServerEvent::Error(err));
+                srv(&self.server).emit(ServerEvent::Error(err));
             }
             Wake::Command(Command::HandOver) => {
                 self.listener = None;
@@ -130,14 +149,14 @@ impl Acceptor {
             Wake::Command(Command::Stop) => {
                 self.listener = None;
                 self.resolving = None;
-                if let Some(path) = self.server.state().unlink.take() {
+                if let Some(path) = srv(&self.server).state().unlink.take() {
                     let _ = std::fs::remove_file(path);
                 }
             }
             Wake::Command(Command::CloseIfDrained) => self.close_if_drained(),
             Wake::Command(Command::ConnectionClosed) => {
                 let drained = {
-                    let mut st = self.server.state();
+                    let mut st = srv(&self.server).state();
                     st.connections = st.connections.saturating_sub(1);
                     let drained = st.connections == 0 && !st.listening && st.close_pending > 0;
                     if drained {
@@ -146,23 +165,23 @@ impl Acceptor {
                     drained
                 };
                 if drained {
-                    self.server.emit(ServerEvent::Close);
+                    srv(&self.server).emit(ServerEvent::Close);
                 }
             }
-            Wake::Command(Command::GetConnections(cb)) => cb(self.server.connections()),
+            Wake::Command(Command::GetConnections(cb)) => cb(srv(&self.server).connections()),
             Wake::Accepted(Ok(stream)) => self.accepted(stream),
             // After close() shut the socket down, accept fails: not an error.
-            Wake::Accepted(Err(_)) if !self.server.state().listening => {}
+            Wake::Accepted(Err(_)) if !srv(&self.server).state().listening => {}
             Wake::Accepted(Err(err)) => {
                 let err = Error::system(err, "accept", None, None, false);
-                self.server.emit(ServerEvent::Error(err));
+                srv(&self.server).emit(ServerEvent::Error(err));
             }
         }
     }
 
     fn close_if_drained(&mut self) {
         let drained = {
-            let mut st = self.server.state();
+            let mut st = srv(&self.server).state();
             let drained = !st.listening && st.connections == 0 && st.close_pending > 0;
             if drained {
                 st.close_pending -= 1;
@@ -170,13 +189,13 @@ impl Acceptor {
             drained
         };
         if drained {
-            self.server.emit(ServerEvent::Close);
+            srv(&self.server).emit(ServerEvent::Close);
         }
     }
 
     fn accepted(&mut self, stream: BoxTransport) {
         let (listening, full) = {
-            let st = self.server.state();
+            let st = srv(&self.server).state();
             let full =
                 matches!(st.max_connections, Some(m) if m > 0 && st.connections >= m as usize);
             (st.listening, full)
@@ -194,11 +213,11 @@ impl Acceptor {
                 _ => None,
             };
             drop(stream);
-            self.server.emit(ServerEvent::Drop(info));
+            srv(&self.server).emit(ServerEvent::Drop(info));
             return;
         }
-        self.server.state().connections += 1;
-        let options = &self.server.inner.options;
+        srv(&self.server).state().connections += 1;
+        let options = &srv(&self.server).inner.options;
         let socket_options = SocketOptions {
             allow_half_open: options.allow_half_open,
             no_delay: options.no_delay,
@@ -206,9 +225,9 @@ impl Acceptor {
             keep_alive_initial_delay: options.keep_alive_initial_delay,
             high_water_mark: options.high_water_mark,
         };
-        let commands = self.server.inner.commands.clone();
+        let commands = srv(&self.server).inner.commands.clone();
         let socket = Socket::accepted(
-            &self.server.inner.event_loop,
+            &srv(&self.server).inner.event_loop,
             socket_options,
             stream,
             options.pause_on_connect,
@@ -216,6 +235,11 @@ impl Acceptor {
                 let _ = commands.try_send(Command::ConnectionClosed);
             }),
         );
-        self.server.emit(ServerEvent::Connection(socket));
+        srv(&self.server).emit(ServerEvent::Connection(socket));
     }
+}
+
+/// The server, during a turn (see `Acceptor::server`).
+fn srv(server: &Option<Server>) -> &Server {
+    server.as_ref().expect("held during the turn")
 }

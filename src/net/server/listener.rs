@@ -5,10 +5,11 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use async_io::Async;
-use async_std::channel::{Receiver, Sender, unbounded};
+use async_std::channel::{Receiver, Sender, bounded};
 use async_std::net::TcpStream;
 #[cfg(unix)]
 use async_std::os::unix::net::UnixStream;
@@ -86,26 +87,43 @@ impl Listener {
     /// Starts accepting. (A task of its own keeps one accept future alive
     /// across polls, so no readiness wake-up is lost.) The loop stops
     /// taking connections once `handed_over` is set.
+    ///
+    /// The channel to the server's task is bounded: a server whose task
+    /// falls behind leaves connections in the kernel's backlog instead of
+    /// holding their descriptors here. An accept error the server reports
+    /// is followed by a pause (5 ms, doubling to 1 s while errors go on),
+    /// so an error that persists does not spin a core.
     pub(super) fn start(self, handed_over: Arc<AtomicBool>) -> Accepting {
         use async_std::prelude::FutureExt as _;
-        let (tx, streams) = unbounded();
-        let (stop_tx, stop) = unbounded::<()>();
-        async_std::task::spawn(async move {
+        let (tx, streams) = bounded(ACCEPT_QUEUE);
+        let (stop_tx, stop) = bounded::<()>(1);
+        reserve_descriptor();
+        crate::tasks::spawn(async move {
+            let mut pause = MIN_PAUSE;
             loop {
                 let accepted = self.accept(&handed_over);
-                let stopped = async {
-                    let _ = stop.recv().await;
-                    None
-                };
-                match accepted.race(stopped).await {
+                let result = match accepted.race(stopped(&stop)).await {
                     // The socket was shut down by close().
                     Some(Err(e)) if e.kind() == io::ErrorKind::InvalidInput => return,
-                    Some(result) => {
-                        if tx.try_send(result).is_err() {
-                            return;
-                        }
-                    }
+                    Some(result) => result,
                     None => return,
+                };
+                let failed = result.is_err();
+                let sent = async { Some(tx.send(result).await.is_ok()) };
+                if sent.race(stopped(&stop)).await != Some(true) {
+                    return;
+                }
+                if failed {
+                    let paused = async {
+                        async_std::task::sleep(pause).await;
+                        Some(())
+                    };
+                    if paused.race(stopped(&stop)).await.is_none() {
+                        return;
+                    }
+                    pause = (pause * 2).min(MAX_PAUSE);
+                } else {
+                    pause = MIN_PAUSE;
                 }
             }
         });
@@ -124,6 +142,14 @@ impl Listener {
     /// connection made after the hand-over (found by stress runs of
     /// `net/listen/listen-handle-server`: `server1` accepted the client's
     /// connection and dropped it).
+    ///
+    /// Out of descriptors (`EMFILE`, `ENFILE`), it does what libuv's
+    /// `uv__emfile_trick` does: frees the reserved descriptor, accepts and
+    /// closes every waiting connection, takes the reserve back, and reports
+    /// nothing. The clients see their connection closed; the server goes
+    /// on serving the connections it has, and new ones once descriptors
+    /// are free again. Without the trick, the waiting connections keep the
+    /// socket readable and every accept fails at once, forever.
     async fn accept(&self, handed_over: &AtomicBool) -> Option<io::Result<BoxTransport>> {
         loop {
             let ready = match self {
@@ -137,24 +163,94 @@ impl Listener {
             if handed_over.load(Ordering::SeqCst) {
                 return None;
             }
-            let accepted = match self {
-                Listener::Tcp(l) => l
-                    .get_ref()
-                    .accept()
-                    .map(|(s, _)| Box::new(TcpStream::from(s)) as BoxTransport),
-                #[cfg(unix)]
-                Listener::Unix(l) => l
-                    .get_ref()
-                    .accept()
-                    .map(|(s, _)| Box::new(UnixStream::from(s)) as BoxTransport),
-            };
-            match accepted {
+            match self.accept_now() {
                 // Another server sharing the socket took it.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                // libuv ignores it: the peer gave up before the accept.
+                Err(e) if e.raw_os_error() == Some(ECONNABORTED) => continue,
+                Err(e) if matches!(e.raw_os_error(), Some(EMFILE | ENFILE)) => {
+                    if self.shed_with_reserve() {
+                        continue;
+                    }
+                    return Some(Err(e));
+                }
                 other => return Some(other),
             }
         }
     }
+
+    fn accept_now(&self) -> io::Result<BoxTransport> {
+        match self {
+            Listener::Tcp(l) => l
+                .get_ref()
+                .accept()
+                .map(|(s, _)| Box::new(TcpStream::from(s)) as BoxTransport),
+            #[cfg(unix)]
+            Listener::Unix(l) => l
+                .get_ref()
+                .accept()
+                .map(|(s, _)| Box::new(UnixStream::from(s)) as BoxTransport),
+        }
+    }
+
+    /// libuv's `uv__emfile_trick`: returns false if there was no reserve
+    /// to free (the error is then the server's).
+    fn shed_with_reserve(&self) -> bool {
+        let mut reserve = RESERVE.lock().unwrap_or_else(|p| p.into_inner());
+        if reserve.take().is_none() {
+            return false;
+        }
+        loop {
+            let accepted = match self {
+                Listener::Tcp(l) => l.get_ref().accept().map(drop),
+                #[cfg(unix)]
+                Listener::Unix(l) => l.get_ref().accept().map(drop),
+            };
+            match accepted {
+                Ok(()) => continue,
+                Err(e) if e.raw_os_error() == Some(ECONNABORTED) => continue,
+                Err(_) => break,
+            }
+        }
+        *reserve = open_reserve();
+        true
+    }
+}
+
+/// Resolves (to `None`) once the accept loop is told to stop.
+async fn stopped<T>(stop: &Receiver<()>) -> Option<T> {
+    let _ = stop.recv().await;
+    None
+}
+
+/// How many accepted connections may wait for the server's task.
+const ACCEPT_QUEUE: usize = 64;
+const MIN_PAUSE: Duration = Duration::from_millis(5);
+const MAX_PAUSE: Duration = Duration::from_secs(1);
+
+// Linux numbering, as libuv's UV_EMFILE etc. are there.
+const ENFILE: i32 = 23;
+const EMFILE: i32 = 24;
+const ECONNABORTED: i32 = 103;
+
+/// The process's reserved descriptor (libuv's `loop->emfile_fd`), freed
+/// for a moment to shed connections when descriptors run out.
+static RESERVE: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+/// Opens the reserve if it is not open: libuv opens it when the first
+/// stream is initialised, so it is taken before descriptors run out.
+fn reserve_descriptor() {
+    let mut reserve = RESERVE.lock().unwrap_or_else(|p| p.into_inner());
+    if reserve.is_none() {
+        *reserve = open_reserve();
+    }
+}
+
+fn open_reserve() -> Option<std::fs::File> {
+    // libuv: "/dev/null", else "/".
+    std::fs::File::open("/dev/null")
+        .or_else(|_| std::fs::File::open("/"))
+        .ok()
 }
 
 /// Whether `[::]:0` can be bound (decides Node's default host).
