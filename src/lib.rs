@@ -33,6 +33,7 @@ pub mod error;
 pub mod event_loop;
 pub mod events;
 pub mod harness;
+mod inbox;
 pub mod net;
 pub mod protocol;
 pub mod spec;

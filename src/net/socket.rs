@@ -17,8 +17,6 @@ mod task;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use async_std::channel::{Sender, unbounded};
-
 use crate::dns::Family;
 use crate::error::Error;
 use crate::event_loop::EventLoop;
@@ -64,7 +62,7 @@ struct Inner {
     state: Mutex<State>,
     emitter: Emitter<Socket, SocketEvent>,
     /// To the socket's task; replaced when a closed socket connects again.
-    commands: Mutex<Sender<Command>>,
+    commands: Mutex<crate::inbox::Sender<Command>>,
     event_loop: EventLoop,
     options: SocketOptions,
 }
@@ -79,7 +77,7 @@ impl Socket {
 
     /// An unconnected socket in `event_loop`.
     pub fn new_in(event_loop: &EventLoop, options: SocketOptions) -> Socket {
-        let (tx, rx) = unbounded();
+        let (tx, rx) = crate::inbox::inbox();
         let socket = Socket {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::new(&options)),
@@ -95,7 +93,7 @@ impl Socket {
 
     /// A new task for a socket whose task ended with its last connection.
     fn respawn(&self) {
-        let (tx, rx) = unbounded();
+        let (tx, rx) = crate::inbox::inbox();
         *self
             .inner
             .commands
@@ -141,12 +139,11 @@ impl Socket {
         self.inner.emitter.acted();
         // The task lives until the socket is closed; later commands are moot
         // (connect() starts a new one).
-        let _ = self
-            .inner
+        self.inner
             .commands
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .try_send(command);
+            .send(command);
     }
 
     /// The event loop this socket emits in.

@@ -10,8 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use async_std::channel::Receiver;
-use async_std::stream::Stream as _;
+use crate::inbox::Receiver;
 
 use super::{ConnectOptions, Socket, SocketEvent, SocketOptions};
 use crate::error::Error;
@@ -169,7 +168,7 @@ impl Task {
         self.handle(wake);
         // Commands sent by listeners during this turn run in it too.
         // Once closed, only a new connect() matters.
-        while let Ok(command) = self.commands.try_recv() {
+        while let Some(command) = self.commands.try_recv() {
             if self.closed && !matches!(command, Command::Connect(_)) {
                 continue;
             }
@@ -207,7 +206,7 @@ impl Task {
     }
 
     fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
-        match Pin::new(&mut self.commands).poll_next(cx) {
+        match self.commands.poll_recv(cx) {
             Poll::Ready(Some(c)) => return Poll::Ready(Wake::Command(c)),
             Poll::Ready(None) => return Poll::Ready(Wake::Closed),
             Poll::Pending => {}
@@ -374,7 +373,7 @@ impl Task {
                 // pending 'connect' write does, before 'ready': what the
                 // kernel takes at once completes inside the 'connect'
                 // emission, 'drain' included.
-                while let Ok(command) = self.commands.try_recv() {
+                while let Some(command) = self.commands.try_recv() {
                     if self.closed {
                         return;
                     }
@@ -478,7 +477,7 @@ impl Task {
                     };
                     if auto_end {
                         self.socket.end();
-                        while let Ok(command) = self.commands.try_recv() {
+                        while let Some(command) = self.commands.try_recv() {
                             self.command(command);
                         }
                     }
@@ -502,7 +501,7 @@ impl Task {
                 self.socket.emit(SocketEvent::Finish);
                 // What 'finish' listeners did (a write, a destroy) comes
                 // before autoDestroy, as in Node's finish().
-                while let Ok(command) = self.commands.try_recv() {
+                while let Some(command) = self.commands.try_recv() {
                     self.command(command);
                 }
                 if self.closed {
