@@ -10,7 +10,8 @@
 //! netbench client connect PORT COUNT PARALLEL connect, greeting, close, COUNT times → conn/s
 //! netbench client pingpong PORT ROUNDS        1-byte round trips → round trips/s
 //! netbench client hold PORT N                 on "connect" opens N idle connections,
-//!                                             on "close" closes them (commands on stdin)
+//!                                             on "close" closes them (commands on stdin,
+//!                                             as many rounds as asked)
 //! ```
 //!
 //! Servers listen on 127.0.0.1, port 0, and print `{"port":P}`. Every role
@@ -579,51 +580,51 @@ fn hold_one(hold: &Arc<Hold>) {
     hold.sockets.lock().unwrap().push(socket);
 }
 
-/// Prints `{"event":"ready"}`; on the command `connect` opens `n` idle
-/// connections (200 attempts in flight) and prints `{"event":"connected"}`
-/// once all are; on `close` destroys them all and prints
-/// `{"event":"closed"}` once every one emitted 'close'. The orchestrator
-/// reads this process's memory in between.
+/// Prints `{"event":"ready"}`; then, round after round, on the command
+/// `connect` opens `n` idle connections (200 attempts in flight) and prints
+/// `{"event":"connected"}` once all are, and on `close` destroys them all
+/// and prints `{"event":"closed"}` once every one emitted 'close'. The
+/// orchestrator reads this process's memory in between.
 async fn client_hold(port: u16, n: usize, commands: Receiver<String>) {
     check_fd_limit(n);
     if n == 0 {
         fail("client hold needs at least one connection");
     }
-    let (all_connected, connected_rx) = unbounded();
-    let (all_closed, closed_rx) = unbounded();
-    let hold = Arc::new(Hold {
-        port,
-        n,
-        started: AtomicUsize::new(0),
-        connected: AtomicUsize::new(0),
-        closed: AtomicUsize::new(0),
-        sockets: Mutex::new(Vec::new()),
-        all_connected,
-        all_closed,
-    });
     emit(json!({ "event": "ready" }));
-    expect_command(&commands, "connect").await;
-    let start = Instant::now();
-    for _ in 0..HOLD_PARALLEL.min(n) {
-        hold.started.fetch_add(1, Ordering::SeqCst);
-        hold_one(&hold);
+    loop {
+        expect_command(&commands, "connect").await;
+        let (all_connected, connected_rx) = unbounded();
+        let (all_closed, closed_rx) = unbounded();
+        let hold = Arc::new(Hold {
+            port,
+            n,
+            started: AtomicUsize::new(0),
+            connected: AtomicUsize::new(0),
+            closed: AtomicUsize::new(0),
+            sockets: Mutex::new(Vec::new()),
+            all_connected,
+            all_closed,
+        });
+        let start = Instant::now();
+        for _ in 0..HOLD_PARALLEL.min(n) {
+            hold.started.fetch_add(1, Ordering::SeqCst);
+            hold_one(&hold);
+        }
+        let _ = connected_rx.recv().await;
+        emit(json!({
+            "event": "connected",
+            "connections": n,
+            "seconds": elapsed_since(start),
+        }));
+        expect_command(&commands, "close").await;
+        let sockets = std::mem::take(&mut *hold.sockets.lock().unwrap());
+        for socket in &sockets {
+            socket.destroy(None);
+        }
+        drop(sockets);
+        let _ = closed_rx.recv().await;
+        emit(json!({ "event": "closed" }));
     }
-    let _ = connected_rx.recv().await;
-    emit(json!({
-        "event": "connected",
-        "connections": n,
-        "seconds": elapsed_since(start),
-    }));
-    expect_command(&commands, "close").await;
-    let sockets = std::mem::take(&mut *hold.sockets.lock().unwrap());
-    for socket in &sockets {
-        socket.destroy(None);
-    }
-    drop(sockets);
-    let _ = closed_rx.recv().await;
-    emit(json!({ "event": "closed" }));
-    // The process ends when stdin does.
-    std::future::pending::<()>().await;
 }
 
 async fn expect_command(commands: &Receiver<String>, expected: &str) {

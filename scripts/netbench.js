@@ -10,7 +10,8 @@
 //   node scripts/netbench.js client connect PORT COUNT PARALLEL connect, greeting, close, COUNT times -> conn/s
 //   node scripts/netbench.js client pingpong PORT ROUNDS        1-byte round trips -> round trips/s
 //   node scripts/netbench.js client hold PORT N                 on "connect" opens N idle connections,
-//                                                               on "close" closes them (commands on stdin)
+//                                                               on "close" closes them (commands on stdin,
+//                                                               as many rounds as asked)
 //
 // Servers listen on 127.0.0.1, port 0, and print {"port":P}. Every role
 // prints its figures as JSON lines on stdout, fails with a message on stderr
@@ -363,43 +364,14 @@ function clientPingpong(port, rounds) {
   socket.connect({ port, host: '127.0.0.1', noDelay: true });
 }
 
-// Prints {"event":"ready"}; on the command `connect` opens n idle
-// connections (200 attempts in flight) and prints {"event":"connected"} once
-// all are; on `close` destroys them all and prints {"event":"closed"} once
-// every one emitted 'close'. The orchestrator reads this process's memory
-// in between.
+// Prints {"event":"ready"}; then, round after round, on the command
+// `connect` opens n idle connections (200 attempts in flight) and prints
+// {"event":"connected"} once all are, and on `close` destroys them all and
+// prints {"event":"closed"} once every one emitted 'close'. The orchestrator
+// reads this process's memory in between.
 async function clientHold(port, n, nextCommand) {
   checkFdLimit(n);
   if (n === 0) fail('client hold needs at least one connection');
-  let sockets = [];
-  let started = 0;
-  let connected = 0;
-  let closed = 0;
-  let allConnected;
-  let allClosed;
-  const connectedAll = new Promise((resolve) => (allConnected = resolve));
-  const closedAll = new Promise((resolve) => (allClosed = resolve));
-  // Opens one idle connection (it reads, and sends nothing); once it is
-  // connected, the next one starts.
-  const holdOne = () => {
-    const socket = new net.Socket();
-    failOnError(socket, 'hold client');
-    socket.on('data', () => {});
-    socket.on('connect', () => {
-      connected += 1;
-      if (connected === n) allConnected();
-      else if (started < n) {
-        started += 1;
-        holdOne();
-      }
-    });
-    socket.on('close', () => {
-      closed += 1;
-      if (closed === n) allClosed();
-    });
-    connectTo(socket, port);
-    sockets.push(socket);
-  };
   const expectCommand = async (expected) => {
     const command = await nextCommand();
     if (command !== expected) {
@@ -407,20 +379,50 @@ async function clientHold(port, n, nextCommand) {
     }
   };
   emit({ event: 'ready' });
-  await expectCommand('connect');
-  const start = now();
-  for (let i = 0; i < Math.min(HOLD_PARALLEL, n); i++) {
-    started += 1;
-    holdOne();
+  for (;;) {
+    await expectCommand('connect');
+    let sockets = [];
+    let started = 0;
+    let connected = 0;
+    let closed = 0;
+    let allConnected;
+    let allClosed;
+    const connectedAll = new Promise((resolve) => (allConnected = resolve));
+    const closedAll = new Promise((resolve) => (allClosed = resolve));
+    // Opens one idle connection (it reads, and sends nothing); once it is
+    // connected, the next one starts.
+    const holdOne = () => {
+      const socket = new net.Socket();
+      failOnError(socket, 'hold client');
+      socket.on('data', () => {});
+      socket.on('connect', () => {
+        connected += 1;
+        if (connected === n) allConnected();
+        else if (started < n) {
+          started += 1;
+          holdOne();
+        }
+      });
+      socket.on('close', () => {
+        closed += 1;
+        if (closed === n) allClosed();
+      });
+      connectTo(socket, port);
+      sockets.push(socket);
+    };
+    const start = now();
+    for (let i = 0; i < Math.min(HOLD_PARALLEL, n); i++) {
+      started += 1;
+      holdOne();
+    }
+    await connectedAll;
+    emit({ event: 'connected', connections: n, seconds: elapsedSince(start) });
+    await expectCommand('close');
+    for (const socket of sockets) socket.destroy();
+    sockets = [];
+    await closedAll;
+    emit({ event: 'closed' });
   }
-  await connectedAll;
-  emit({ event: 'connected', connections: n, seconds: elapsedSince(start) });
-  await expectCommand('close');
-  for (const socket of sockets) socket.destroy();
-  sockets = [];
-  await closedAll;
-  emit({ event: 'closed' });
-  // The process ends when stdin does.
 }
 
 function main() {
