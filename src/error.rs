@@ -330,11 +330,14 @@ impl Error {
     /// (`EAI_AGAIN`, an offline machine) keeps its own code.
     pub fn lookup_failed(err: io::Error, host: &str) -> Error {
         // std reports getaddrinfo's failure by gai_strerror's text only.
+        // Node's errno is libuv's code for the failure (UV_OWN_CODES):
+        // EAI_FAIL is -3004 (-3007 is EAI_NODATA); a missing name is
+        // taken to be EAI_NONAME, the text not telling it from EAI_NODATA.
         let text = err.to_string();
         let (code, errno) = if text.contains("Temporary failure in name resolution") {
             ("EAI_AGAIN", -3001)
         } else if text.contains("Non-recoverable failure in name resolution") {
-            ("EAI_FAIL", -3007)
+            ("EAI_FAIL", -3004)
         } else {
             ("ENOTFOUND", -3008)
         };
@@ -825,5 +828,35 @@ mod tests {
             );
         }
         eprintln!("node {version}: all {} codes agree", map.len());
+    }
+
+    /// A lookup error's errno is libuv's code of the getaddrinfo failure,
+    /// as Node's `dnsException` keeps it.
+    #[test]
+    fn lookup_errnos_are_libuv_codes() {
+        let uv = |name: &str| {
+            UV_OWN_CODES
+                .iter()
+                .find(|row| row.1 == name)
+                .map(|row| row.0)
+        };
+        for (text, code, uv_name) in [
+            (
+                "Temporary failure in name resolution",
+                "EAI_AGAIN",
+                "EAI_AGAIN",
+            ),
+            (
+                "Non-recoverable failure in name resolution",
+                "EAI_FAIL",
+                "EAI_FAIL",
+            ),
+            ("Name or service not known", "ENOTFOUND", "EAI_NONAME"),
+        ] {
+            let e = Error::lookup_failed(io::Error::other(text), "example.invalid");
+            assert_eq!(e.code(), code);
+            assert_eq!(e.errno(), uv(uv_name), "{code}");
+            assert_eq!(e.message(), format!("getaddrinfo {code} example.invalid"));
+        }
     }
 }
