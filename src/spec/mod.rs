@@ -71,6 +71,8 @@ pub fn parse_file(
         message,
     };
     let sections = markdown::sections(text).map_err(|(pos, m)| vec![err(pos, m)])?;
+    // One budget for the whole file: see `parse::MAX_FILE_DATA`.
+    let mut budget = parse::DataBudget::default();
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for section in sections {
@@ -100,7 +102,7 @@ pub fn parse_file(
         let mut script = Vec::new();
         for (k, line) in script_block.lines.iter().enumerate() {
             let line_no = script_block.first_line + k;
-            match parse::statement(line, line_no) {
+            match parse::statement_with(line, line_no, &mut budget) {
                 Ok(Some(s)) => script.push(s),
                 Ok(None) => {}
                 Err((col, m)) => case_errors.push(err(Pos { line: line_no, col }, m)),
@@ -119,7 +121,7 @@ pub fn parse_file(
             let mut lines = Vec::new();
             for (k, line) in block.lines.iter().enumerate() {
                 let line_no = block.first_line + k;
-                match parse::event_line(line, line_no) {
+                match parse::event_line_with(line, line_no, &mut budget) {
                     Ok(Some(l)) => lines.push(l),
                     Ok(None) => {}
                     Err((col, m)) => case_errors.push(err(Pos { line: line_no, col }, m)),
@@ -383,4 +385,34 @@ pub fn with_events(lc: &LoadedCase, lines: &[String]) -> Result<LoadedCase, Vec<
         block.lines = lines.to_vec();
     }
     Ok(LoadedCase { case, plan })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the fuzz target found: a 1.4 KB file of
+    /// `aN = Buffer.alloc(67108864, "x")` lines made the loader build
+    /// 2.5 GiB. The file's literals now share `parse::MAX_FILE_DATA`.
+    #[test]
+    fn a_file_cannot_build_unbounded_data() {
+        let mut text = String::from("## c\nhttps://nodejs.org/api/net.html\n```script\n");
+        for i in 1..=6 {
+            text.push_str(&format!("a{i} = \"x\".repeat(67108864)\n"));
+        }
+        text.push_str("```\n```events\n```\n");
+        let errors = parse_file(&text, "big.md", "big", LoadOptions::default()).unwrap_err();
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let over = format!(
+            "the data literals of this file make more than {} bytes",
+            parse::MAX_FILE_DATA
+        );
+        assert_eq!(
+            shown,
+            [
+                format!("big.md:8:16: {over}"),
+                format!("big.md:9:16: {over}")
+            ]
+        );
+    }
 }

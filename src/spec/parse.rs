@@ -16,6 +16,38 @@ use literal::{fold_array, fold_object};
 /// The most data one literal may build (`Buffer.alloc`, `.repeat`).
 pub const MAX_DATA: usize = 64 << 20;
 
+/// The most data the literals of one spec file may build together. A
+/// short line such as `a = Buffer.alloc(67108864, "x")`, repeated, would
+/// otherwise make a file of a few kilobytes cost gigabytes and seconds to
+/// load (found while fuzzing the loader, `fuzz/`). The suite's largest
+/// file builds 32 MiB.
+pub const MAX_FILE_DATA: usize = 4 * MAX_DATA;
+
+/// How deep expressions or patterns may nest in one line (`[[1]]` is
+/// three deep). The parser descends once per level, so without a bound a
+/// line of a few thousand `[` overflows the stack (found while fuzzing the
+/// loader).
+pub const MAX_DEPTH: usize = 64;
+
+/// What the data constructors (`Buffer.alloc`, `.repeat`) of one spec
+/// file may still build, in bytes: [`MAX_FILE_DATA`] when the file starts.
+/// Other literals build no more than their own text, so they are free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataBudget(usize);
+
+impl DataBudget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> DataBudget {
+        DataBudget(bytes)
+    }
+}
+
+impl Default for DataBudget {
+    fn default() -> DataBudget {
+        DataBudget(MAX_FILE_DATA)
+    }
+}
+
 /// A parse error at a column of the line.
 pub type ParseError = (usize, String);
 
@@ -25,6 +57,10 @@ struct Parser<'a> {
     line: usize,
     /// Column just past the end of the line, for "expected … at end".
     end_col: usize,
+    /// Expressions or patterns being parsed around the current token.
+    depth: usize,
+    /// What data constructors may still build in this file.
+    budget: DataBudget,
 }
 
 impl<'a> Parser<'a> {
@@ -83,6 +119,33 @@ impl<'a> Parser<'a> {
                 Ok(s.clone())
             }
             _ => self.error(what),
+        }
+    }
+    /// Runs `f` one nesting level deeper; past [`MAX_DEPTH`] an error.
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        if self.depth == MAX_DEPTH {
+            return Err((self.col(), format!("nested more than {MAX_DEPTH} deep")));
+        }
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        out
+    }
+    /// Takes `bytes` from the file's [`DataBudget`] before a data
+    /// constructor builds them; `col` is the constructor's.
+    fn spend(&mut self, bytes: usize, col: usize) -> Result<(), ParseError> {
+        match self.budget.0.checked_sub(bytes) {
+            Some(left) => {
+                self.budget.0 = left;
+                Ok(())
+            }
+            None => Err((
+                col,
+                format!("the data literals of this file make more than {MAX_FILE_DATA} bytes"),
+            )),
         }
     }
     fn done(&self) -> Result<(), ParseError> {
@@ -148,7 +211,12 @@ impl<'a> Parser<'a> {
         Ok(args)
     }
 
+    /// Every nesting of expressions goes through here, one level deeper.
     fn primary(&mut self) -> Result<Ast, ParseError> {
+        self.nested(Self::primary_here)
+    }
+
+    fn primary_here(&mut self) -> Result<Ast, ParseError> {
         let pos = self.pos();
         if let Some(v) = self.data_literal()? {
             return Ok(Ast::Lit(v));
@@ -268,7 +336,12 @@ impl<'a> Parser<'a> {
 
     // ---- patterns ----
 
+    /// Every nesting of patterns goes through here, one level deeper.
     fn pattern(&mut self) -> Result<Pattern, ParseError> {
+        self.nested(Self::pattern_here)
+    }
+
+    fn pattern_here(&mut self) -> Result<Pattern, ParseError> {
         if let Some(v) = self.data_literal()? {
             return Ok(Pattern::Exact(v));
         }
@@ -464,10 +537,12 @@ impl<'a> Parser<'a> {
 }
 
 /// Tokenizes `line` and runs `f` on a parser over it; `Ok(None)` for a
-/// blank or comment line.
+/// blank or comment line. What the line's data constructors build comes
+/// out of `budget`, even when the line turns out wrong.
 fn with_parser<T>(
     line: &str,
     line_no: usize,
+    budget: &mut DataBudget,
     f: impl FnOnce(&mut Parser) -> Result<T, ParseError>,
 ) -> Result<Option<T>, ParseError> {
     let toks = tokenize(line)?;
@@ -479,15 +554,29 @@ fn with_parser<T>(
         i: 0,
         line: line_no,
         end_col: line.chars().count() + 1,
+        depth: 0,
+        budget: *budget,
     };
-    let out = f(&mut p)?;
+    let out = f(&mut p);
+    *budget = p.budget;
+    let out = out?;
     p.done()?;
     Ok(Some(out))
 }
 
-/// Parses one script line; `Ok(None)` for a blank or comment line.
+/// Parses one script line on its own; `Ok(None)` for a blank or comment
+/// line.
 pub fn statement(line: &str, line_no: usize) -> Result<Option<Stmt>, ParseError> {
-    with_parser(line, line_no, |p| statement_in(p, line))
+    statement_with(line, line_no, &mut DataBudget::default())
+}
+
+/// Parses one script line of a file whose data literals share `budget`.
+pub fn statement_with(
+    line: &str,
+    line_no: usize,
+    budget: &mut DataBudget,
+) -> Result<Option<Stmt>, ParseError> {
+    with_parser(line, line_no, budget, |p| statement_in(p, line))
 }
 
 fn statement_in(p: &mut Parser, line: &str) -> Result<Stmt, ParseError> {
@@ -600,9 +689,19 @@ fn statement_in(p: &mut Parser, line: &str) -> Result<Stmt, ParseError> {
     })
 }
 
-/// Parses one events line; `Ok(None)` for a blank or comment line.
+/// Parses one events line on its own; `Ok(None)` for a blank or comment
+/// line.
 pub fn event_line(line: &str, line_no: usize) -> Result<Option<EventLine>, ParseError> {
-    with_parser(line, line_no, event_line_in)
+    event_line_with(line, line_no, &mut DataBudget::default())
+}
+
+/// Parses one events line of a file whose data literals share `budget`.
+pub fn event_line_with(
+    line: &str,
+    line_no: usize,
+    budget: &mut DataBudget,
+) -> Result<Option<EventLine>, ParseError> {
+    with_parser(line, line_no, budget, event_line_in)
 }
 
 fn event_line_in(p: &mut Parser) -> Result<EventLine, ParseError> {
@@ -628,7 +727,8 @@ fn event_line_in(p: &mut Parser) -> Result<EventLine, ParseError> {
 
 /// Parses a standalone pattern (used by tests and `record`).
 pub fn pattern(text: &str) -> Result<Pattern, ParseError> {
-    with_parser(text, 1, |p| p.pattern())?.ok_or((1, "expected a pattern, found nothing".into()))
+    with_parser(text, 1, &mut DataBudget::default(), |p| p.pattern())?
+        .ok_or((1, "expected a pattern, found nothing".into()))
 }
 
 #[cfg(test)]

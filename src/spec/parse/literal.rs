@@ -29,6 +29,7 @@ impl Parser<'_> {
                             format!("`.repeat({n})` makes more than {MAX_DATA} bytes"),
                         ));
                     }
+                    self.spend(s.len() * n, col)?;
                     Value::String(s.repeat(n))
                 } else {
                     Value::String(s.clone())
@@ -134,6 +135,7 @@ impl Parser<'_> {
                         return self.error("a length (at most 64 MiB)");
                     }
                 };
+                self.spend(n, col)?;
                 let fill = if self.eat_punct(",") {
                     match self.next() {
                         Some(Tok::Str(s)) if !s.is_empty() => s.as_bytes().to_vec(),
@@ -146,7 +148,11 @@ impl Parser<'_> {
                 } else {
                     vec![0]
                 };
-                fill.iter().copied().cycle().take(n).collect()
+                // `repeat` copies in doubling blocks; a byte-by-byte cycle
+                // took seconds for the largest allowed buffers when fuzzing.
+                let mut bytes = fill.repeat(n.div_ceil(fill.len()));
+                bytes.truncate(n);
+                bytes
             }
             other => {
                 return Err((

@@ -84,3 +84,44 @@ fn errors_name_the_column() {
     assert!(statement("x = \"x\".repeat(1e20)", 1).is_err());
     assert!(statement("x = Buffer.alloc(1e20)", 1).is_err());
 }
+
+/// Deep nesting is an error, not a stack overflow: the fuzz target's
+/// crashing input was a script line of a few thousand `[`.
+#[test]
+fn nesting_is_bounded() {
+    // `[[1]]` is three levels: two arrays and the number.
+    let nest = |n: usize| format!("x = {}1{}", "[".repeat(n), "]".repeat(n));
+    assert!(statement(&nest(MAX_DEPTH - 1), 1).is_ok());
+    assert!(statement(&nest(MAX_DEPTH), 1).is_err());
+    let deep = format!("x = {}", "[".repeat(100_000));
+    assert_eq!(
+        statement(&deep, 1).unwrap_err(),
+        (5 + MAX_DEPTH, format!("nested more than {MAX_DEPTH} deep"))
+    );
+    let typeofs = format!("x = {}s", "typeof ".repeat(10_000));
+    assert!(statement(&typeofs, 1).is_err());
+    let patterns = format!("s error {}", "{a: ".repeat(10_000));
+    assert!(event_line(&patterns, 1).is_err());
+}
+
+/// The lines of one file share a data budget, spent before building.
+#[test]
+fn data_literals_share_a_budget() {
+    let mut budget = DataBudget::new(10);
+    assert!(statement_with("a = Buffer.alloc(6)", 1, &mut budget).is_ok());
+    assert_eq!(
+        statement_with(r#"b = "xy".repeat(3)"#, 2, &mut budget).unwrap_err(),
+        (
+            16,
+            format!("the data literals of this file make more than {MAX_FILE_DATA} bytes")
+        )
+    );
+    assert!(event_line_with(r#"s data "xy".repeat(2)"#, 3, &mut budget).is_ok());
+    assert_eq!(budget, DataBudget::new(0));
+    assert_eq!(
+        event_line_with("s data Buffer.alloc(1)", 4, &mut budget)
+            .unwrap_err()
+            .0,
+        15
+    );
+}
