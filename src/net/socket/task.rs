@@ -155,10 +155,27 @@ impl Task {
     pub(super) async fn run(mut self) {
         let event_loop = self.socket.inner.event_loop.clone();
         loop {
-            let wake = std::future::poll_fn(|cx| self.poll_wake(cx)).await;
+            let mut wake = std::future::poll_fn(|cx| self.poll_wake(cx)).await;
             let _turn = event_loop.turn().await;
-            if crate::events::in_task(|| self.turn(wake)) {
-                return;
+            // What is ready meanwhile is handled in the same turn, up to
+            // a bound, as libuv's uv__read reads up to 32 times per
+            // readiness callback: a busy socket then pays for one turn
+            // per batch, not per read. (Polled with a waker that does
+            // nothing; the next poll_fn above registers the real one.)
+            for round in 1..=BATCH {
+                if crate::events::in_task(|| self.turn(wake)) {
+                    return;
+                }
+                if round == BATCH {
+                    // A wake polled now would have to be handled now: a
+                    // read or a write it reports has happened.
+                    break;
+                }
+                let mut cx = Context::from_waker(std::task::Waker::noop());
+                match self.poll_wake(&mut cx) {
+                    Poll::Ready(next) => wake = next,
+                    Poll::Pending => break,
+                }
             }
         }
     }
@@ -584,6 +601,9 @@ impl Task {
         }
     }
 }
+
+/// How many wakes one turn may handle (see `Task::run`).
+const BATCH: usize = 16;
 
 /// How much one read may take: libuv's read callbacks get 64 KiB buffers
 /// (`uv_buf_init(…, 64 * 1024)` in Node's stream_base allocator).
