@@ -15,6 +15,7 @@
 //! The reference implementation, one module per Node module:
 //! - [`net`]: `node:net` on async-std.
 //! - [`dgram`]: `node:dgram` (UDP) on async-std.
+//! - [`http`]: `node:http`'s HTTP/1 core, without I/O.
 //!
 //! The suite:
 //! - [`protocol`]: the driver protocol's messages, values and expressions
@@ -33,6 +34,7 @@ pub mod error;
 pub mod event_loop;
 pub mod events;
 pub mod harness;
+pub mod http;
 mod inbox;
 pub mod net;
 pub mod protocol;

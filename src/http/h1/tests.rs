@@ -1,0 +1,250 @@
+//! The parser against facts read from live Node 20
+//! (`fixtures/http/llhttp-facts.jsonl`, made by `scripts/h1-facts.js`),
+//! and the same results at every split of the input.
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use super::*;
+
+/// One fact: a request text and what Node made of it.
+struct Fact {
+    name: String,
+    input: Vec<u8>,
+    error: Option<(String, String)>,
+    requests: Vec<Request>,
+}
+
+/// A completed request, as the facts record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Request {
+    method: String,
+    url: String,
+    version: String,
+    raw_headers: Vec<String>,
+    body: Vec<u8>,
+    raw_trailers: Vec<String>,
+}
+
+/// Text as Node's `latin1`: one byte per character.
+fn latin1(s: &str) -> Vec<u8> {
+    s.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("latin1"))
+        .collect()
+}
+
+/// `%REPEAT:n:c%` stands for `c` repeated `n` times (as in the script).
+fn expand(template: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("%REPEAT:") {
+        out.push_str(&rest[..start]);
+        let spec = &rest[start + 8..];
+        let end = spec.find('%').expect("closed");
+        let (n, c) = spec[..end].split_once(':').expect("n:c");
+        out.push_str(&c.repeat(n.parse().expect("a count")));
+        rest = &spec[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| s.as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn facts() -> Vec<Fact> {
+    include_str!("../../../fixtures/http/llhttp-facts.jsonl")
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).expect("a fact");
+            let error = v["error"].as_object().map(|e| {
+                (
+                    e["code"].as_str().unwrap_or("").to_string(),
+                    e["reason"].as_str().unwrap_or("").to_string(),
+                )
+            });
+            let requests = v["requests"]
+                .as_array()
+                .expect("requests")
+                .iter()
+                .map(|r| Request {
+                    method: r["method"].as_str().unwrap_or("").into(),
+                    url: r["url"].as_str().unwrap_or("").into(),
+                    version: r["httpVersion"].as_str().unwrap_or("").into(),
+                    raw_headers: strings(&r["rawHeaders"]),
+                    body: latin1(r["body"].as_str().unwrap_or("")),
+                    raw_trailers: strings(&r["rawTrailers"]),
+                })
+                .collect();
+            Fact {
+                name: v["name"].as_str().unwrap_or("").into(),
+                input: latin1(&expand(v["input"].as_str().unwrap_or(""))),
+                error,
+                requests,
+            }
+        })
+        .collect()
+}
+
+/// What a parser made of `pieces`, then the end of the stream: the
+/// requests it completed, and its error.
+fn outcome(pieces: &[&[u8]]) -> (Vec<Request>, Option<(String, String)>) {
+    let mut parser = RequestParser::new();
+    let mut done = Vec::new();
+    let mut current: Option<Request> = None;
+    let mut take = |items: Vec<Parsed>, done: &mut Vec<Request>| {
+        for item in items {
+            match item {
+                Parsed::Head(h) => {
+                    current = Some(Request {
+                        method: h.method.clone(),
+                        url: h.url.clone(),
+                        version: h.http_version(),
+                        raw_headers: h
+                            .headers
+                            .iter()
+                            .flat_map(|(n, v)| [n.clone(), v.clone()])
+                            .collect(),
+                        body: Vec::new(),
+                        raw_trailers: Vec::new(),
+                    })
+                }
+                Parsed::Body(b) => current.as_mut().expect("a head").body.extend(b),
+                Parsed::Trailers(t) => {
+                    current.as_mut().expect("a head").raw_trailers =
+                        t.into_iter().flat_map(|(n, v)| [n, v]).collect()
+                }
+                Parsed::Complete => done.push(current.take().expect("a head")),
+                Parsed::Upgraded(_) => {}
+            }
+        }
+    };
+    for piece in pieces {
+        let mut items = Vec::new();
+        let fed = parser.feed(piece, &mut items);
+        take(items, &mut done);
+        if let Err(e) = fed {
+            return (done, Some((e.code.into(), e.reason.into())));
+        }
+    }
+    let end = parser
+        .finish()
+        .err()
+        .map(|e| (e.code.into(), e.reason.into()));
+    (done, end)
+}
+
+#[test]
+fn every_fact_from_live_node_holds() {
+    let facts = facts();
+    assert!(facts.len() >= 80, "the facts file is there");
+    let mut wrong = Vec::new();
+    for fact in &facts {
+        let got = outcome(&[&fact.input]);
+        if got != (fact.requests.clone(), fact.error.clone()) {
+            wrong.push(format!(
+                "{}:\n  node:   {:?} {:?}\n  parser: {:?} {:?}",
+                fact.name, fact.requests, fact.error, got.0, got.1
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_split_in_two_and_byte_at_a_time_parse_the_same() {
+    for fact in facts() {
+        let whole = outcome(&[&fact.input]);
+        for cut in 0..=fact.input.len() {
+            let (a, b) = fact.input.split_at(cut);
+            assert_eq!(outcome(&[a, b]), whole, "{} split at {cut}", fact.name);
+        }
+        if fact.input.len() < 4096 {
+            let bytes: Vec<&[u8]> = fact.input.chunks(1).collect();
+            assert_eq!(outcome(&bytes), whole, "{} byte at a time", fact.name);
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_split_parses_the_same(index in 0usize..1000, cuts in proptest::collection::vec(0usize..20_000, 0..12)) {
+        let facts = facts();
+        let fact = &facts[index % facts.len()];
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (fact.input.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut pieces = Vec::new();
+        let mut from = 0;
+        for c in cuts {
+            pieces.push(&fact.input[from..c]);
+            from = c;
+        }
+        pieces.push(&fact.input[from..]);
+        prop_assert_eq!(outcome(&pieces), outcome(&[&fact.input]));
+    }
+}
+
+#[test]
+fn an_unfinished_method_fails_before_the_line_ends() {
+    let mut parser = RequestParser::new();
+    let mut items = Vec::new();
+    parser.feed(b"GE", &mut items).unwrap();
+    let e = parser.feed(b"X", &mut items).unwrap_err();
+    assert_eq!(
+        (e.code, e.reason, e.position),
+        ("HPE_INVALID_METHOD", "Invalid method encountered", 2)
+    );
+}
+
+#[test]
+fn a_header_line_that_never_ends_overflows_without_waiting() {
+    let mut parser = RequestParser::new();
+    let mut items = Vec::new();
+    parser.feed(b"GET / HTTP/1.1\r\nX: ", &mut items).unwrap();
+    let e = parser
+        .feed(&vec![b'a'; MAX_HEADER_SIZE + 100], &mut items)
+        .unwrap_err();
+    assert_eq!(e.code, "HPE_HEADER_OVERFLOW");
+}
+
+#[test]
+fn bodies_framing_and_keep_alive() {
+    let mut parser = RequestParser::new();
+    let mut items = Vec::new();
+    parser
+        .feed(
+            b"POST /x HTTP/1.0\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nhi",
+            &mut items,
+        )
+        .unwrap();
+    let Parsed::Head(head) = &items[0] else {
+        panic!("{items:?}")
+    };
+    assert_eq!(head.framing, Framing::Length(2));
+    assert!(head.keep_alive);
+    assert_eq!(
+        &items[1..],
+        &[Parsed::Body(b"hi".to_vec()), Parsed::Complete]
+    );
+    // An upgrade hands the rest over as it is.
+    let mut parser = RequestParser::new();
+    let mut items = Vec::new();
+    parser
+        .feed(
+            b"GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: ws\r\n\r\n\x00\x01",
+            &mut items,
+        )
+        .unwrap();
+    assert!(matches!(&items[0], Parsed::Head(h) if h.upgrade));
+    assert_eq!(
+        &items[1..],
+        &[Parsed::Complete, Parsed::Upgraded(vec![0, 1])]
+    );
+}
