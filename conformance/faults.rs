@@ -595,6 +595,11 @@ fn exhaustion(mut server: Command) -> Result<(), String> {
         }
     }
     eprintln!("{program} under ulimit -n 64: {served} of 100 clients served, {shed} closed");
+    // Idle while still out of descriptors, the served clients connected:
+    // /proc counts in USER_HZ (100 per second) on Linux.
+    let t0 = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let busy_exhausted = cpu_ticks(pid) - t0;
     drop(clients);
     let deadline = Instant::now() + Duration::from_secs(10);
     while descriptors(&pid.to_string()) > before {
@@ -606,7 +611,6 @@ fn exhaustion(mut server: Command) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Idle: /proc counts in USER_HZ (100 per second) on Linux.
     let t0 = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs(1));
     let busy = cpu_ticks(pid) - t0;
@@ -619,6 +623,11 @@ fn exhaustion(mut server: Command) -> Result<(), String> {
     let mut problems = Vec::new();
     if served == 0 {
         problems.push("no client was served".to_string());
+    }
+    if busy_exhausted > 10 {
+        problems.push(format!(
+            "used {busy_exhausted}0 ms of CPU in 1 s out of descriptors"
+        ));
     }
     if busy > 10 {
         problems.push(format!("used {busy}0 ms of CPU in 1 s with no client"));

@@ -132,6 +132,13 @@ pub async fn nothing_left(baseline: (usize, usize)) -> Result<(), String> {
     loop {
         let now = held();
         if now.0 <= baseline.0 && now.1 <= baseline.1 {
+            // Fewer than before is wrong too: something held for good (the
+            // listener's reserve descriptor) was lost.
+            if now != baseline {
+                return Err(format!(
+                    "fewer held than before: {baseline:?} then, {now:?} now"
+                ));
+            }
             return Ok(());
         }
         if Instant::now() > deadline {

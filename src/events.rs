@@ -101,10 +101,16 @@ std::thread_local! {
 /// they must not drop the unheard events a `next` made after the user's
 /// own call is owed (see [`Emits::next`]).
 pub(crate) fn in_task<R>(f: impl FnOnce() -> R) -> R {
-    let outer = IN_TASK.replace(true);
-    let result = f();
-    IN_TASK.set(outer);
-    result
+    /// Restores the flag however `f` ends (a listener may panic, and the
+    /// executor's thread lives on).
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            IN_TASK.set(self.0);
+        }
+    }
+    let _restore = Restore(IN_TASK.replace(true));
+    f()
 }
 
 struct Entry<T, E: Event> {
@@ -195,9 +201,12 @@ impl<T, E: Event> Emitter<T, E> {
             .count()
     }
 
-    /// The object was asked to do something (a method that reaches its
-    /// task): the unheard events kept so far are history, not what a
-    /// `next` made after this call waits for.
+    /// The object was asked to do something that will make it emit (a
+    /// lifecycle method: `connect`, `write`, `end`, `destroy`, `listen`,
+    /// `close`, `bind`, `send`…, called before it changes any state): the
+    /// unheard events kept so far are history, not what a `next` made
+    /// after this call waits for. Setting an option or adding a listener
+    /// is not such an action.
     ///
     /// What an object's own task does in a turn (its listeners included)
     /// is not such an action: see [`in_task`].
@@ -228,6 +237,8 @@ impl<T, E: Event> Emitter<T, E> {
                 .collect();
             registry.entries.retain(|e| !(e.kind == kind && e.once));
             if chosen.is_empty() && !registry.unheard.iter().any(|e| e.kind() == kind) {
+                // One at a time: most objects never keep more than one.
+                registry.unheard.reserve_exact(1);
                 registry.unheard.push(event.clone());
             }
             chosen
@@ -387,20 +398,37 @@ pub trait Emits: Clone + Send + Sync + Sized + 'static {
         let taken = self.emitter().take_or_add(kind, move |_, e| {
             let _ = tx.try_send(e.clone());
         });
-        let rx = match taken {
+        let waiting = match taken {
             Ok(event) => Err(event),
-            Err(_) => {
+            Err(id) => {
                 // Node's 'newListener' reactions (a `'data'` next starts the
                 // flow), as for any other listener.
                 self.listener_added(kind);
-                Ok(rx)
+                Ok((rx, Unlisten(Some((self.clone(), id)))))
             }
         };
         async move {
-            match rx {
-                Ok(rx) => rx.recv().await.expect("the listener holds the sender"),
+            match waiting {
+                Ok((rx, mut unlisten)) => {
+                    let event = rx.recv().await.expect("the listener holds the sender");
+                    unlisten.0 = None;
+                    event
+                }
                 Err(event) => event,
             }
+        }
+    }
+}
+
+/// Removes a `next`'s listener if its future is dropped before the event
+/// (a timeout gave up): a listener nobody awaits must not take the event
+/// a later `next` is owed.
+struct Unlisten<T: Emits>(Option<(T, ListenerId)>);
+
+impl<T: Emits> Drop for Unlisten<T> {
+    fn drop(&mut self) {
+        if let Some((object, id)) = self.0.take() {
+            object.off(id);
         }
     }
 }
@@ -418,6 +446,8 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Ev {
         Plain(Kind),
+        /// A `'b'` that says which one it is.
+        Numbered(u32),
         Failed(Error),
     }
     impl Event for Ev {
@@ -425,13 +455,14 @@ mod tests {
         fn kind(&self) -> Kind {
             match self {
                 Ev::Plain(k) => *k,
+                Ev::Numbered(_) => Kind::B,
                 Ev::Failed(_) => Kind::Error,
             }
         }
         fn error(&self) -> Option<&Error> {
             match self {
                 Ev::Failed(e) => Some(e),
-                Ev::Plain(_) => None,
+                Ev::Plain(_) | Ev::Numbered(_) => None,
             }
         }
     }
@@ -515,12 +546,26 @@ mod tests {
     #[async_std::test]
     async fn only_the_first_unheard_event_of_a_kind_is_kept() {
         let t = Thing::default();
+        t.emit(&Ev::Numbered(1));
+        t.emit(&Ev::Numbered(2));
+        assert!(matches!(t.next(Kind::B).await, Ev::Numbered(1)));
+        let pending = t.next(Kind::B);
+        assert!(
+            poll_once(pending).is_none(),
+            "the second unheard 'b' was not kept"
+        );
+    }
+
+    #[test]
+    fn a_next_given_up_takes_no_event() {
+        let t = Thing::default();
+        drop(t.next(Kind::A));
+        assert_eq!(t.listener_count(Kind::A), 0);
         t.fire(Kind::A);
-        t.fire(Kind::A);
-        t.next(Kind::A).await;
-        let pending = t.next(Kind::A);
-        let polled = poll_once(pending);
-        assert!(polled.is_none(), "the second unheard 'a' was not kept");
+        assert!(
+            poll_once(t.next(Kind::A)).is_some(),
+            "kept for the next one"
+        );
     }
 
     #[test]

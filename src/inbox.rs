@@ -15,6 +15,8 @@ struct Shared<T> {
     waker: Option<Waker>,
     /// The sender is gone.
     closed: bool,
+    /// The receiver is gone (its task ended): messages are dropped.
+    unread: bool,
 }
 
 /// The sending half; dropping it ends the receiver's stream.
@@ -29,6 +31,7 @@ pub(crate) fn inbox<T>() -> (Sender<T>, Receiver<T>) {
         queue: VecDeque::new(),
         waker: None,
         closed: false,
+        unread: false,
     }));
     (Sender(shared.clone()), Receiver(shared))
 }
@@ -42,6 +45,9 @@ impl<T> Sender<T> {
     pub(crate) fn send(&self, message: T) {
         let waker = {
             let mut shared = lock(&self.0);
+            if shared.unread {
+                return;
+            }
             shared.queue.push_back(message);
             shared.waker.take()
         };
@@ -61,6 +67,14 @@ impl<T> Drop for Sender<T> {
         if let Some(w) = waker {
             w.wake();
         }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut shared = lock(&self.0);
+        shared.unread = true;
+        shared.queue = VecDeque::new();
     }
 }
 
@@ -115,6 +129,17 @@ mod tests {
         tx.send(3);
         drop(tx);
         assert_eq!(task.await, vec![2, 3]);
+    }
+
+    #[test]
+    fn messages_to_an_ended_task_are_dropped() {
+        let (tx, rx) = inbox();
+        let shared = rx.0.clone();
+        drop(rx);
+        for i in 0..100 {
+            tx.send(i);
+        }
+        assert_eq!(lock(&shared).queue.len(), 0);
     }
 
     #[test]

@@ -45,6 +45,9 @@ impl Socket {
         address: Option<&str>,
         callback: Option<SendCallback>,
     ) -> Result<(), Error> {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        crate::events::Emits::emitter(self).acted();
         self.send_inner(msg.into(), port, address, callback)
     }
 
@@ -189,6 +192,9 @@ impl Socket {
         address: Option<&str>,
         callback: Option<ConnectCallback>,
     ) -> Result<(), Error> {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        crate::events::Emits::emitter(self).acted();
         if port == 0 {
             return Err(Error::socket_bad_port(Some(0)));
         }
@@ -286,6 +292,9 @@ impl Socket {
     /// Node's `TypeError` (`Cannot read properties of null (reading
     /// 'disconnect')`).
     pub fn disconnect(&self) -> Result<(), Error> {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        crate::events::Emits::emitter(self).acted();
         let mut st = self.state();
         if st.connect_state != ConnectState::Connected {
             return Err(Error::dgram_not_connected());

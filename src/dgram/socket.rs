@@ -244,6 +244,9 @@ impl Socket {
         options: BindOptions,
         callback: Option<Callback>,
     ) -> Result<&Socket, Error> {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        crate::events::Emits::emitter(self).acted();
         {
             let mut st = self.state();
             if !st.open {
@@ -488,6 +491,9 @@ impl Socket {
     }
 
     fn close_inner(&self, callback: Option<Callback>) -> Result<&Socket, Error> {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        crate::events::Emits::emitter(self).acted();
         if let Some(cb) = callback {
             // `on`, not `once`: the listener stays after 'close'.
             let cb = Mutex::new(Some(cb));

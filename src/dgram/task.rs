@@ -73,7 +73,6 @@ pub(super) fn send_error(err: io::Error, address: Option<&str>, port: Option<u16
 /// check and the send happen under the state lock, as does the task's
 /// decision to end, so no command is lost.)
 pub(super) fn schedule(socket: &Socket, command: Command) {
-    crate::events::Emits::emitter(socket).acted();
     let mut st = socket.state();
     let tx = match st.task.as_ref() {
         Some(tx) => tx.clone(),

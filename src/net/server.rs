@@ -60,7 +60,9 @@ impl WeakServer {
 struct Inner {
     state: Mutex<State>,
     emitter: Emitter<Server, ServerEvent>,
-    commands: Sender<Command>,
+    /// To the server's task; each command holds the server until the
+    /// task has it (see `Acceptor::server`).
+    commands: Sender<(Option<Server>, Command)>,
     event_loop: EventLoop,
     options: ServerOptions,
 }
@@ -143,8 +145,7 @@ impl Server {
     }
 
     fn send(&self, command: Command) {
-        self.inner.emitter.acted();
-        let _ = self.inner.commands.try_send(command);
+        let _ = self.inner.commands.try_send((Some(self.clone()), command));
     }
 
     /// The event loop this server emits in.
@@ -181,6 +182,9 @@ impl Server {
     ///
     /// See <https://nodejs.org/api/net.html#serverlisten>.
     pub fn listen(&self, options: ListenOptions) -> Result<&Server, Error> {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        self.inner.emitter.acted();
         let generation = {
             let mut st = self.state();
             if st.listening {
@@ -268,6 +272,9 @@ impl Server {
     }
 
     fn close_inner(&self, callback: Option<Callback>) -> &Server {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        self.inner.emitter.acted();
         let was_listening = {
             let mut st = self.state();
             let was = st.listening;

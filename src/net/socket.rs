@@ -136,7 +136,6 @@ impl Socket {
     }
 
     fn send(&self, command: Command) {
-        self.inner.emitter.acted();
         // The task lives until the socket is closed; later commands are moot
         // (connect() starts a new one).
         self.inner
@@ -194,6 +193,9 @@ impl Socket {
     /// A socket that has closed may connect again: its state is reset
     /// (Node's `_undestroy`) and its listeners stay.
     pub fn connect(&self, options: ConnectOptions) -> &Socket {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        self.inner.emitter.acted();
         let mut left = Vec::new();
         let respawn = {
             let mut st = self.state();
@@ -266,6 +268,9 @@ impl Socket {
     }
 
     fn write_inner(&self, data: Vec<u8>, callback: Option<WriteCallback>) -> bool {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        self.inner.emitter.acted();
         let after_fin = {
             let st = self.state();
             st.ended_by_peer && st.writable.ending()
@@ -313,6 +318,9 @@ impl Socket {
     /// runs on `'finish'` (with no error) or with the error that ended the
     /// stream.
     pub fn end_with(&self, data: Option<Vec<u8>>, callback: Option<WriteCallback>) -> &Socket {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        self.inner.emitter.acted();
         if let Some(data) = data
             && !self.state().writable.ending()
         {
@@ -338,6 +346,9 @@ impl Socket {
     ///
     /// See <https://nodejs.org/api/net.html#socketdestroyerror>.
     pub fn destroy(&self, error: Option<Error>) -> &Socket {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        self.inner.emitter.acted();
         if let Some(had_handle) = self.mark_destroyed(error.as_ref()) {
             self.send(Command::Destroy(error, had_handle));
         }
@@ -377,6 +388,9 @@ impl Socket {
     ///
     /// `ERR_INVALID_HANDLE_TYPE` (thrown by Node) for a Unix socket.
     pub fn reset_and_destroy(&self) -> Result<&Socket, Error> {
+        // Before any state changes: an event this call causes is the
+        // caller's to `next()` (see `Emitter::acted`).
+        self.inner.emitter.acted();
         let (has_handle, unix, connecting) = {
             let st = self.state();
             (st.has_handle, st.unix, st.connecting)

@@ -488,3 +488,66 @@ async fn next_after_connect_never_misses_connect() {
     }
     server.close();
 }
+
+/// A listening server keeps listening when its last handle is dropped
+/// right after `listen()` (Node keeps a listening server alive), before
+/// its task had a turn.
+#[async_std::test]
+async fn a_listening_server_lives_without_its_handle() {
+    for run in 0..50 {
+        let port = {
+            let server = Server::new(ServerOptions::default());
+            // Bound now: listen(port) without a host, or a handle.
+            let port = if run % 2 == 0 {
+                server.listen(ListenOptions::port(0)).unwrap();
+                match server.address() {
+                    Some(ServerAddress::Inet(a)) => a.port,
+                    other => panic!("{other:?}"),
+                }
+            } else {
+                let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let port = l.local_addr().unwrap().port();
+                server
+                    .listen(ListenOptions {
+                        handle: Some(ListenHandle::Tcp(l)),
+                        ..ListenOptions::default()
+                    })
+                    .unwrap();
+                port
+            };
+            drop(server);
+            port
+        };
+        let connected = async_std::net::TcpStream::connect(("127.0.0.1", port)).await;
+        assert!(connected.is_ok(), "run {run}: {connected:?}");
+    }
+}
+
+/// `write()` returned false, then `next(Drain)`: the drain may be emitted
+/// before `next` subscribes, never lost.
+#[async_std::test]
+async fn next_after_a_full_write_never_misses_drain() {
+    let (server, port) = listening_server(ServerOptions::default()).await;
+    for run in 0..300 {
+        let client = connect(ConnectOptions::port_host(port, "127.0.0.1"));
+        timeout(
+            Duration::from_secs(5),
+            client.next(SocketEventKind::Connect),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("run {run}: no connect"));
+        assert!(!client.write(vec![0u8; 20_000]), "over the high-water mark");
+        timeout(Duration::from_secs(5), client.next(SocketEventKind::Drain))
+            .await
+            .unwrap_or_else(|_| panic!("run {run}: 'drain' was missed"));
+        // Configuring or listening is not an action: it does not forget.
+        client.end();
+        client.set_no_delay(true);
+        client.on(SocketEventKind::Data, |_, _| {});
+        timeout(Duration::from_secs(5), client.next(SocketEventKind::Finish))
+            .await
+            .unwrap_or_else(|_| panic!("run {run}: 'finish' was missed"));
+        client.destroy(None);
+    }
+    server.close();
+}

@@ -30,18 +30,19 @@ type Resolving = Pin<Box<dyn Future<Output = (Result<(Shared, Listener), Error>,
 
 /// The per-server task: accepts connections and emits the server's events.
 pub(super) struct Acceptor {
-    /// Held only while the server has something to do (listening,
-    /// resolving a host, connections open, a `'close'` due): an idle server
-    /// nobody else holds is dropped, which ends this task.
+    /// Held while the server has something to do (listening, resolving a
+    /// host, connections open, a `'close'` due) and from a command's
+    /// arrival to the end of its turn: an idle server nobody else holds
+    /// is dropped, which ends this task.
     server: Option<Server>,
     weak: WeakServer,
-    commands: Receiver<Command>,
+    commands: Receiver<(Option<Server>, Command)>,
     listener: Option<(Accepting, u64)>,
     resolving: Option<Resolving>,
 }
 
 impl Acceptor {
-    pub(super) fn new(server: &Server, commands: Receiver<Command>) -> Acceptor {
+    pub(super) fn new(server: &Server, commands: Receiver<(Option<Server>, Command)>) -> Acceptor {
         Acceptor {
             server: None,
             weak: server.downgrade(),
@@ -57,16 +58,19 @@ impl Acceptor {
             if let Wake::Gone = wake {
                 return;
             }
-            // Gone while its connections' close notices were on the way.
-            let Some(server) = self.weak.upgrade() else {
-                return;
-            };
-            let event_loop = server.inner.event_loop.clone();
-            self.server = Some(server);
+            // A command brought the server (poll_wake); else it is held
+            // or gone (while its connections' close notices were on the way).
+            if self.server.is_none() {
+                let Some(server) = self.weak.upgrade() else {
+                    return;
+                };
+                self.server = Some(server);
+            }
+            let event_loop = srv(&self.server).inner.event_loop.clone();
             let _turn = event_loop.turn().await;
             crate::events::in_task(|| {
                 self.handle(wake);
-                while let Ok(c) = self.commands.try_recv() {
+                while let Ok((_, c)) = self.commands.try_recv() {
                     self.handle(Wake::Command(c));
                 }
             });
@@ -84,7 +88,14 @@ impl Acceptor {
 
     fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
         match Pin::new(&mut self.commands).poll_next(cx) {
-            Poll::Ready(Some(c)) => return Poll::Ready(Wake::Command(c)),
+            Poll::Ready(Some((holder, c))) => {
+                // A user's command holds the server: a server whose last
+                // handle was dropped right after `listen()` still listens.
+                if self.server.is_none() {
+                    self.server = holder;
+                }
+                return Poll::Ready(Wake::Command(c));
+            }
             Poll::Ready(None) => return Poll::Ready(Wake::Gone),
             Poll::Pending => {}
         }
@@ -232,7 +243,7 @@ impl Acceptor {
             stream,
             options.pause_on_connect,
             Box::new(move || {
-                let _ = commands.try_send(Command::ConnectionClosed);
+                let _ = commands.try_send((None, Command::ConnectionClosed));
             }),
         );
         srv(&self.server).emit(ServerEvent::Connection(socket));

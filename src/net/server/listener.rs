@@ -174,6 +174,14 @@ impl Listener {
                     }
                     return Some(Err(e));
                 }
+                Ok(stream) => {
+                    // libuv takes the reserve again whenever it can; a
+                    // shed may have lost it to another thread.
+                    if RESERVE_MISSING.load(Ordering::Relaxed) {
+                        reserve_descriptor();
+                    }
+                    return Some(Ok(stream));
+                }
                 other => return Some(other),
             }
         }
@@ -213,6 +221,7 @@ impl Listener {
             }
         }
         *reserve = open_reserve();
+        RESERVE_MISSING.store(reserve.is_none(), Ordering::Relaxed);
         true
     }
 }
@@ -228,14 +237,17 @@ const ACCEPT_QUEUE: usize = 64;
 const MIN_PAUSE: Duration = Duration::from_millis(5);
 const MAX_PAUSE: Duration = Duration::from_secs(1);
 
-// Linux numbering, as libuv's UV_EMFILE etc. are there.
-const ENFILE: i32 = 23;
-const EMFILE: i32 = 24;
-const ECONNABORTED: i32 = 103;
+// The platform's numbers (libuv's UV_EMFILE etc. are these, negated).
+const ENFILE: i32 = rustix::io::Errno::NFILE.raw_os_error();
+const EMFILE: i32 = rustix::io::Errno::MFILE.raw_os_error();
+const ECONNABORTED: i32 = rustix::io::Errno::CONNABORTED.raw_os_error();
 
 /// The process's reserved descriptor (libuv's `loop->emfile_fd`), freed
 /// for a moment to shed connections when descriptors run out.
 static RESERVE: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+/// Set while the reserve could not be opened.
+static RESERVE_MISSING: AtomicBool = AtomicBool::new(false);
 
 /// Opens the reserve if it is not open: libuv opens it when the first
 /// stream is initialised, so it is taken before descriptors run out.
@@ -244,6 +256,7 @@ fn reserve_descriptor() {
     if reserve.is_none() {
         *reserve = open_reserve();
     }
+    RESERVE_MISSING.store(reserve.is_none(), Ordering::Relaxed);
 }
 
 fn open_reserve() -> Option<std::fs::File> {
