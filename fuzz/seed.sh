@@ -13,3 +13,16 @@ mkdir -p "$out"
     cp "$f" "$out/seed-$(printf '%s' "$rel" | tr '/' '_')"
 done
 echo "$(ls "$out" | wc -l) files in $out"
+
+# The h1_request target: every request of fixtures/http/h1-inputs.json,
+# expanded, after a byte that picks its piece size (7).
+out="$root/fuzz/corpus/h1_request"
+mkdir -p "$out"
+node -e '
+const fs = require("fs");
+const inputs = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+for (const [name, t] of Object.entries(inputs)) {
+  const raw = t.replace(/%REPEAT:(\d+):(.)%/g, (_, n, c) => c.repeat(Number(n)));
+  fs.writeFileSync(process.argv[2] + "/seed-" + name, Buffer.concat([Buffer.from([7]), Buffer.from(raw, "latin1")]));
+}' "$root/fixtures/http/h1-inputs.json" "$out"
+echo "$(ls "$out" | wc -l) files in $out"

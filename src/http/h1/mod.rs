@@ -13,14 +13,19 @@
 //! - [`RequestParser`]: bytes in, [`Parsed`] items out (a head, body
 //!   pieces, trailers, the end of each message), pipelined messages one
 //!   after the other, at any split of the input.
+//! - [`ServerResponse`]: `setHeader`, `writeHead`, `write`, `end`,
+//!   `addTrailers` in, the bytes Node writes out (its head rules: `Date`,
+//!   `Connection`, `Keep-Alive`, `Content-Length` or chunked).
 
 mod body;
 mod head;
+mod outgoing;
 mod request;
 #[cfg(test)]
 mod tests;
 
 pub use head::{Framing, METHODS, RequestHead};
+pub use outgoing::{HeaderValue, OutgoingError, STATUS_CODES, ServerResponse, status_text};
 pub use request::{Parsed, RequestParser};
 
 /// Node's default `maxHeaderSize` (`--max-http-header-size`): 16 KiB.

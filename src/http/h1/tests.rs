@@ -248,3 +248,114 @@ fn bodies_framing_and_keep_alive() {
         &[Parsed::Complete, Parsed::Upgraded(vec![0, 1])]
     );
 }
+
+/// Node's `_send` masks: the first `Date` line's value, as the script
+/// does.
+fn mask_date(wire: &[u8]) -> String {
+    let text: String = wire.iter().map(|&b| char::from(b)).collect();
+    match text.find("Date: ") {
+        Some(at) => {
+            let end = text[at..].find("\r\n").map_or(text.len(), |e| at + e);
+            format!("{}Date: <date>{}", &text[..at], &text[end..])
+        }
+        None => text,
+    }
+}
+
+fn header_value(v: &Value) -> HeaderValue {
+    match v {
+        Value::Array(items) => HeaderValue::Many(
+            items
+                .iter()
+                .map(|s| s.as_str().unwrap_or("").into())
+                .collect(),
+        ),
+        other => HeaderValue::One(other.as_str().map_or_else(|| other.to_string(), Into::into)),
+    }
+}
+
+/// Replays a scenario's calls; returns the bytes and the error codes.
+fn replay(request: &[u8], actions: &[Value]) -> (String, Vec<String>) {
+    let mut parser = RequestParser::new();
+    let mut items = Vec::new();
+    parser.feed(request, &mut items).expect("a valid request");
+    let Some(Parsed::Head(head)) = items.into_iter().next() else {
+        panic!("no head")
+    };
+    let mut res = ServerResponse::new(&head, 5000, 0);
+    res.date = "<date>".into();
+    let mut errors = Vec::new();
+    for action in actions {
+        let a = action.as_array().expect("an action");
+        let arg = |i: usize| a.get(i).cloned().unwrap_or(Value::Null);
+        let text = |i: usize| arg(i).as_str().map(|s| s.as_bytes().to_vec());
+        let result = match a[0].as_str().unwrap_or("") {
+            "setHeader" => res.set_header(arg(1).as_str().unwrap_or(""), header_value(&arg(2))),
+            "removeHeader" => res.remove_header(arg(1).as_str().unwrap_or("")),
+            "write" => res.write(&text(1).unwrap_or_default()),
+            "end" => res.end(text(1).as_deref()),
+            "addTrailers" => {
+                let pairs: Vec<(String, String)> = arg(1)
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").into()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                res.add_trailers(&pairs)
+            }
+            "writeHead" => {
+                let code = arg(1).as_u64().unwrap_or(0) as u16;
+                let (message, headers) = match arg(2) {
+                    Value::String(m) => (Some(m), arg(3)),
+                    other => (None, other),
+                };
+                let flat = headers.as_array().cloned().unwrap_or_default();
+                let pairs: Vec<(String, HeaderValue)> = flat
+                    .chunks(2)
+                    .map(|p| (p[0].as_str().unwrap_or("").into(), header_value(&p[1])))
+                    .collect();
+                res.write_head(code, message.as_deref(), &pairs)
+            }
+            "set" => {
+                match arg(1).as_str().unwrap_or("") {
+                    "sendDate" => res.send_date = arg(2).as_bool().unwrap_or(true),
+                    "statusCode" => res.status_code = arg(2).as_u64().unwrap_or(200) as u16,
+                    other => panic!("no property {other}"),
+                }
+                Ok(())
+            }
+            other => panic!("no method {other}"),
+        };
+        if let Err(e) = result {
+            errors.push(e.code.to_string());
+        }
+    }
+    (mask_date(&res.take_output()), errors)
+}
+
+#[test]
+fn every_response_fact_from_live_node_holds() {
+    let mut wrong = Vec::new();
+    let mut count = 0;
+    for line in include_str!("../../../fixtures/http/response-facts.jsonl").lines() {
+        let fact: Value = serde_json::from_str(line).expect("a fact");
+        let request = latin1(fact["request"].as_str().unwrap_or(""));
+        let actions = fact["actions"].as_array().cloned().unwrap_or_default();
+        let got = replay(&request, &actions);
+        let want = (
+            fact["wire"].as_str().unwrap_or("").to_string(),
+            strings(&fact["errors"]),
+        );
+        if got != want {
+            wrong.push(format!(
+                "{}:\n  node:     {:?}\n  response: {:?}",
+                fact["name"], want, got
+            ));
+        }
+        count += 1;
+    }
+    assert!(count >= 30, "the facts file is there");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -1,0 +1,481 @@
+//! What a response (or any outgoing message) puts on the wire, decided
+//! the way Node's `OutgoingMessage` and `ServerResponse` decide it
+//! (`_http_outgoing.js`: `_storeHeader`, `write_`, `end`; `_http_server.js`:
+//! `writeHead`), without I/O: calls in, bytes out.
+//!
+//! The head is stored when it is decided (`writeHead`, or the first
+//! write) and goes out with the first bytes after it, as Node's `_send`
+//! prepends it.
+
+use super::RequestHead;
+
+/// Node's `http.STATUS_CODES`.
+pub const STATUS_CODES: &[(u16, &str)] = &[
+    (100, "Continue"),
+    (101, "Switching Protocols"),
+    (102, "Processing"),
+    (103, "Early Hints"),
+    (200, "OK"),
+    (201, "Created"),
+    (202, "Accepted"),
+    (203, "Non-Authoritative Information"),
+    (204, "No Content"),
+    (205, "Reset Content"),
+    (206, "Partial Content"),
+    (207, "Multi-Status"),
+    (208, "Already Reported"),
+    (226, "IM Used"),
+    (300, "Multiple Choices"),
+    (301, "Moved Permanently"),
+    (302, "Found"),
+    (303, "See Other"),
+    (304, "Not Modified"),
+    (305, "Use Proxy"),
+    (307, "Temporary Redirect"),
+    (308, "Permanent Redirect"),
+    (400, "Bad Request"),
+    (401, "Unauthorized"),
+    (402, "Payment Required"),
+    (403, "Forbidden"),
+    (404, "Not Found"),
+    (405, "Method Not Allowed"),
+    (406, "Not Acceptable"),
+    (407, "Proxy Authentication Required"),
+    (408, "Request Timeout"),
+    (409, "Conflict"),
+    (410, "Gone"),
+    (411, "Length Required"),
+    (412, "Precondition Failed"),
+    (413, "Payload Too Large"),
+    (414, "URI Too Long"),
+    (415, "Unsupported Media Type"),
+    (416, "Range Not Satisfiable"),
+    (417, "Expectation Failed"),
+    (418, "I'm a Teapot"),
+    (421, "Misdirected Request"),
+    (422, "Unprocessable Entity"),
+    (423, "Locked"),
+    (424, "Failed Dependency"),
+    (425, "Too Early"),
+    (426, "Upgrade Required"),
+    (428, "Precondition Required"),
+    (429, "Too Many Requests"),
+    (431, "Request Header Fields Too Large"),
+    (451, "Unavailable For Legal Reasons"),
+    (500, "Internal Server Error"),
+    (501, "Not Implemented"),
+    (502, "Bad Gateway"),
+    (503, "Service Unavailable"),
+    (504, "Gateway Timeout"),
+    (505, "HTTP Version Not Supported"),
+    (506, "Variant Also Negotiates"),
+    (507, "Insufficient Storage"),
+    (508, "Loop Detected"),
+    (509, "Bandwidth Limit Exceeded"),
+    (510, "Not Extended"),
+    (511, "Network Authentication Required"),
+];
+
+/// The reason phrase Node gives a status code (`'unknown'` if none).
+pub fn status_text(code: u16) -> &'static str {
+    STATUS_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("unknown", |(_, t)| t)
+}
+
+/// A header's value: one string, or an array (each sent as its own line,
+/// `Set-Cookie`'s arrays included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderValue {
+    /// One value.
+    One(String),
+    /// Several, one line each.
+    Many(Vec<String>),
+}
+
+impl From<&str> for HeaderValue {
+    fn from(s: &str) -> HeaderValue {
+        HeaderValue::One(s.to_string())
+    }
+}
+
+/// An error a call makes, with Node's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingError {
+    /// Node's `err.code`, e.g. `ERR_HTTP_HEADERS_SENT`.
+    pub code: &'static str,
+}
+
+fn fail(code: &'static str) -> Result<(), OutgoingError> {
+    Err(OutgoingError { code })
+}
+
+/// RFC 9110 `token`, Node's `checkIsHttpToken`.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Node's `checkInvalidHeaderChar`: anything but HTAB, 0x20-0x7E and
+/// 0x80-0xFF.
+fn has_invalid_char(s: &str) -> bool {
+    s.chars()
+        .any(|c| !(c == '\t' || (' '..='~').contains(&c) || ('\u{80}'..='\u{ff}').contains(&c)))
+}
+
+/// Node's `RE_CONN_CLOSE` / `RE_TE_CHUNKED`: the word, case-insensitive,
+/// between non-word characters.
+fn has_word(value: &str, word: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    lower.match_indices(word).any(|(i, _)| {
+        let before = i == 0 || !is_word(bytes[i - 1]);
+        let end = i + word.len();
+        let after = end == bytes.len() || !is_word(bytes[end]);
+        before && after
+    })
+}
+
+/// A server's response, from its first call to its end.
+#[derive(Debug, Clone)]
+pub struct ServerResponse {
+    /// `res.statusCode`.
+    pub status_code: u16,
+    /// `res.statusMessage` (unset: the code's text when the head is made).
+    pub status_message: Option<String>,
+    /// `res.sendDate`.
+    pub send_date: bool,
+    /// The `Date` value to send (the caller's clock: Node's `utcDate()`).
+    pub date: String,
+    /// Headers set so far, in Node's `kOutHeaders` order: (name as last
+    /// set, value).
+    headers: Vec<(String, HeaderValue)>,
+    should_keep_alive: bool,
+    use_chunked_by_default: bool,
+    has_body: bool,
+    keep_alive_timeout_ms: u64,
+    max_requests_per_socket: u32,
+    default_keep_alive: bool,
+    content_length: Option<u64>,
+    chunked: bool,
+    last: bool,
+    head: Option<Vec<u8>>,
+    head_sent: bool,
+    trailer: String,
+    finished: bool,
+    out: Vec<u8>,
+}
+
+impl ServerResponse {
+    /// The response to `request`, on a server with this `keepAliveTimeout`
+    /// (Node's default 5000) and `maxRequestsPerSocket` (0: no limit).
+    pub fn new(
+        request: &RequestHead,
+        keep_alive_timeout_ms: u64,
+        max_requests_per_socket: u32,
+    ) -> ServerResponse {
+        // ServerResponse(): HTTP/1.0 uses chunked only if the request's
+        // TE asks for it.
+        let use_chunked_by_default = if request.version < (1, 1) {
+            request
+                .headers
+                .iter()
+                .any(|(n, v)| n.eq_ignore_ascii_case("te") && has_word(v, "chunked"))
+        } else {
+            true
+        };
+        ServerResponse {
+            status_code: 200,
+            status_message: None,
+            send_date: true,
+            date: String::new(),
+            headers: Vec::new(),
+            // parserOnIncoming: res.shouldKeepAlive = keepAlive.
+            should_keep_alive: request.keep_alive,
+            use_chunked_by_default,
+            has_body: request.method != "HEAD",
+            keep_alive_timeout_ms,
+            max_requests_per_socket,
+            default_keep_alive: true,
+            content_length: None,
+            chunked: false,
+            last: false,
+            head: None,
+            head_sent: false,
+            trailer: String::new(),
+            finished: false,
+            out: Vec::new(),
+        }
+    }
+
+    /// `res.headersSent`.
+    pub fn headers_sent(&self) -> bool {
+        self.head_sent
+    }
+
+    /// Whether the connection closes after this response (Node's `_last`).
+    pub fn last(&self) -> bool {
+        self.last
+    }
+
+    /// The bytes to write now.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// `res.setHeader(name, value)`.
+    pub fn set_header(&mut self, name: &str, value: HeaderValue) -> Result<(), OutgoingError> {
+        if self.head.is_some() {
+            return fail("ERR_HTTP_HEADERS_SENT");
+        }
+        if !is_token(name) {
+            return fail("ERR_INVALID_HTTP_TOKEN");
+        }
+        let values: Vec<&String> = match &value {
+            HeaderValue::One(v) => vec![v],
+            HeaderValue::Many(vs) => vs.iter().collect(),
+        };
+        if values.iter().any(|v| has_invalid_char(v)) {
+            return fail("ERR_INVALID_CHAR");
+        }
+        // kOutHeaders[lower] = [name, value]: the key keeps its place.
+        match self
+            .headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(entry) => *entry = (name.to_string(), value),
+            None => self.headers.push((name.to_string(), value)),
+        }
+        Ok(())
+    }
+
+    /// `res.getHeader(name)`.
+    pub fn get_header(&self, name: &str) -> Option<&HeaderValue> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// `res.removeHeader(name)`.
+    pub fn remove_header(&mut self, name: &str) -> Result<(), OutgoingError> {
+        if self.head.is_some() {
+            return fail("ERR_HTTP_HEADERS_SENT");
+        }
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        Ok(())
+    }
+
+    /// `res.writeHead(statusCode[, statusMessage][, headers])`, headers as
+    /// an array of pairs (set with `setHeader`, in order).
+    pub fn write_head(
+        &mut self,
+        status_code: u16,
+        status_message: Option<&str>,
+        headers: &[(String, HeaderValue)],
+    ) -> Result<(), OutgoingError> {
+        if self.head.is_some() {
+            return fail("ERR_HTTP_HEADERS_SENT");
+        }
+        if !(100..=999).contains(&status_code) {
+            return fail("ERR_HTTP_INVALID_STATUS_CODE");
+        }
+        if let Some(m) = status_message {
+            self.status_message = Some(m.to_string());
+        } else if self.status_message.is_none() {
+            self.status_message = Some(status_text(status_code).to_string());
+        }
+        self.status_code = status_code;
+        for (name, value) in headers {
+            self.set_header(name, value.clone())?;
+        }
+        let message = self.status_message.clone().unwrap_or_default();
+        if has_invalid_char(&message) {
+            return fail("ERR_INVALID_CHAR");
+        }
+        if status_code == 204 || status_code == 304 || (100..=199).contains(&status_code) {
+            self.has_body = false;
+        }
+        let first = format!("HTTP/1.1 {status_code} {message}\r\n");
+        self.store_head(first)
+    }
+
+    /// `res.write(chunk)`: queues the bytes (with the head first).
+    pub fn write(&mut self, chunk: &[u8]) -> Result<(), OutgoingError> {
+        if self.finished {
+            return fail("ERR_STREAM_WRITE_AFTER_END");
+        }
+        self.write_body(chunk, false)
+    }
+
+    /// `res.end([chunk])`.
+    pub fn end(&mut self, chunk: Option<&[u8]>) -> Result<(), OutgoingError> {
+        if self.finished {
+            return Ok(());
+        }
+        match chunk {
+            Some(c) if !c.is_empty() => self.write_body(c, true)?,
+            _ if self.head.is_none() => {
+                self.content_length = Some(0);
+                self.implicit_head()?;
+            }
+            _ => {}
+        }
+        if self.has_body && self.chunked {
+            let end = format!("0\r\n{}\r\n", self.trailer);
+            self.send(end.as_bytes());
+        } else {
+            self.send(b"");
+        }
+        self.finished = true;
+        Ok(())
+    }
+
+    /// `res.addTrailers(headers)`: sent after the last chunk.
+    pub fn add_trailers(&mut self, trailers: &[(String, String)]) -> Result<(), OutgoingError> {
+        for (name, value) in trailers {
+            if !is_token(name) {
+                return fail("ERR_INVALID_HTTP_TOKEN");
+            }
+            if has_invalid_char(value) {
+                return fail("ERR_INVALID_CHAR");
+            }
+            self.trailer.push_str(&format!("{name}: {value}\r\n"));
+        }
+        Ok(())
+    }
+
+    fn implicit_head(&mut self) -> Result<(), OutgoingError> {
+        self.write_head(self.status_code, None, &[])
+    }
+
+    /// Node's `write_`.
+    fn write_body(&mut self, chunk: &[u8], from_end: bool) -> Result<(), OutgoingError> {
+        if self.head.is_none() {
+            if from_end {
+                self.content_length = Some(chunk.len() as u64);
+            }
+            self.implicit_head()?;
+        }
+        if !self.has_body {
+            // A HEAD, 204 or 304 response: the body is dropped.
+            return Ok(());
+        }
+        if self.chunked && !chunk.is_empty() {
+            let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+            self.send(&framed);
+        } else {
+            self.send(chunk);
+        }
+        Ok(())
+    }
+
+    /// Node's `_send`: the head goes out with the first bytes after it.
+    fn send(&mut self, data: &[u8]) {
+        if !self.head_sent
+            && let Some(head) = &self.head
+        {
+            self.out.extend_from_slice(head);
+            self.head_sent = true;
+        }
+        self.out.extend_from_slice(data);
+    }
+
+    /// Node's `_storeHeader`.
+    fn store_head(&mut self, first_line: String) -> Result<(), OutgoingError> {
+        let mut head = first_line;
+        let (mut connection, mut cont_len, mut te, mut date, mut trailer) =
+            (false, false, false, false, false);
+        for (name, value) in &self.headers {
+            let joined;
+            let values: Vec<&String> = match value {
+                HeaderValue::One(v) => vec![v],
+                // processHeader: a `Cookie` of two or more values is one
+                // line joined with "; "; any other array (`Set-Cookie`
+                // included) is one line per value.
+                HeaderValue::Many(vs) if vs.len() >= 2 && name.eq_ignore_ascii_case("cookie") => {
+                    joined = vs.join("; ");
+                    vec![&joined]
+                }
+                HeaderValue::Many(vs) => vs.iter().collect(),
+            };
+            for v in values {
+                head.push_str(&format!("{name}: {v}\r\n"));
+                match name.to_ascii_lowercase().as_str() {
+                    "connection" => {
+                        connection = true;
+                        if has_word(v, "close") {
+                            self.last = true;
+                        } else {
+                            self.should_keep_alive = true;
+                        }
+                    }
+                    "transfer-encoding" => {
+                        te = true;
+                        if has_word(v, "chunked") {
+                            self.chunked = true;
+                        }
+                    }
+                    "content-length" => {
+                        cont_len = true;
+                        self.content_length = v.trim().parse().ok();
+                    }
+                    "date" => date = true,
+                    "trailer" => trailer = true,
+                    "keep-alive" => self.default_keep_alive = false,
+                    _ => {}
+                }
+            }
+        }
+        if self.send_date && !date {
+            head.push_str(&format!("Date: {}\r\n", self.date));
+        }
+        if self.chunked && (self.status_code == 204 || self.status_code == 304) {
+            self.chunked = false;
+            self.should_keep_alive = false;
+        }
+        if !connection {
+            let send_keep_alive =
+                self.should_keep_alive && (cont_len || self.use_chunked_by_default);
+            if send_keep_alive {
+                head.push_str("Connection: keep-alive\r\n");
+                if self.keep_alive_timeout_ms > 0 && self.default_keep_alive {
+                    let max = if self.max_requests_per_socket > 0 {
+                        format!(", max={}", self.max_requests_per_socket)
+                    } else {
+                        String::new()
+                    };
+                    head.push_str(&format!(
+                        "Keep-Alive: timeout={}{max}\r\n",
+                        self.keep_alive_timeout_ms / 1000
+                    ));
+                }
+            } else {
+                self.last = true;
+                head.push_str("Connection: close\r\n");
+            }
+        }
+        if !cont_len && !te {
+            if !self.has_body {
+                self.chunked = false;
+            } else if !self.use_chunked_by_default {
+                self.last = true;
+            } else if let (false, Some(n)) = (trailer, self.content_length) {
+                head.push_str(&format!("Content-Length: {n}\r\n"));
+            } else {
+                head.push_str("Transfer-Encoding: chunked\r\n");
+                self.chunked = true;
+            }
+        }
+        if !self.chunked && trailer {
+            return fail("ERR_HTTP_TRAILER_INVALID");
+        }
+        head.push_str("\r\n");
+        self.head = Some(head.into_bytes());
+        Ok(())
+    }
+}
