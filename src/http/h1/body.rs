@@ -2,7 +2,7 @@
 //! extensions, data, trailers), with llhttp's strict-mode errors.
 
 use super::ParseError;
-use super::head::{FramingRules, header_line};
+use super::head::{FramingRules, LinePlace, header_line, scan_header_prefix};
 
 /// What a body yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +21,6 @@ pub(super) enum Chunked {
     },
     ExtName {
         size: u64,
-        empty: bool,
     },
     ExtValue {
         size: u64,
@@ -37,6 +36,10 @@ pub(super) enum Chunked {
         size: u64,
     },
     SizeLf {
+        size: u64,
+    },
+    /// The LF after an extension's CR.
+    ExtLf {
         size: u64,
     },
     Data {
@@ -56,6 +59,18 @@ pub(super) enum Chunked {
 pub(super) enum BodyDecoder {
     Length(u64),
     Chunked(Chunked, FramingRules),
+}
+
+/// After a chunk size's line: the data, or the trailers after the last.
+fn after_size(size: u64) -> Chunked {
+    if size == 0 {
+        Chunked::Trailers {
+            line: Vec::new(),
+            trailers: Vec::new(),
+        }
+    } else {
+        Chunked::Data { left: size }
+    }
 }
 
 fn strict(reason: &'static str, at: usize) -> ParseError {
@@ -128,7 +143,7 @@ fn chunked(
                         digits: digits + 1,
                     }
                 }
-                None if digits > 0 && b == b';' => Chunked::ExtName { size, empty: true },
+                None if digits > 0 && b == b';' => Chunked::ExtName { size },
                 None if digits > 0 && b == b'\r' => Chunked::SizeLf { size },
                 None if digits > 0 && b == b'\n' => {
                     return Err(ParseError::new(
@@ -145,17 +160,25 @@ fn chunked(
                     ));
                 }
             },
-            Chunked::ExtName { size, empty } => match b {
-                b'=' if !empty => Chunked::ExtValue { size, empty: true },
-                b';' if !empty => Chunked::ExtName { size, empty: true },
-                b'\r' if !empty => Chunked::SizeLf { size },
-                b if is_token(b) => Chunked::ExtName { size, empty: false },
+            // llhttp lets empty extension names pass (";;a", ";=b").
+            Chunked::ExtName { size } => match b {
+                b'=' => Chunked::ExtValue { size, empty: true },
+                b';' => Chunked::ExtName { size },
+                b'\r' => Chunked::ExtLf { size },
+                b'\n' => {
+                    return Err(ParseError::new(
+                        "HPE_CR_EXPECTED",
+                        "Missing expected CR after chunk extension name",
+                        pos,
+                    ));
+                }
+                b if is_token(b) => Chunked::ExtName { size },
                 _ => return Err(strict("Invalid character in chunk extensions name", pos)),
             },
             Chunked::ExtValue { size, empty } => match b {
                 b'"' if empty => Chunked::Quoted { size },
-                b';' if !empty => Chunked::ExtName { size, empty: true },
-                b'\r' if !empty => Chunked::SizeLf { size },
+                b';' if !empty => Chunked::ExtName { size },
+                b'\r' if !empty => Chunked::ExtLf { size },
                 b if is_token(b) => Chunked::ExtValue { size, empty: false },
                 _ => return Err(strict("Invalid character in chunk extensions value", pos)),
             },
@@ -182,23 +205,23 @@ fn chunked(
                 }
             },
             Chunked::AfterQuoted { size } => match b {
-                b';' => Chunked::ExtName { size, empty: true },
-                b'\r' => Chunked::SizeLf { size },
-                _ => return Err(strict("Invalid character in chunk extensions value", pos)),
-            },
-            Chunked::SizeLf { size } => match b {
-                b'\n' if size == 0 => Chunked::Trailers {
-                    line: Vec::new(),
-                    trailers: Vec::new(),
-                },
-                b'\n' => Chunked::Data { left: size },
+                b';' => Chunked::ExtName { size },
+                b'\r' => Chunked::ExtLf { size },
+                // (sic: llhttp's text says "quote value" here)
                 _ => {
-                    return Err(ParseError::new(
-                        "HPE_LF_EXPECTED",
-                        "Missing expected LF after chunk size",
+                    return Err(strict(
+                        "Invalid character in chunk extensions quote value",
                         pos,
                     ));
                 }
+            },
+            Chunked::ExtLf { size } => match b {
+                b'\n' => after_size(size),
+                _ => return Err(strict("Invalid character in chunk extensions", pos)),
+            },
+            Chunked::SizeLf { size } => match b {
+                b'\n' => after_size(size),
+                _ => return Err(strict("Expected LF after chunk size", pos)),
             },
             Chunked::Data { left } => {
                 let n = left.min((input.len() - i) as u64) as usize;
@@ -215,6 +238,13 @@ fn chunked(
             }
             Chunked::DataCr => match b {
                 b'\r' => Chunked::DataLf,
+                b'\n' => {
+                    return Err(ParseError::new(
+                        "HPE_CR_EXPECTED",
+                        "Missing expected CR after chunk data",
+                        pos,
+                    ));
+                }
                 _ => return Err(strict("Expected LF after chunk data", pos)),
             },
             Chunked::DataLf => match b {
@@ -225,18 +255,36 @@ fn chunked(
                 mut line,
                 mut trailers,
             } => {
+                let ends = b == b'\n' || line.last() == Some(&b'\r');
                 line.push(b);
-                if b != b'\n' {
+                let line_at = pos + 1 - line.len();
+                let place = LinePlace {
+                    first: false,
+                    after_empty: trailers.last().is_some_and(|(_, v)| v.is_empty()),
+                };
+                if !ends {
+                    // Checked now and then while it grows (by position: the
+                    // same error whenever it is found).
+                    if line.len() % 1024 == 0
+                        && let Some(e) = scan_header_prefix(&line, line_at, place, rules.counted)
+                    {
+                        return Err(e);
+                    }
                     Chunked::Trailers { line, trailers }
                 } else if line == b"\r\n" {
                     out.push(BodyItem::Trailers(trailers));
                     out.push(BodyItem::End);
                     return Ok(i + 1);
                 } else {
-                    let line_at = pos + 1 - line.len();
-                    let (name, value, raw) = header_line(&line, line_at)?;
-                    rules.count(name.len() + raw, line_at)?;
-                    trailers.push((name, value));
+                    if let Some(e) = scan_header_prefix(&line, line_at, place, rules.counted) {
+                        return Err(e);
+                    }
+                    let parsed = header_line(&line, line_at, place)?;
+                    rules.count(parsed.name.len() + parsed.raw_len, line_at)?;
+                    if let Some(e) = parsed.ending {
+                        return Err(e);
+                    }
+                    trailers.push((parsed.name, parsed.value));
                     Chunked::Trailers {
                         line: Vec::new(),
                         trailers,

@@ -84,6 +84,13 @@ impl RequestHead {
     }
 }
 
+impl RequestLine {
+    /// What Node counts of it against `maxHeaderSize`.
+    pub(super) fn url_len(&self) -> usize {
+        self.url.len()
+    }
+}
+
 fn err(code: &'static str, reason: &'static str, at: usize) -> ParseError {
     ParseError::new(code, reason, at)
 }
@@ -96,161 +103,398 @@ pub(super) struct RequestLine {
     version: (u8, u8),
 }
 
-/// Checks what has arrived of a request line (`line`, without its end),
-/// as llhttp does byte by byte: a method that cannot become one of
-/// [`METHODS`] fails before the line is complete. `at` is the line's
-/// position in the stream.
-pub(super) fn check_partial_request_line(line: &[u8], at: usize) -> Result<(), ParseError> {
-    let method_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
-    let method = &line[..method_end];
-    for i in 0..method.len() {
-        let prefix = &method[..=i];
-        if !METHODS.iter().any(|m| m.as_bytes().starts_with(prefix)) {
-            return Err(err(
-                "HPE_INVALID_METHOD",
-                "Invalid method encountered",
-                at + i,
-            ));
+/// Checks what has arrived of a request line, as llhttp does byte by
+/// byte, so a bad line fails before it is complete: `line` is the line so
+/// far (up to and including its `\n` once that came); `at` is its position
+/// in the stream. `Ok(None)`: valid so far, more is needed.
+pub(super) fn request_line(line: &[u8], at: usize) -> Result<Option<RequestLine>, ParseError> {
+    let fail = |code, reason, i: usize| Err(err(code, reason, at + i));
+    let mut i = 0;
+    // The method, matched against the methods llhttp knows.
+    loop {
+        let Some(&b) = line.get(i) else {
+            return Ok(None);
+        };
+        let so_far = &line[..i];
+        let longer = [so_far, &[b]].concat();
+        if METHODS.iter().any(|m| m.as_bytes().starts_with(&longer)) {
+            i += 1;
+            continue;
         }
+        if METHODS.iter().any(|m| m.as_bytes() == so_far) {
+            if b == b' ' {
+                break;
+            }
+            return fail("HPE_INVALID_METHOD", "Expected space after method", i);
+        }
+        return fail("HPE_INVALID_METHOD", "Invalid method encountered", i);
     }
-    Ok(())
-}
-
-/// Parses a complete request line: `line` runs up to and including its
-/// `\n`; `at` is its position in the stream.
-pub(super) fn request_line(line: &[u8], at: usize) -> Result<RequestLine, ParseError> {
-    check_partial_request_line(line, at)?;
-    let mut i = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
     let method = &line[..i];
-    if !METHODS.iter().any(|m| m.as_bytes() == method) {
-        return Err(err(
-            "HPE_INVALID_METHOD",
-            "Invalid method encountered",
-            at + i,
-        ));
-    }
-    // llhttp takes any number of spaces between the parts.
     while line.get(i) == Some(&b' ') {
         i += 1;
     }
+    // The url: llhttp's url parser (origin form, `*`, or a scheme), or
+    // CONNECT's authority.
     let url_start = i;
-    while let Some(&b) = line.get(i) {
-        if b == b' ' {
-            break;
+    let Some(&first) = line.get(i) else {
+        return Ok(None);
+    };
+    let connect = method == b"CONNECT";
+    match first {
+        b'/' | b'*' => {}
+        _ if connect => {}
+        b if b.is_ascii_alphabetic() => {
+            // A scheme: letters, then "://".
+            while line.get(i).is_some_and(u8::is_ascii_alphabetic) {
+                i += 1;
+            }
+            match line.get(i) {
+                None => return Ok(None),
+                Some(b':') => {}
+                Some(b' ' | b'\t' | b'\r' | b'\n') => {
+                    return fail("HPE_INVALID_URL", "Invalid characters in url", i);
+                }
+                Some(_) => return fail("HPE_INVALID_URL", "Unexpected char in url schema", i),
+            }
+            for k in 1..=2 {
+                match line.get(i + k) {
+                    None => return Ok(None),
+                    Some(b'/') => {}
+                    Some(_) => {
+                        return fail("HPE_INVALID_URL", "Unexpected char in url schema", i + k);
+                    }
+                }
+            }
+            i += 3;
         }
-        if b < 0x21 || b == 0x7f {
-            return Err(err("HPE_INVALID_URL", "Invalid char in url path", at + i));
-        }
-        i += 1;
+        b'\t' | b'\r' | b'\n' => return fail("HPE_INVALID_URL", "Invalid characters in url", i),
+        _ => return fail("HPE_INVALID_URL", "Unexpected start char in url", i),
     }
-    let url = &line[url_start..i];
+    loop {
+        // Node counts the url against maxHeaderSize: at the limit the
+        // overflow is the error, wherever the line is split.
+        if i - url_start >= MAX_HEADER_SIZE {
+            return fail("HPE_HEADER_OVERFLOW", "Header overflow", i);
+        }
+        let Some(&b) = line.get(i) else {
+            return Ok(None);
+        };
+        match b {
+            b' ' | b'\r' | b'\n' => break,
+            b'\t' => return fail("HPE_INVALID_URL", "Invalid characters in url", i),
+            0x21..=0x7e | 0x80..=0xff => i += 1,
+            _ => return fail("HPE_INVALID_URL", "Invalid char in url path", i),
+        }
+    }
+    let url = latin1(&line[url_start..i]);
+    let method = latin1(method);
+    // No version: an HTTP/0.9 request line ("GET /path"), whose headers
+    // llhttp still reads.
+    match line.get(i) {
+        Some(b'\r') => {
+            return match line.get(i + 1) {
+                None => Ok(None),
+                Some(b'\n') => Ok(Some(RequestLine {
+                    method,
+                    url,
+                    version: (0, 9),
+                })),
+                Some(_) => fail("HPE_INVALID_URL", "Expected CRLF", i + 1),
+            };
+        }
+        Some(b'\n') => {
+            return Ok(Some(RequestLine {
+                method,
+                url,
+                version: (0, 9),
+            }));
+        }
+        _ => {}
+    }
     while line.get(i) == Some(&b' ') {
         i += 1;
+    }
+    if line.get(i) == Some(&b'\t') {
+        return fail("HPE_INVALID_URL", "Invalid characters in url", i);
     }
     for (k, &want) in b"HTTP/".iter().enumerate() {
-        if line.get(i + k) != Some(&want) {
-            return Err(err(
-                "HPE_INVALID_CONSTANT",
-                "Expected HTTP/, RTSP/ or ICE/",
-                at + i + k,
-            ));
+        match line.get(i + k) {
+            None => return Ok(None),
+            Some(&b) if b == want => {}
+            Some(_) => {
+                return fail(
+                    "HPE_INVALID_CONSTANT",
+                    "Expected HTTP/, RTSP/ or ICE/",
+                    i + k,
+                );
+            }
         }
     }
     i += 5;
-    let digit = |j: usize| line.get(j).filter(|b| b.is_ascii_digit()).map(|b| b - b'0');
-    let major =
-        digit(i).ok_or_else(|| err("HPE_INVALID_VERSION", "Invalid major version", at + i))?;
-    if line.get(i + 1) != Some(&b'.') {
-        return Err(err("HPE_INVALID_VERSION", "Expected dot", at + i + 1));
+    let digit = |j: usize| line.get(j).map(|b| b.is_ascii_digit().then(|| b - b'0'));
+    let major = match digit(i) {
+        None => return Ok(None),
+        Some(None) => return fail("HPE_INVALID_VERSION", "Invalid major version", i),
+        Some(Some(d)) => d,
+    };
+    match line.get(i + 1) {
+        None => return Ok(None),
+        Some(b'.') => {}
+        Some(_) => return fail("HPE_INVALID_VERSION", "Expected dot", i + 1),
     }
-    let minor = digit(i + 2)
-        .ok_or_else(|| err("HPE_INVALID_VERSION", "Invalid minor version", at + i + 2))?;
+    let minor = match digit(i + 2) {
+        None => return Ok(None),
+        Some(None) => return fail("HPE_INVALID_VERSION", "Invalid minor version", i + 2),
+        Some(Some(d)) => d,
+    };
     i += 3;
     // llhttp knows 0.9, 1.0, 1.1 and 2.0 (checked on live Node 20: 1.2,
     // 2.1, 3.0 fail; 0.9 and 2.0 are parsed as HTTP/1 requests).
     if !matches!((major, minor), (0, 9) | (1, 0) | (1, 1) | (2, 0)) {
-        return Err(err("HPE_INVALID_VERSION", "Invalid HTTP version", at + i));
+        return fail("HPE_INVALID_VERSION", "Invalid HTTP version", i);
     }
     match (line.get(i), line.get(i + 1)) {
-        (Some(b'\r'), Some(b'\n')) => {}
-        (Some(b'\r'), _) => {
-            return Err(err("HPE_STRICT", "Expected CRLF after version", at + i + 1));
+        (None, _) | (Some(b'\r'), None) => Ok(None),
+        (Some(b'\r'), Some(b'\n')) => Ok(Some(RequestLine {
+            method,
+            url,
+            version: (major, minor),
+        })),
+        (Some(b'\r'), _) => fail("HPE_STRICT", "Expected CRLF after version", i + 1),
+        _ => fail("HPE_INVALID_VERSION", "Expected CRLF after version", i),
+    }
+}
+
+/// The header names llhttp matches letter by letter: a bad character
+/// right after one of them is "Invalid header field char".
+const MATCHED_NAMES: &[&str] = &[
+    "connection",
+    "content-length",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// A header line, parsed: what the framing rules must see before the
+/// line's end is judged.
+pub(super) struct HeaderLine {
+    pub(super) name: String,
+    /// The value, trimmed.
+    pub(super) value: String,
+    /// The value's length as Node counts it: from its first non-blank
+    /// byte to its end.
+    pub(super) raw_len: usize,
+    /// What is wrong with the line's end (a CR without LF, a bare LF):
+    /// llhttp finds it after the value is complete, so after the framing
+    /// rules had their say.
+    pub(super) ending: Option<ParseError>,
+}
+
+/// Where a header line sits, for the checks that depend on it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LinePlace {
+    /// Right after the request line.
+    pub(super) first: bool,
+    /// The previous header's value was empty.
+    pub(super) after_empty: bool,
+}
+
+/// The first error in what has arrived of a header line (all of it, or a
+/// prefix): its start, its name, its value's characters, and the point
+/// where the name and value bring the head's count to `maxHeaderSize`,
+/// whichever comes first in the line. Position-based, so a line split
+/// anywhere fails the same way; the line's end and the framing rules are
+/// [`header_line`]'s.
+pub(super) fn scan_header_prefix(
+    line: &[u8],
+    at: usize,
+    place: LinePlace,
+    counted: usize,
+) -> Option<ParseError> {
+    let overflow = |i: usize| Some(err("HPE_HEADER_OVERFLOW", "Header overflow", at + i));
+    // A lone CR may be the blank line's: the next byte decides.
+    if line == b"\r" {
+        return None;
+    }
+    let mut count = counted;
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    let mut i = 0;
+    // The start and the name.
+    while let Some(&b) = line.get(i) {
+        if b == b':' && i > 0 {
+            break;
         }
-        _ => {
-            return Err(err(
-                "HPE_INVALID_VERSION",
-                "Expected CRLF after version",
+        if !is_tchar(b) {
+            // header_line words it (it sees the same byte first).
+            return header_line(&line[..=i], at, place).err();
+        }
+        count += 1;
+        if count >= MAX_HEADER_SIZE {
+            return overflow(i + 1);
+        }
+        i += 1;
+    }
+    i += 1;
+    while matches!(line.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    while let Some(&b) = line.get(i) {
+        if matches!(b, b'\r' | b'\n') {
+            return None;
+        }
+        if b != b'\t' && (b < 0x20 || b == 0x7f) {
+            return Some(err(
+                "HPE_INVALID_HEADER_TOKEN",
+                "Invalid header value char",
                 at + i,
             ));
         }
+        count += 1;
+        if count >= MAX_HEADER_SIZE {
+            return overflow(i + 1);
+        }
+        i += 1;
     }
-    Ok(RequestLine {
-        method: String::from_utf8_lossy(method).into_owned(),
-        url: String::from_utf8_lossy(url).into_owned(),
-        version: (major, minor),
-    })
+    // Leading blanks are not counted; a line of nothing else is refused
+    // at some point all the same.
+    if line.len() > 2 * MAX_HEADER_SIZE {
+        return overflow(line.len());
+    }
+    None
 }
 
-/// One header line (up to and including its `\n`, not the blank line),
-/// as (name, trimmed value, the value's length as Node counts it: from
-/// its first non-blank byte to the CR). `at` is its position in the
-/// stream.
-pub(super) fn header_line(line: &[u8], at: usize) -> Result<(String, String, usize), ParseError> {
-    let end = line.len() - 1; // the '\n'
-    if end == 0 || line[end - 1] != b'\r' {
-        return Err(err(
+/// One header line (up to and including its `\n`, or a `\r` and the byte
+/// after it; not the blank line). `at` is its position in the stream. The
+/// checks come in llhttp's order: the line's start, the name, the
+/// value's characters; the line's end is left in
+/// [`HeaderLine::ending`].
+pub(super) fn header_line(
+    line: &[u8],
+    at: usize,
+    place: LinePlace,
+) -> Result<HeaderLine, ParseError> {
+    let fail = |code, reason, i: usize| Err(err(code, reason, at + i));
+    match line[0] {
+        // Not the blank line: a CR must be followed by its LF.
+        b'\r' => return fail("HPE_STRICT", "Expected LF after headers", 1),
+        b'\n' => return fail("HPE_INVALID_HEADER_TOKEN", "Invalid header field char", 0),
+        b'\t' if place.first => return fail("HPE_INVALID_HEADER_TOKEN", "Invalid header token", 0),
+        b' ' if place.first => {
+            return fail(
+                "HPE_UNEXPECTED_SPACE",
+                "Unexpected space after start line",
+                0,
+            );
+        }
+        // A continuation of an empty value: llhttp is still in the value.
+        b' ' | b'\t' if place.after_empty => {
+            return fail("HPE_INVALID_HEADER_TOKEN", "Invalid header value char", 0);
+        }
+        // obs-fold: llhttp (strict) refuses a continuation line.
+        b' ' | b'\t' => {
+            return fail(
+                "HPE_INVALID_HEADER_TOKEN",
+                "Unexpected whitespace after header value",
+                0,
+            );
+        }
+        _ => {}
+    }
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    let colon = match line.iter().position(|&b| !is_tchar(b)) {
+        Some(c) if line[c] == b':' && c > 0 => c,
+        Some(c) => {
+            let name = String::from_utf8_lossy(&line[..c]).to_ascii_lowercase();
+            let blank = line[c] == b' ';
+            return if blank && MATCHED_NAMES.contains(&name.as_str()) {
+                fail("HPE_INVALID_HEADER_TOKEN", "Invalid header field char", c)
+            } else {
+                fail("HPE_INVALID_HEADER_TOKEN", "Invalid header token", c)
+            };
+        }
+        None => {
+            return fail(
+                "HPE_INVALID_HEADER_TOKEN",
+                "Invalid header token",
+                line.len(),
+            );
+        }
+    };
+    let value_start = colon
+        + 1
+        + line[colon + 1..]
+            .iter()
+            .take_while(|&&b| matches!(b, b' ' | b'\t'))
+            .count();
+    let Some(end) = line[value_start..]
+        .iter()
+        .position(|&b| matches!(b, b'\r' | b'\n'))
+    else {
+        return fail(
+            "HPE_INVALID_HEADER_TOKEN",
+            "Invalid header token",
+            line.len(),
+        );
+    };
+    let end = value_start + end;
+    // The value's characters first (httparse's rule: HTAB, SP..~, obs-text).
+    if let Some(bad) = line[value_start..end]
+        .iter()
+        .position(|&b| b != b'\t' && (b < 0x20 || b == 0x7f))
+    {
+        return fail(
+            "HPE_INVALID_HEADER_TOKEN",
+            "Invalid header value char",
+            value_start + bad,
+        );
+    }
+    let ending = match (line[end], line.get(end + 1)) {
+        (b'\r', Some(b'\n')) => None,
+        // An empty value's CR without LF: llhttp checks it at once.
+        (b'\r', _) if end == value_start => {
+            return fail("HPE_STRICT", "Expected LF after CR", end + 1);
+        }
+        (b'\r', _) => Some(err(
+            "HPE_LF_EXPECTED",
+            "Missing expected LF after header value",
+            at + end + 1,
+        )),
+        // A bare LF: after an empty value llhttp calls it a bad value char.
+        _ if end == value_start => {
+            return fail("HPE_INVALID_HEADER_TOKEN", "Invalid header value char", end);
+        }
+        _ => Some(err(
             "HPE_CR_EXPECTED",
             "Missing expected CR after header value",
             at + end,
-        ));
-    }
-    if let Some(cr) = line[..end - 1].iter().position(|&b| b == b'\r') {
-        return Err(err(
-            "HPE_LF_EXPECTED",
-            "Missing expected LF after header value",
-            at + cr + 1,
-        ));
-    }
-    if matches!(line[0], b' ' | b'\t') {
-        // obs-fold: llhttp (strict) refuses a continuation line.
-        return Err(err(
-            "HPE_INVALID_HEADER_TOKEN",
-            "Unexpected whitespace after header value",
-            at,
-        ));
-    }
-    // httparse wants a whole block: the line, then the blank line.
-    let mut block = Vec::with_capacity(line.len() + 2);
-    block.extend_from_slice(line);
-    block.extend_from_slice(b"\r\n");
+        )),
+    };
+    // httparse tokenises what the checks above let through; it wants a
+    // whole block, so the line goes to it with a proper end.
+    let mut block = Vec::with_capacity(end + 4);
+    block.extend_from_slice(&line[..end]);
+    block.extend_from_slice(b"\r\n\r\n");
     let mut headers = [httparse::EMPTY_HEADER; 1];
     match httparse::parse_headers(&block, &mut headers) {
         Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) | Err(httparse::Error::HeaderName) => {
-            return Err(err("HPE_INVALID_HEADER_TOKEN", "Invalid header token", at));
-        }
         Err(httparse::Error::HeaderValue) => {
-            return Err(err(
+            return fail(
                 "HPE_INVALID_HEADER_TOKEN",
                 "Invalid header value char",
-                at,
-            ));
+                value_start,
+            );
         }
-        Err(_) => {
-            return Err(err("HPE_INVALID_HEADER_TOKEN", "Invalid header token", at));
+        Ok(httparse::Status::Partial) | Err(_) => {
+            return fail("HPE_INVALID_HEADER_TOKEN", "Invalid header token", 0);
         }
     }
     let h = headers[0];
-    if h.name.is_empty() {
-        return Err(err("HPE_INVALID_HEADER_TOKEN", "Invalid header token", at));
-    }
-    let colon = line.iter().position(|&b| b == b':').unwrap_or(0);
-    let raw = line[colon + 1..end - 1]
-        .iter()
-        .skip_while(|&&b| matches!(b, b' ' | b'\t'))
-        .count();
-    let value = h.value.trim_ascii();
-    Ok((h.name.to_string(), latin1(value), raw))
+    Ok(HeaderLine {
+        name: h.name.to_string(),
+        value: latin1(h.value.trim_ascii()),
+        raw_len: end - value_start,
+        ending,
+    })
 }
 
 /// Header bytes as Node decodes them (`latin1`).
@@ -286,19 +530,8 @@ impl FramingRules {
     ) -> Result<(), ParseError> {
         self.count(name.len() + raw_len, at)?;
         if name.eq_ignore_ascii_case("content-length") {
-            if self.content_length.is_some() {
-                return Err(err(
-                    "HPE_UNEXPECTED_CONTENT_LENGTH",
-                    "Duplicate Content-Length",
-                    at,
-                ));
-            }
-            if self.transfer_encoding {
-                return Err(err(
-                    "HPE_INVALID_CONTENT_LENGTH",
-                    "Content-Length can't be present with Transfer-Encoding",
-                    at,
-                ));
+            if let Some(e) = self.before_value(name, !value.is_empty(), at) {
+                return Err(e);
             }
             if value.is_empty() {
                 return Err(err(
@@ -325,12 +558,8 @@ impl FramingRules {
             }
             self.content_length = Some(n);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            if self.content_length.is_some() {
-                return Err(err(
-                    "HPE_INVALID_TRANSFER_ENCODING",
-                    "Transfer-Encoding can't be present with Content-Length",
-                    at,
-                ));
+            if let Some(e) = self.before_value(name, true, at) {
+                return Err(e);
             }
             self.transfer_encoding = true;
             for coding in value.split(',').map(str::trim) {
@@ -361,6 +590,65 @@ impl FramingRules {
             self.upgrade_header = true;
         }
         Ok(())
+    }
+
+    /// The checks llhttp makes before it reads a value: where the name
+    /// ends, the conflict between `Content-Length` and
+    /// `Transfer-Encoding`; where a non-empty value starts, a second
+    /// `Content-Length`. (So they come before the value's characters are
+    /// judged, and an empty second `Content-Length` is "Empty".)
+    pub(super) fn before_value(
+        &self,
+        name: &str,
+        has_value: bool,
+        at: usize,
+    ) -> Option<ParseError> {
+        if name.eq_ignore_ascii_case("content-length") {
+            if self.transfer_encoding {
+                return Some(err(
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Content-Length can't be present with Transfer-Encoding",
+                    at,
+                ));
+            }
+            if has_value && self.content_length.is_some() {
+                return Some(err(
+                    "HPE_UNEXPECTED_CONTENT_LENGTH",
+                    "Duplicate Content-Length",
+                    at,
+                ));
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") && self.content_length.is_some() {
+            return Some(err(
+                "HPE_INVALID_TRANSFER_ENCODING",
+                "Transfer-Encoding can't be present with Content-Length",
+                at,
+            ));
+        }
+        None
+    }
+
+    /// [`FramingRules::before_value`] on what has arrived of a header
+    /// line: nothing until the name is complete (and, for a duplicate,
+    /// until the value has started).
+    pub(super) fn before_value_in(&self, line: &[u8], at: usize) -> Option<ParseError> {
+        let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        let colon = line.iter().position(|&b| !is_tchar(b))?;
+        if colon == 0 || line[colon] != b':' {
+            return None;
+        }
+        let name = String::from_utf8_lossy(&line[..colon]);
+        let after = &line[colon + 1..];
+        let first = after.iter().find(|&&b| !matches!(b, b' ' | b'\t'));
+        match first {
+            // The value has not started yet (or the line's end is a
+            // partial CR): a duplicate is not known.
+            None if !line.ends_with(b"\n") => self
+                .before_value(&name, false, at)
+                .filter(|e| e.code != "HPE_UNEXPECTED_CONTENT_LENGTH"),
+            None | Some(b'\r' | b'\n') => self.before_value(&name, false, at),
+            Some(_) => self.before_value(&name, true, at),
+        }
     }
 
     /// Counts bytes against `maxHeaderSize`.
@@ -394,7 +682,10 @@ impl FramingRules {
                 Some(n) => Framing::Length(n),
             }
         };
-        let keep_alive = if line.version >= (1, 1) {
+        // llhttp_should_keep_alive: HTTP/1.1 rules when major and minor
+        // are both above zero; 1.0's (keep-alive asked for) otherwise,
+        // 0.9 and 2.0 included.
+        let keep_alive = if line.version.0 > 0 && line.version.1 > 0 {
             !self.close
         } else {
             self.keep_alive && !self.close

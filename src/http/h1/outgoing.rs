@@ -177,9 +177,9 @@ impl ServerResponse {
         keep_alive_timeout_ms: u64,
         max_requests_per_socket: u32,
     ) -> ServerResponse {
-        // ServerResponse(): HTTP/1.0 uses chunked only if the request's
-        // TE asks for it.
-        let use_chunked_by_default = if request.version < (1, 1) {
+        // ServerResponse(): below HTTP/1.1 (major or minor 0: 0.9, 1.0,
+        // 2.0) chunked only if the request's TE asks for it.
+        let use_chunked_by_default = if request.version.0 < 1 || request.version.1 < 1 {
             request
                 .headers
                 .iter()

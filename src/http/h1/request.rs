@@ -2,9 +2,9 @@
 //! another on a connection (keep-alive and pipelining), with llhttp's
 //! decisions at every step.
 
+use super::ParseError;
 use super::body::{BodyDecoder, BodyItem};
-use super::head::{self, Framing, FramingRules, RequestHead, RequestLine};
-use super::{MAX_HEADER_SIZE, ParseError};
+use super::head::{self, Framing, FramingRules, LinePlace, RequestHead, RequestLine};
 
 /// What the parser made of the bytes it was given, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +101,16 @@ impl RequestParser {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
+        // What the last line holds is judged before its end is missed.
+        if let State::Head { line, line_at, .. } = &self.state
+            && !line.is_empty()
+        {
+            let (line, line_at) = (line.clone(), *line_at);
+            if let Err(e) = self.partial_line(&line, line_at) {
+                self.failed = Some(e.clone());
+                return Err(e);
+            }
+        }
         let cut = match &self.state {
             State::Head { line, request, .. } => !line.is_empty() || request.is_some(),
             State::Body(..) => true,
@@ -137,7 +147,9 @@ impl RequestParser {
                 State::Body(decoder, keep_alive) => {
                     let keep_alive = *keep_alive;
                     let mut items = Vec::new();
-                    i += decoder.feed(&input[i..], at, &mut items)?;
+                    // What came before an error is delivered, as Node's
+                    // 'data' events are, before the error.
+                    let fed = decoder.feed(&input[i..], at, &mut items);
                     for item in items {
                         match item {
                             BodyItem::Data(d) => out.push(Parsed::Body(d)),
@@ -148,6 +160,7 @@ impl RequestParser {
                             }
                         }
                     }
+                    i += fed?;
                 }
                 State::Head {
                     line,
@@ -164,7 +177,7 @@ impl RequestParser {
                         *line_at = at;
                     }
                     let rest = &input[i..];
-                    let take = rest.iter().position(|&b| b == b'\n').map(|p| p + 1);
+                    let take = line_end(line, rest);
                     let n = take.unwrap_or(rest.len());
                     line.extend_from_slice(&rest[..n]);
                     i += n;
@@ -181,21 +194,25 @@ impl RequestParser {
         Ok(())
     }
 
-    /// Checks what has arrived of an unfinished line.
+    /// Checks what has arrived of an unfinished line (the checks are by
+    /// position, so when they run does not change what they find).
     fn partial_line(&self, line: &[u8], at: usize) -> Result<(), ParseError> {
-        let State::Head { request, rules, .. } = &self.state else {
+        let State::Head {
+            request,
+            rules,
+            headers,
+            ..
+        } = &self.state
+        else {
             return Ok(());
         };
         if request.is_none() {
-            head::check_partial_request_line(line, at)?;
-        }
-        // A line that long overflows once complete; do not wait for it.
-        if rules.counted + line.len() >= MAX_HEADER_SIZE + 64 {
-            return Err(ParseError::new(
-                "HPE_HEADER_OVERFLOW",
-                "Header overflow",
-                at + line.len(),
-            ));
+            head::request_line(line, at)?;
+        } else if let Some(e) = rules
+            .before_value_in(line, at)
+            .or_else(|| head::scan_header_prefix(line, at, place_after(headers), rules.counted))
+        {
+            return Err(e);
         }
         Ok(())
     }
@@ -215,15 +232,30 @@ impl RequestParser {
         let text = std::mem::take(line);
         let at = *line_at;
         if request.is_none() {
-            let parsed = head::request_line(&text, at)?;
-            rules.count(parsed_url_len(&text), at)?;
+            // A whole line (ended by LF, or by CR and another byte) is
+            // always decided; were it not, llhttp would still be waiting.
+            let Some(parsed) = head::request_line(&text, at)? else {
+                *line = text;
+                return Ok(());
+            };
+            rules.count(parsed.url_len(), at)?;
             *request = Some(parsed);
             return Ok(());
         }
         if text != b"\r\n" {
-            let (name, value, raw) = head::header_line(&text, at)?;
-            rules.header(&name, &value, raw, at)?;
-            headers.push((name, value));
+            let place = place_after(headers);
+            if let Some(e) = rules
+                .before_value_in(&text, at)
+                .or_else(|| head::scan_header_prefix(&text, at, place, rules.counted))
+            {
+                return Err(e);
+            }
+            let line = head::header_line(&text, at, place)?;
+            rules.header(&line.name, &line.value, line.raw_len, at)?;
+            if let Some(e) = line.ending {
+                return Err(e);
+            }
+            headers.push((line.name, line.value));
             return Ok(());
         }
         // The blank line: the head is complete.
@@ -253,11 +285,26 @@ impl RequestParser {
     }
 }
 
-/// The url's length in a request line (what Node counts of it).
-fn parsed_url_len(line: &[u8]) -> usize {
-    let mut parts = line.split(|&b| b == b' ').filter(|p| !p.is_empty());
-    parts.next();
-    parts.next().map_or(0, <[u8]>::len)
+/// Where the next header line sits, after `headers`.
+fn place_after(headers: &[(String, String)]) -> LinePlace {
+    LinePlace {
+        first: headers.is_empty(),
+        after_empty: headers.last().is_some_and(|(_, v)| v.is_empty()),
+    }
+}
+
+/// How many bytes of `rest` complete the line begun with `line`: up to
+/// its `\n`, or a `\r` and the byte after it when that is not `\n`
+/// (llhttp fails there at once, without waiting for a line end).
+fn line_end(line: &[u8], rest: &[u8]) -> Option<usize> {
+    let mut previous = line.last().copied();
+    for (k, &b) in rest.iter().enumerate() {
+        if b == b'\n' || previous == Some(b'\r') {
+            return Some(k + 1);
+        }
+        previous = Some(b);
+    }
+    None
 }
 
 /// Where a connection goes after a complete message.

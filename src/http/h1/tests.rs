@@ -359,3 +359,22 @@ fn every_response_fact_from_live_node_holds() {
     assert!(count >= 30, "the facts file is there");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Inputs the fuzz target found (`fixtures/http/fuzz/`): the first byte
+/// is the piece size, the rest the connection's bytes; whole and in
+/// pieces must parse the same.
+#[test]
+fn what_the_fuzzer_found_parses_the_same_in_pieces() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/http/fuzz");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("the fixtures") {
+        let data = std::fs::read(entry.expect("an entry").path()).expect("readable");
+        let Some((&size, bytes)) = data.split_first() else {
+            continue;
+        };
+        let pieces: Vec<&[u8]> = bytes.chunks(usize::from(size.max(1))).collect();
+        assert_eq!(outcome(&pieces), outcome(&[bytes]));
+        seen += 1;
+    }
+    assert!(seen > 0);
+}
