@@ -99,6 +99,12 @@ function node(inputs) {
         res.end();
       });
     });
+    // An Expect other than 100-continue: Node's server answers 417 and
+    // emits 'checkExpectation' instead of 'request' (a server rule, not
+    // the parser's): record the request all the same.
+    server.on('checkExpectation', (req, res) => {
+      server.emit('request', req, res);
+    });
     server.on('clientError', (e, socket) => {
       const r = byPort.get(socket.remotePort);
       if (r && !r.error) r.error = { code: e.code, reason: e.reason };

@@ -19,6 +19,10 @@ pub(super) enum Chunked {
         size: u64,
         digits: usize,
     },
+    /// Right after a `;`.
+    ExtStart {
+        size: u64,
+    },
     ExtName {
         size: u64,
     },
@@ -143,7 +147,7 @@ fn chunked(
                         digits: digits + 1,
                     }
                 }
-                None if digits > 0 && b == b';' => Chunked::ExtName { size },
+                None if digits > 0 && b == b';' => Chunked::ExtStart { size },
                 None if digits > 0 && b == b'\r' => Chunked::SizeLf { size },
                 None if digits > 0 && b == b'\n' => {
                     return Err(ParseError::new(
@@ -161,9 +165,25 @@ fn chunked(
                 }
             },
             // llhttp lets empty extension names pass (";;a", ";=b").
+            // llhttp lets empty extensions pass (";;a", ";=b").
+            Chunked::ExtStart { size } => match b {
+                b'=' => Chunked::ExtValue { size, empty: true },
+                b';' => Chunked::ExtStart { size },
+                b'\r' => Chunked::ExtLf { size },
+                b'\n' => {
+                    return Err(ParseError::new(
+                        "HPE_CR_EXPECTED",
+                        "Missing expected CR after chunk extension name",
+                        pos,
+                    ));
+                }
+                b if is_token(b) => Chunked::ExtName { size },
+                b' ' | b'\t' => return Err(strict("Invalid character in chunk extensions", pos)),
+                _ => return Err(strict("Invalid character in chunk extensions name", pos)),
+            },
             Chunked::ExtName { size } => match b {
                 b'=' => Chunked::ExtValue { size, empty: true },
-                b';' => Chunked::ExtName { size },
+                b';' => Chunked::ExtStart { size },
                 b'\r' => Chunked::ExtLf { size },
                 b'\n' => {
                     return Err(ParseError::new(
@@ -177,8 +197,8 @@ fn chunked(
             },
             Chunked::ExtValue { size, empty } => match b {
                 b'"' if empty => Chunked::Quoted { size },
-                b';' if !empty => Chunked::ExtName { size },
-                b'\r' if !empty => Chunked::ExtLf { size },
+                b';' if !empty => Chunked::ExtStart { size },
+                b'\r' => Chunked::ExtLf { size },
                 b if is_token(b) => Chunked::ExtValue { size, empty: false },
                 _ => return Err(strict("Invalid character in chunk extensions value", pos)),
             },
@@ -205,7 +225,7 @@ fn chunked(
                 }
             },
             Chunked::AfterQuoted { size } => match b {
-                b';' => Chunked::ExtName { size },
+                b';' => Chunked::ExtStart { size },
                 b'\r' => Chunked::ExtLf { size },
                 // (sic: llhttp's text says "quote value" here)
                 _ => {

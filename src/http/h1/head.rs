@@ -628,6 +628,39 @@ impl FramingRules {
         None
     }
 
+    /// llhttp reads a `Content-Length` value digit by digit, so a bad
+    /// byte in it is "Invalid character in Content-Length" before any
+    /// other check of value characters: digits, then blanks to the end.
+    fn content_length_chars(
+        &self,
+        name: &str,
+        after_colon: &[u8],
+        at: usize,
+    ) -> Option<ParseError> {
+        if !name.eq_ignore_ascii_case("content-length") {
+            return None;
+        }
+        let value = after_colon
+            .iter()
+            .skip_while(|&&b| matches!(b, b' ' | b'\t'))
+            .take_while(|&&b| !matches!(b, b'\r' | b'\n'));
+        let mut trailing = false;
+        for &b in value {
+            match b {
+                b'0'..=b'9' if !trailing => {}
+                b' ' | b'\t' => trailing = true,
+                _ => {
+                    return Some(err(
+                        "HPE_INVALID_CONTENT_LENGTH",
+                        "Invalid character in Content-Length",
+                        at,
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// [`FramingRules::before_value`] on what has arrived of a header
     /// line: nothing until the name is complete (and, for a duplicate,
     /// until the value has started).
@@ -640,7 +673,7 @@ impl FramingRules {
         let name = String::from_utf8_lossy(&line[..colon]);
         let after = &line[colon + 1..];
         let first = after.iter().find(|&&b| !matches!(b, b' ' | b'\t'));
-        match first {
+        let found = match first {
             // The value has not started yet (or the line's end is a
             // partial CR): a duplicate is not known.
             None if !line.ends_with(b"\n") => self
@@ -648,7 +681,9 @@ impl FramingRules {
                 .filter(|e| e.code != "HPE_UNEXPECTED_CONTENT_LENGTH"),
             None | Some(b'\r' | b'\n') => self.before_value(&name, false, at),
             Some(_) => self.before_value(&name, true, at),
-        }
+        };
+        // Then the value's digits.
+        found.or_else(|| self.content_length_chars(&name, after, at))
     }
 
     /// Counts bytes against `maxHeaderSize`.
@@ -683,12 +718,12 @@ impl FramingRules {
             }
         };
         // llhttp_should_keep_alive: HTTP/1.1 rules when major and minor
-        // are both above zero; 1.0's (keep-alive asked for) otherwise,
-        // 0.9 and 2.0 included.
+        // are both above zero (close wins); 1.0's otherwise, 0.9 and 2.0
+        // included (keep-alive wins, even beside close).
         let keep_alive = if line.version.0 > 0 && line.version.1 > 0 {
             !self.close
         } else {
-            self.keep_alive && !self.close
+            self.keep_alive
         };
         let upgrade = line.method == "CONNECT" || (self.upgrade_token && self.upgrade_header);
         Ok(RequestHead {
