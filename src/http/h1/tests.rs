@@ -162,7 +162,13 @@ fn every_fact_from_live_node_holds() {
 fn every_split_in_two_and_byte_at_a_time_parse_the_same() {
     for fact in facts() {
         let whole = outcome(&[&fact.input]);
-        for cut in 0..=fact.input.len() {
+        // Every byte of the short inputs; a cut every 251 bytes (and near
+        // the ends) of the few long ones (heads near maxHeaderSize).
+        let step = if fact.input.len() < 4096 { 1 } else { 251 };
+        let cuts = (0..=fact.input.len())
+            .step_by(step)
+            .chain(fact.input.len().saturating_sub(8)..=fact.input.len());
+        for cut in cuts {
             let (a, b) = fact.input.split_at(cut);
             assert_eq!(outcome(&[a, b]), whole, "{} split at {cut}", fact.name);
         }
