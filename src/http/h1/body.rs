@@ -2,7 +2,8 @@
 //! extensions, data, trailers), with llhttp's strict-mode errors.
 
 use super::ParseError;
-use super::head::{FramingRules, LinePlace, header_line, scan_header_prefix};
+use super::framing::FramingRules;
+use super::head::{LinePlace, header_line, scan_header_prefix};
 
 /// What a body yields.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,6 +18,7 @@
 //!   `Connection`, `Keep-Alive`, `Content-Length` or chunked).
 
 mod body;
+mod framing;
 mod head;
 mod outgoing;
 mod request;

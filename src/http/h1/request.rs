@@ -4,7 +4,8 @@
 
 use super::ParseError;
 use super::body::{BodyDecoder, BodyItem};
-use super::head::{self, Framing, FramingRules, LinePlace, RequestHead, RequestLine};
+use super::framing::FramingRules;
+use super::head::{self, Framing, LinePlace, RequestHead, RequestLine};
 
 /// What the parser made of the bytes it was given, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
