@@ -63,6 +63,8 @@ pub(super) enum Chunked {
 #[derive(Debug)]
 pub(super) enum BodyDecoder {
     Length(u64),
+    /// Everything until the end of the stream.
+    UntilEof,
     Chunked(Chunked, FramingRules),
 }
 
@@ -92,6 +94,10 @@ impl BodyDecoder {
         BodyDecoder::Length(n)
     }
 
+    pub(super) fn until_eof() -> BodyDecoder {
+        BodyDecoder::UntilEof
+    }
+
     /// A chunked body; `rules` carries the head's header count (trailers
     /// count against `maxHeaderSize` too).
     pub(super) fn chunked(rules: FramingRules) -> BodyDecoder {
@@ -117,6 +123,12 @@ impl BodyDecoder {
                     out.push(BodyItem::End);
                 }
                 Ok(n)
+            }
+            BodyDecoder::UntilEof => {
+                if !input.is_empty() {
+                    out.push(BodyItem::Data(input.to_vec()));
+                }
+                Ok(input.len())
             }
             BodyDecoder::Chunked(state, rules) => chunked(state, rules, input, at, out),
         }

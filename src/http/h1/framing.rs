@@ -255,4 +255,40 @@ impl FramingRules {
             upgrade,
         })
     }
+
+    /// A response's head is complete: its body's framing (llhttp: none
+    /// for a HEAD request's response, 1xx, 204 and 304; chunked if the
+    /// last coding is; until the end of the stream for another
+    /// `Transfer-Encoding` or no framing header), whether the connection
+    /// stays open, and whether it is an upgrade (101).
+    pub(super) fn finish_response(
+        &self,
+        status: u16,
+        version: (u8, u8),
+        head_request: bool,
+    ) -> (Framing, bool, bool) {
+        let framing =
+            if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
+                Framing::None
+            } else if self.transfer_encoding {
+                if self.chunked_last {
+                    Framing::Chunked
+                } else {
+                    Framing::UntilEof
+                }
+            } else {
+                match self.content_length {
+                    Some(0) => Framing::None,
+                    Some(n) => Framing::Length(n),
+                    None => Framing::UntilEof,
+                }
+            };
+        let keep_alive = framing != Framing::UntilEof
+            && if version.0 > 0 && version.1 > 0 {
+                !self.close
+            } else {
+                self.keep_alive
+            };
+        (framing, keep_alive, status == 101)
+    }
 }

@@ -55,6 +55,9 @@ pub enum Framing {
     Length(u64),
     /// `Transfer-Encoding: …, chunked`.
     Chunked,
+    /// Until the connection ends (a response with neither, or with a
+    /// `Transfer-Encoding` that is not chunked).
+    UntilEof,
 }
 
 /// A parsed request head, as Node's `IncomingMessage` shows it.

@@ -13,6 +13,10 @@
 //! - [`RequestParser`]: bytes in, [`Parsed`] items out (a head, body
 //!   pieces, trailers, the end of each message), pipelined messages one
 //!   after the other, at any split of the input.
+//! - [`ResponseParser`]: the client's side: informational heads (1xx),
+//!   the final head, its body (`Content-Length`, chunked, or until the
+//!   connection ends; none after HEAD, 204, 304), with the same header
+//!   rules and error codes.
 //! - [`ServerResponse`]: `setHeader`, `writeHead`, `write`, `end`,
 //!   `addTrailers` in, the bytes Node writes out (its head rules: `Date`,
 //!   `Connection`, `Keep-Alive`, `Content-Length` or chunked).
@@ -21,13 +25,17 @@ mod body;
 mod framing;
 mod head;
 mod outgoing;
+mod parser;
 mod request;
+mod response;
 #[cfg(test)]
 mod tests;
 
 pub use head::{Framing, METHODS, RequestHead};
 pub use outgoing::{HeaderValue, OutgoingError, STATUS_CODES, ServerResponse, status_text};
-pub use request::{Parsed, RequestParser};
+pub use parser::Parsed;
+pub use request::RequestParser;
+pub use response::{ResponseHead, ResponseParser};
 
 /// Node's default `maxHeaderSize` (`--max-http-header-size`): 16 KiB.
 pub const MAX_HEADER_SIZE: usize = 16 * 1024;

@@ -384,3 +384,89 @@ fn what_the_fuzzer_found_parses_the_same_in_pieces() {
     }
     assert!(seen > 0);
 }
+
+/// What Node's client reports for a response, from what the parser made
+/// of it: the 1xx heads, then the final response once complete; an error
+/// the parser finds before the final head is the request's `'error'` with
+/// its `HPE_*` code; after it (or a connection that ends first) the
+/// client reports `ECONNRESET` (Node destroys the socket: "socket hang
+/// up" / "aborted").
+fn client_outcome(method: &str, bytes: &[u8]) -> Value {
+    let mut parser = ResponseParser::new(method);
+    let mut items = Vec::new();
+    let result = parser
+        .feed(bytes, &mut items)
+        .and_then(|()| parser.finish(&mut items));
+    let mut informational = Vec::new();
+    let mut response = Value::Null;
+    let mut current: Option<(ResponseHead, Vec<u8>, Vec<String>)> = None;
+    let describe = |h: &ResponseHead| {
+        let raw: Vec<&String> = h.headers.iter().flat_map(|(n, v)| [n, v]).collect();
+        serde_json::json!({"statusCode": h.status, "statusMessage": h.reason,
+            "httpVersion": h.http_version(), "rawHeaders": raw})
+    };
+    for item in items {
+        match item {
+            Parsed::Head(h) => current = Some((h, Vec::new(), Vec::new())),
+            Parsed::Body(b) => current.as_mut().expect("a head").1.extend(b),
+            Parsed::Trailers(t) => {
+                current.as_mut().expect("a head").2 =
+                    t.into_iter().flat_map(|(n, v)| [n, v]).collect();
+            }
+            Parsed::Complete => {
+                let (h, body, trailers) = current.take().expect("a head");
+                if (100..200).contains(&h.status) && h.status != 101 {
+                    informational.push(describe(&h));
+                } else {
+                    let mut r = describe(&h);
+                    r["body"] = Value::String(body.iter().map(|&b| char::from(b)).collect());
+                    r["rawTrailers"] = serde_json::json!(trailers);
+                    response = r;
+                }
+            }
+            Parsed::Upgraded(_) => {}
+        }
+    }
+    let final_head = current
+        .as_ref()
+        .is_some_and(|(h, ..)| !(100..200).contains(&h.status));
+    let error = match result {
+        Err(_) if final_head || !response.is_null() => serde_json::json!({"code": "ECONNRESET"}),
+        Err(e) if e.code == "HPE_INVALID_EOF_STATE" => serde_json::json!({"code": "ECONNRESET"}),
+        Err(e) => serde_json::json!({"code": e.code, "reason": e.reason}),
+        Ok(()) => Value::Null,
+    };
+    if !error.is_null() {
+        response = Value::Null;
+    }
+    serde_json::json!({"informational": informational, "response": response, "error": error})
+}
+
+#[test]
+fn every_client_fact_from_live_node_holds() {
+    // "bytes" is what the server sent; the result is under
+    // "informational", "response" (the IncomingMessage) and "error".
+    let mut wrong = Vec::new();
+    let mut count = 0;
+    for line in include_str!("../../../fixtures/http/client-facts.jsonl").lines() {
+        let fact: Value = serde_json::from_str(line).expect("a fact");
+        let got = client_outcome(
+            fact["method"].as_str().unwrap_or("GET"),
+            &latin1(fact["bytes"].as_str().unwrap_or("")),
+        );
+        let want = serde_json::json!({
+            "informational": fact["informational"],
+            "response": fact["response"],
+            "error": fact["error"],
+        });
+        if got != want {
+            wrong.push(format!(
+                "{}:\n  node:   {want}\n  parser: {got}",
+                fact["name"]
+            ));
+        }
+        count += 1;
+    }
+    assert!(count >= 30, "the facts file is there");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
