@@ -209,7 +209,7 @@ impl<T, E: Event> Emitter<T, E> {
     /// is not such an action.
     ///
     /// What an object's own task does in a turn (its listeners included)
-    /// is not such an action: see [`in_task`].
+    /// is not such an action: see `in_task` (crate-private).
     pub fn acted(&self) {
         if !IN_TASK.get() {
             self.lock().unheard.clear();
