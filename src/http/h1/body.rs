@@ -20,12 +20,9 @@ pub(super) enum Chunked {
         size: u64,
         digits: usize,
     },
-    /// Right after a `;`.
-    ExtStart {
-        size: u64,
-    },
     ExtName {
         size: u64,
+        empty: bool,
     },
     ExtValue {
         size: u64,
@@ -160,7 +157,7 @@ fn chunked(
                         digits: digits + 1,
                     }
                 }
-                None if digits > 0 && b == b';' => Chunked::ExtStart { size },
+                None if digits > 0 && b == b';' => Chunked::ExtName { size, empty: true },
                 None if digits > 0 && b == b'\r' => Chunked::SizeLf { size },
                 None if digits > 0 && b == b'\n' => {
                     return Err(ParseError::new(
@@ -177,11 +174,12 @@ fn chunked(
                     ));
                 }
             },
-            // llhttp lets empty extension names pass (";;a", ";=b").
-            // llhttp lets empty extensions pass (";;a", ";=b").
-            Chunked::ExtStart { size } => match b {
+            // An extension's name; `empty` right after its `;`. llhttp lets
+            // empty names pass (";;a", ";=b"), and words a blank there
+            // differently from a bad byte later in the name.
+            Chunked::ExtName { size, empty } => match b {
                 b'=' => Chunked::ExtValue { size, empty: true },
-                b';' => Chunked::ExtStart { size },
+                b';' => Chunked::ExtName { size, empty: true },
                 b'\r' => Chunked::ExtLf { size },
                 b'\n' => {
                     return Err(ParseError::new(
@@ -190,27 +188,15 @@ fn chunked(
                         pos,
                     ));
                 }
-                b if is_token(b) => Chunked::ExtName { size },
-                b' ' | b'\t' => return Err(strict("Invalid character in chunk extensions", pos)),
-                _ => return Err(strict("Invalid character in chunk extensions name", pos)),
-            },
-            Chunked::ExtName { size } => match b {
-                b'=' => Chunked::ExtValue { size, empty: true },
-                b';' => Chunked::ExtStart { size },
-                b'\r' => Chunked::ExtLf { size },
-                b'\n' => {
-                    return Err(ParseError::new(
-                        "HPE_CR_EXPECTED",
-                        "Missing expected CR after chunk extension name",
-                        pos,
-                    ));
+                b if is_token(b) => Chunked::ExtName { size, empty: false },
+                b' ' | b'\t' if empty => {
+                    return Err(strict("Invalid character in chunk extensions", pos));
                 }
-                b if is_token(b) => Chunked::ExtName { size },
                 _ => return Err(strict("Invalid character in chunk extensions name", pos)),
             },
             Chunked::ExtValue { size, empty } => match b {
                 b'"' if empty => Chunked::Quoted { size },
-                b';' if !empty => Chunked::ExtStart { size },
+                b';' if !empty => Chunked::ExtName { size, empty: true },
                 b'\r' => Chunked::ExtLf { size },
                 b if is_token(b) => Chunked::ExtValue { size, empty: false },
                 _ => return Err(strict("Invalid character in chunk extensions value", pos)),
@@ -238,7 +224,7 @@ fn chunked(
                 }
             },
             Chunked::AfterQuoted { size } => match b {
-                b';' => Chunked::ExtStart { size },
+                b';' => Chunked::ExtName { size, empty: true },
                 b'\r' => Chunked::ExtLf { size },
                 // (sic: llhttp's text says "quote value" here)
                 _ => {
