@@ -1,16 +1,23 @@
 //! The HTTP/1 request parser on arbitrary bytes: no panic, and the same
 //! result whether the bytes come at once or in pieces.
 //!
-//! The first byte of the input picks the piece size (1 to 256 bytes, and
+//! The first byte of the input picks the piece size (1 to 255 bytes, and
 //! 0 means one piece); the rest is the connection's bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "common/joined.rs"]
+mod common;
+use common::joined;
+
 use nodecompat::http::h1::{Parsed, RequestParser};
 
 /// What a parser made of the pieces: the items with body pieces joined,
 /// and its error (code, reason).
-fn outcome<'a>(pieces: impl Iterator<Item = &'a [u8]>) -> (Vec<Parsed>, Option<(&'static str, &'static str)>) {
+fn outcome<'a>(
+    pieces: impl Iterator<Item = &'a [u8]>,
+) -> (Vec<Parsed>, Option<(&'static str, &'static str)>) {
     let mut parser = RequestParser::new();
     let mut items = Vec::new();
     let mut error = None;
@@ -23,15 +30,7 @@ fn outcome<'a>(pieces: impl Iterator<Item = &'a [u8]>) -> (Vec<Parsed>, Option<(
     if error.is_none() {
         error = parser.finish().err().map(|e| (e.code, e.reason));
     }
-    let mut joined: Vec<Parsed> = Vec::new();
-    for item in items {
-        match (joined.last_mut(), item) {
-            (Some(Parsed::Body(a)), Parsed::Body(b)) => a.extend(b),
-            (Some(Parsed::Upgraded(a)), Parsed::Upgraded(b)) => a.extend(b),
-            (_, item) => joined.push(item),
-        }
-    }
-    (joined, error)
+    (joined(items), error)
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -7,9 +7,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "common/joined.rs"]
+mod common;
+use common::joined;
+
 use nodecompat::http::h1::{Parsed, ResponseHead, ResponseParser};
 
-type Outcome = (Vec<Parsed<ResponseHead>>, Option<(&'static str, &'static str)>);
+type Outcome = (
+    Vec<Parsed<ResponseHead>>,
+    Option<(&'static str, &'static str)>,
+);
 
 fn outcome<'a>(method: &str, pieces: impl Iterator<Item = &'a [u8]>) -> Outcome {
     let mut parser = ResponseParser::new(method);
@@ -24,15 +32,7 @@ fn outcome<'a>(method: &str, pieces: impl Iterator<Item = &'a [u8]>) -> Outcome 
     if error.is_none() {
         error = parser.finish(&mut items).err().map(|e| (e.code, e.reason));
     }
-    let mut joined: Vec<Parsed<ResponseHead>> = Vec::new();
-    for item in items {
-        match (joined.last_mut(), item) {
-            (Some(Parsed::Body(a)), Parsed::Body(b)) => a.extend(b),
-            (Some(Parsed::Upgraded(a)), Parsed::Upgraded(b)) => a.extend(b),
-            (_, item) => joined.push(item),
-        }
-    }
-    (joined, error)
+    (joined(items), error)
 }
 
 fuzz_target!(|data: &[u8]| {
