@@ -12,26 +12,16 @@
 //! are observed only when the script asks (`data`) or by default (`pause`,
 //! `resume`) from real cases, and check the reference then fails them.
 
-use std::path::PathBuf;
 use std::sync::Arc;
+
+#[path = "support.rs"]
+mod support;
+use support::{node, root};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use nodecompat::driver::{Implementation, Kind};
 use nodecompat::harness::runner::{self, CaseResult, Mode, Status};
 use nodecompat::spec::{self, LoadOptions, LoadedCase};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn node() -> Option<String> {
-    let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
-    std::process::Command::new(&node)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-        .then_some(node)
-}
 
 const NO_NODE: &str =
     "`node` was not found on PATH (or $NODECOMPAT_NODE): the patched Node needs it";

@@ -3,28 +3,13 @@
 //! text (snapshotted). A test that needs `node` (for the fake driver) is
 //! reported as ignored, with the reason, when it is not on PATH.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+#[path = "support.rs"]
+mod support;
+use support::{cli, root};
+
 use libtest_mimic::{Arguments, Completion, Trial};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `nodecompat ARGS` in the checkout: (exit status, stdout, stderr).
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nodecompat"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .expect("the CLI runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// The ids a `list` printed.
 fn ids(listing: &str) -> Vec<&str> {
@@ -32,14 +17,6 @@ fn ids(listing: &str) -> Vec<&str> {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect()
-}
-
-fn node_available() -> bool {
-    let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
-    Command::new(node)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 fn settings() -> insta::Settings {
@@ -281,7 +258,7 @@ fn main() {
             Ok(())
         }),
         Trial::ignorable_test("repeat_reports_a_case_whose_result_changes", || {
-            if !node_available() {
+            if support::node().is_none() {
                 return Ok(Completion::ignored_with(
                     "`node` is not on PATH (or $NODECOMPAT_NODE); the fake driver needs it",
                 ));

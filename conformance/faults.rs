@@ -18,6 +18,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "support.rs"]
+mod support;
+use support::{node, root};
+
 use async_std::future::timeout;
 use libtest_mimic::{Arguments, Failed, Trial};
 use nodecompat::events::{Event as _, EventKind as _};
@@ -38,7 +42,7 @@ fn main() {
     let mut args = Arguments::from_args();
     // Descriptor and task counts are the process's: one scenario at a time.
     args.test_threads = Some(1);
-    let node = node_command();
+    let node = node();
     let mut trials = vec![
         trial("echo-1000-connections-1mib-checksummed", || {
             run(echo_many(1000, 1 << 20))
@@ -72,19 +76,6 @@ fn trial(name: &str, f: impl FnOnce() -> Result<(), String> + Send + 'static) ->
 
 fn run(f: impl std::future::Future<Output = Result<(), String>>) -> Result<(), String> {
     async_std::task::block_on(f)
-}
-
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn node_command() -> Option<String> {
-    let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
-    let ok = Command::new(&node)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(node)
 }
 
 /// Opens and closes one connection, so that what the runtime keeps for

@@ -2,29 +2,16 @@
 //! garbage: each such case fails with the reason, the run finishes, and no
 //! driver process is left behind. Also: malformed specs through the CLI.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
+
+#[path = "support.rs"]
+mod support;
+use support::{cli, node, root};
 
 use nodecompat::driver::Implementation;
 use nodecompat::harness::runner::{Mode, Status};
 use nodecompat::harness::suite;
 use nodecompat::spec::{self, LoadOptions};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `node`, for the fake driver; `None` when it is not on PATH (the tests
-/// that need it are then reported as ignored, with the reason).
-fn node() -> Option<String> {
-    let node = std::env::var("NODECOMPAT_NODE").unwrap_or_else(|_| "node".into());
-    let ok = Command::new(&node)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(node)
-}
 
 const NO_NODE: &str = "`node` was not found on PATH; the fake driver needs it";
 
@@ -139,19 +126,6 @@ fn a_driver_that_cannot_start_fails_with_the_reason() {
             r.message
         );
     }
-}
-
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nodecompat"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .expect("the CLI runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn a_malformed_spec_gives_file_line_col_and_exit_status_2() {
