@@ -302,14 +302,8 @@ mod tests {
 
     fn result(id: &str, status: Status, message: &str) -> CaseResult {
         CaseResult {
-            id: id.into(),
-            file: "spec/net/x.md".into(),
-            line: 1,
-            status,
             duration: Duration::ZERO,
-            message: message.into(),
-            trace: Default::default(),
-            driver_lost: false,
+            ..CaseResult::sample(id, status, message)
         }
     }
 

@@ -400,14 +400,9 @@ pub(crate) mod tests_support {
 
     fn result(id: &str, status: Status, message: &str) -> CaseResult {
         CaseResult {
-            id: id.into(),
-            file: "spec/net/x.md".into(),
             line: 3,
-            status,
             duration: Duration::from_millis(5),
-            message: message.into(),
-            trace: Default::default(),
-            driver_lost: false,
+            ..CaseResult::sample(id, status, message)
         }
     }
 

@@ -211,16 +211,7 @@ mod tests {
     use super::*;
 
     fn result(id: &str, status: Status, message: &str) -> CaseResult {
-        CaseResult {
-            id: id.into(),
-            file: "spec/net/x.md".into(),
-            line: 1,
-            status,
-            duration: Duration::from_millis(10),
-            message: message.into(),
-            trace: Default::default(),
-            driver_lost: false,
-        }
+        CaseResult::sample(id, status, message)
     }
 
     const DIFF_A: &str = "events differ (- expected, + actual):\n  client: differs at event 3\n    > - close hadError=false\n    > + end";

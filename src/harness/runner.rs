@@ -53,6 +53,25 @@ pub struct CaseResult {
     pub driver_lost: bool,
 }
 
+impl CaseResult {
+    /// A result with no trace, for the tests of what reads results
+    /// (manifests, the matrix, `--repeat`): 10 ms, line 1 of
+    /// `spec/net/x.md`.
+    #[cfg(test)]
+    pub(crate) fn sample(id: &str, status: Status, message: &str) -> CaseResult {
+        CaseResult {
+            id: id.into(),
+            file: "spec/net/x.md".into(),
+            line: 1,
+            status,
+            duration: Duration::from_millis(10),
+            message: message.into(),
+            trace: Default::default(),
+            driver_lost: false,
+        }
+    }
+}
+
 /// Where a run keeps per-case files (Unix socket paths).
 pub struct Scratch {
     pub dir: PathBuf,
