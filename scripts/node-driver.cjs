@@ -21,6 +21,7 @@ const PROTOCOL = 3;
 const MODULES = {
   net: () => require('node:net'),
   dgram: () => require('node:dgram'),
+  http: () => require('node:http'),
 };
 // Modules whose classes qualify objects (a socket is also a stream.Duplex)
 // but that scripts do not call.

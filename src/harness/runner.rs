@@ -12,6 +12,7 @@ use crate::spec::version::Range;
 use crate::spec::{LoadedCase, render, vocabulary};
 
 use super::matcher::{self, Trace};
+use super::wire::{Wire, WireEvent};
 
 /// How long a `wait` waits unless it says otherwise.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(2);
@@ -117,6 +118,8 @@ struct Run<'a> {
     /// False until `begin` is answered: events before that are a previous
     /// case's, sent after its `end` (a driver bug), and are not this case's.
     recording: bool,
+    /// The case's wire peers, run by the harness itself.
+    wire: Wire,
 }
 
 /// Whether the session's driver can run this case; the reason if not.
@@ -185,6 +188,7 @@ pub async fn run_case(session: &Session, lc: &LoadedCase, mode: Mode) -> CaseRes
         consumed: BTreeMap::new(),
         data_consumed: BTreeMap::new(),
         recording: false,
+        wire: Wire::default(),
     };
     let outcome = run.execute(mode).await;
     let mut lost = None;
@@ -258,7 +262,7 @@ impl Run<'_> {
                     .collect(),
                 defaults: vocabulary::CLASSES
                     .iter()
-                    .filter(|c| c.id.contains('.'))
+                    .filter(|c| c.id.contains('.') && !vocabulary::harness_class(c.id))
                     .map(|c| (c.id.to_string(), vocabulary::default_observed(c)))
                     .collect(),
             },
@@ -278,6 +282,19 @@ impl Run<'_> {
     async fn statement(&mut self, stmt: &Stmt) -> Result<(), Stop> {
         let at = format!("line {} `{}`", stmt.pos.line, stmt.text);
         match &stmt.kind {
+            StmtKind::Eval { assign, expr, .. } if self.harness_call(expr).is_some() => {
+                let (target, method, args) = self.harness_call(expr).expect("checked above");
+                let mut values = Vec::new();
+                for a in args {
+                    values.push(self.value_of(a, &at).await?);
+                }
+                let done = match (&assign, target) {
+                    (Some(name), None) => self.wire.connect(name, &values),
+                    (None, Some(peer)) => self.wire.call(peer, method, &values),
+                    _ => Err(format!("`{method}` cannot be used this way")),
+                };
+                done.map_err(|e| Stop::Fail(format!("{at}: {e}")))?;
+            }
             StmtKind::Eval {
                 assign,
                 expr,
@@ -516,12 +533,78 @@ impl Run<'_> {
         self.pump(deadline).await
     }
 
+    /// A statement the harness runs itself (`wire.connect(…)`,
+    /// `peer.write(…)`): the peer's name (`None` for the module), the
+    /// method and the arguments.
+    fn harness_call<'e>(&self, e: &'e Ast) -> Option<(Option<&'e str>, &'e str, &'e [Ast])> {
+        let Ast::Call(target, method, args, _) = e else {
+            return None;
+        };
+        let Ast::Ident(name, _) = target.as_ref() else {
+            return None;
+        };
+        match self.lc.plan.objects.get(name) {
+            Some(class) if vocabulary::harness_class(class) => Some((Some(name), method, args)),
+            None if vocabulary::module(name)
+                .is_some_and(|m| m.kind == vocabulary::ModuleKind::Harness) =>
+            {
+                Some((None, method, args))
+            }
+            _ => None,
+        }
+    }
+
+    /// The value of an argument of a harness statement: a literal as it
+    /// is, anything else evaluated by the implementation
+    /// (`server.address().port`).
+    async fn value_of(&mut self, a: &Ast, at: &str) -> Result<Value, Stop> {
+        if let Ast::Lit(v) = a {
+            return Ok(v.clone());
+        }
+        let id = self.id();
+        let request = Request::Eval {
+            id,
+            expr: self.to_expr(a),
+            assign: None,
+            observe: Vec::new(),
+        };
+        match self.request(request, Some(at)).await? {
+            Message::Result { value, .. } => Ok(value),
+            Message::Throw { error, .. } => Err(Stop::Fail(format!(
+                "{at}: an argument threw {}",
+                describe_error(&error)
+            ))),
+            Message::Error { message, .. } => Err(Stop::Fail(format!(
+                "{at}: the driver could not evaluate an argument: {message}"
+            ))),
+            other => Err(Stop::Lost(format!("{at}: unexpected reply {other:?}"))),
+        }
+    }
+
     /// Receives one message by `deadline`: events are recorded, a reply is
     /// returned, and `None` means the deadline passed or an event arrived
-    /// (so the caller re-checks what it waits for).
+    /// (so the caller re-checks what it waits for). The wire peers' events
+    /// are recorded as they come, like the driver's.
     async fn recv(&mut self, deadline: Instant) -> Result<Option<Message>, Stop> {
+        use async_std::prelude::FutureExt;
+        enum Next {
+            Driver(Option<Incoming>),
+            Wire(WireEvent),
+        }
         let left = deadline.saturating_duration_since(Instant::now());
-        match async_std::future::timeout(left, self.session.recv()).await {
+        let next = async { Next::Driver(self.session.recv().await) }
+            .race(async { Next::Wire(self.wire.recv().await) });
+        let got = match async_std::future::timeout(left, next).await {
+            Ok(Next::Wire(e)) => {
+                if self.recording {
+                    self.trace.push(&e.object, e.event, e.args);
+                }
+                return Ok(None);
+            }
+            Ok(Next::Driver(m)) => Ok(m),
+            Err(timeout) => Err(timeout),
+        };
+        match got {
             Err(_) => Ok(None),
             Ok(None) => Err(Stop::Lost("the driver is gone".into())),
             Ok(Some(Incoming::Failed(reason))) => Err(Stop::Lost(reason.to_string())),

@@ -113,7 +113,7 @@ impl Checker {
             return Some(*k);
         }
         if let Some(m) = vocab::module(name) {
-            if m.node_module && !self.plan.modules.contains(&m.name) {
+            if m.kind == vocab::ModuleKind::Node && !self.plan.modules.contains(&m.name) {
                 self.plan.modules.push(m.name);
             }
             return Some(Kind::Module(m));
@@ -139,6 +139,10 @@ impl Checker {
         match e {
             Ast::Lit(_) | Ast::TempPath(_) => Ty::Value,
             Ast::Ident(name, pos) => match self.lookup(name, *pos) {
+                Some(Kind::Obj(Ty::Class(cls))) if vocab::harness_class(cls) => {
+                    self.err(*pos, harness_only(name));
+                    Ty::Value
+                }
                 Some(Kind::Obj(t)) => t,
                 Some(Kind::Module(_)) => {
                     self.err(
@@ -284,11 +288,55 @@ impl Checker {
     fn module_target(&mut self, target: &Ast) -> Option<&'static vocab::Module> {
         match target {
             Ast::Ident(name, pos) => match self.lookup(name, *pos)? {
+                Kind::Module(m) if m.kind == vocab::ModuleKind::Harness => {
+                    self.err(*pos, harness_only(name));
+                    None
+                }
                 Kind::Module(m) => Some(m),
                 Kind::Obj(_) => None,
             },
             _ => None,
         }
+    }
+
+    /// A statement of the harness's own (`raw = wire.connect(port)`,
+    /// `raw.write("…")`): checks it and returns what it makes, or `None`
+    /// when `e` is not one. Its arguments are ordinary expressions, which
+    /// the implementation evaluates.
+    fn harness_call(&mut self, e: &Ast) -> Option<Ty> {
+        let Ast::Call(target, method, args, pos) = e else {
+            return None;
+        };
+        let Ast::Ident(name, _) = target.as_ref() else {
+            return None;
+        };
+        let returns = match self.env.get(name) {
+            Some(Kind::Obj(Ty::Class(cls))) if vocab::harness_class(cls) => {
+                let class = vocab::class(cls)?;
+                match class.method(method) {
+                    Some(m) => m.returns,
+                    None => {
+                        self.err(*pos, format!("{} has no method `{method}`", class.id));
+                        Ty::Value
+                    }
+                }
+            }
+            None => {
+                let m = vocab::module(name).filter(|m| m.kind == vocab::ModuleKind::Harness)?;
+                match m.function(method) {
+                    Some(f) => f.returns,
+                    None => {
+                        self.err(*pos, format!("`{}` has no function `{method}`", m.name));
+                        Ty::Value
+                    }
+                }
+            }
+            _ => return None,
+        };
+        for a in args {
+            self.expr(a);
+        }
+        Some(returns)
     }
 
     /// The class of an object named in a wait, observe or events line.
@@ -442,6 +490,13 @@ impl Checker {
     }
 }
 
+/// Why a wire peer (or the `wire` module) cannot be part of an expression.
+fn harness_only(name: &str) -> String {
+    format!(
+        "`{name}` belongs to the wire peer, which the harness runs: it can only start a statement of its own (`peer = wire.connect(port)`, `peer.write(\"…\")`), never be part of what the implementation evaluates"
+    )
+}
+
 /// Checks a case's script and events; returns the derived plan or every
 /// problem found, each with its position.
 pub fn check(
@@ -462,7 +517,18 @@ pub fn check(
                 expr,
                 expect,
             } => {
-                let t = c.expr(expr);
+                let t = match c.harness_call(expr) {
+                    Some(t) => {
+                        if expect.is_some() {
+                            c.err(
+                                s.pos,
+                                "a wire peer's methods return nothing and never throw: expect its events instead",
+                            );
+                        }
+                        t
+                    }
+                    None => c.expr(expr),
+                };
                 if let Some(Expect::Returns(p) | Expect::Throws(p)) = expect {
                     c.patterns_refer(p, s.pos);
                 }
@@ -530,7 +596,14 @@ pub fn check(
                 }
             }
             StmtKind::Observe { object, events } => {
-                if c.env.contains_key(object) {
+                if let Some(Kind::Obj(Ty::Class(cls))) = c.env.get(object)
+                    && vocab::harness_class(cls)
+                {
+                    c.err(
+                        s.pos,
+                        format!("`{object}` is a wire peer: every event of it is reported already"),
+                    );
+                } else if c.env.contains_key(object) {
                     // Named already: the listeners are added at this line.
                     if let Some(cls) = c.emitter(object, s.pos, true) {
                         for e in events {
@@ -559,6 +632,13 @@ pub fn check(
                     col: *event_col,
                 };
                 if let Some(cls) = c.emitter(object, s.pos, false)
+                    && vocab::harness_class(cls.id)
+                {
+                    c.err(
+                        s.pos,
+                        format!("`{object}` is a wire peer: reactions run in the implementation, which never sees it; use `wait` and a statement"),
+                    );
+                } else if let Some(cls) = c.emitter(object, s.pos, false)
                     && let Some(ev) = c.event(cls, event, event_pos)
                 {
                     c.reaction(s.pos, cls, ev, params, body);

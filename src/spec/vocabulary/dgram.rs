@@ -57,5 +57,5 @@ pub static DGRAM: Module = Module {
     }],
     classes: &["dgram.Socket"],
     properties: &[],
-    node_module: true,
+    kind: ModuleKind::Node,
 };

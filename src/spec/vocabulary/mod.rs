@@ -12,8 +12,10 @@
 
 mod dgram;
 mod events;
+mod http;
 mod net;
 mod stream;
+mod wire;
 
 /// The static type the checker tracks for a name in a script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,9 +174,21 @@ pub struct Module {
     pub classes: &'static [&'static str],
     /// Other properties (constants).
     pub properties: &'static [&'static str],
+    /// Who runs it: a Node module, a JavaScript global, or the harness.
+    pub kind: ModuleKind,
+}
+
+/// Who runs a module's functions and its objects' methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleKind {
     /// A Node module a driver may or may not implement (`hello` lists
-    /// them); JavaScript's own globals are always there.
-    pub node_module: bool,
+    /// them).
+    Node,
+    /// JavaScript's own globals (`Object`): every driver has them.
+    Global,
+    /// Run by the harness itself, identically for every implementation
+    /// (the wire peer, `wire`): its objects never reach a driver.
+    Harness,
 }
 
 impl Module {
@@ -261,11 +275,11 @@ pub static OBJECT: Module = Module {
     functions: &[m("keys", V)],
     classes: &[],
     properties: &[],
-    node_module: false,
+    kind: ModuleKind::Global,
 };
 
 /// Every module a script may name.
-pub static MODULES: &[&Module] = &[&net::NET, &dgram::DGRAM, &OBJECT];
+pub static MODULES: &[&Module] = &[&net::NET, &dgram::DGRAM, &http::HTTP, &wire::WIRE, &OBJECT];
 
 /// Every class, by qualified id.
 pub static CLASSES: &[&Class] = &[
@@ -277,6 +291,11 @@ pub static CLASSES: &[&Class] = &[
     &net::SERVER,
     &net::SOCKET,
     &dgram::SOCKET,
+    &http::SERVER,
+    &http::INCOMING_MESSAGE,
+    &http::OUTGOING_MESSAGE,
+    &http::SERVER_RESPONSE,
+    &wire::PEER,
     &CALLBACK,
     &PROCESS,
 ];
@@ -308,6 +327,14 @@ pub fn module(name: &str) -> Option<&'static Module> {
 /// the pseudo object [`PROCESS`].
 pub fn reserved(name: &str) -> bool {
     module(name).is_some() || name == PROCESS.id
+}
+
+/// Whether objects of the class `id` live in the harness (`wire.Peer`),
+/// not in the implementation.
+pub fn harness_class(id: &str) -> bool {
+    id.split_once('.')
+        .and_then(|(m, _)| module(m))
+        .is_some_and(|m| m.kind == ModuleKind::Harness)
 }
 
 /// A class by qualified id.

@@ -124,5 +124,5 @@ pub static NET: Module = Module {
     ],
     classes: &["net.Server", "net.Socket"],
     properties: &[],
-    node_module: true,
+    kind: ModuleKind::Node,
 };

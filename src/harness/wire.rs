@@ -1,0 +1,304 @@
+//! The wire peer: plain TCP connections the harness itself makes, for
+//! testing an implementation's servers against exact bytes.
+//!
+//! A spec's `wire.connect(port)` does not go through the implementation's
+//! `net`: a runtime with a broken `net` would otherwise fail every HTTP
+//! case for the wrong reason, and could agree with itself on bytes Node
+//! never sends. The peer is the same for every implementation. Its events
+//! (`connect`, `data`, `end`, `error`) go into the case's trace beside the
+//! driver's, and are matched by the same rules (`spec/README.md`, "The
+//! wire peer").
+//!
+//! Each peer is two tasks: a writer that carries out the script's
+//! commands in order (so `write` then `end` half-closes after the bytes),
+//! and a reader that reports what arrives until end of stream or an
+//! error. It reads all the time: a peer never applies backpressure.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_std::channel::{Receiver, Sender, unbounded};
+use async_std::io::{ReadExt, WriteExt};
+use async_std::net::TcpStream;
+use async_std::task::{self, JoinHandle};
+
+use crate::protocol::Value;
+
+/// One event of a wire peer, for the trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireEvent {
+    /// The peer's name in the script.
+    pub object: String,
+    pub event: &'static str,
+    pub args: Vec<Value>,
+}
+
+/// What a script asks of a peer.
+#[derive(Debug)]
+enum Command {
+    Write(Vec<u8>),
+    /// One byte per write, `pause` between them: a slow client.
+    Trickle(Vec<u8>, Duration),
+    /// Half-close: shut down the sending side.
+    End,
+    /// Close now: the kernel sends FIN (RST if bytes are unread).
+    Destroy,
+    /// Close with SO_LINGER 0: the kernel sends RST.
+    Reset,
+}
+
+/// A peer as the registry keeps it.
+struct Peer {
+    commands: Sender<Command>,
+    writer: JoinHandle<()>,
+}
+
+/// The wire peers of one case, by name. Dropping it closes them all.
+pub struct Wire {
+    peers: BTreeMap<String, Peer>,
+    events: Sender<WireEvent>,
+    received: Receiver<WireEvent>,
+}
+
+impl Default for Wire {
+    fn default() -> Self {
+        let (events, received) = unbounded();
+        Wire {
+            peers: BTreeMap::new(),
+            events,
+            received,
+        }
+    }
+}
+
+impl Wire {
+    /// `name = wire.connect(port[, host])`: connects in the background;
+    /// `connect` or `error` follows.
+    pub fn connect(&mut self, name: &str, args: &[Value]) -> Result<(), String> {
+        let port = match args.first() {
+            Some(Value::Number(n)) if n.fract() == 0.0 && (1.0..=65535.0).contains(n) => *n as u16,
+            other => {
+                return Err(format!(
+                    "wire.connect needs a port (1–65535), got {other:?}"
+                ));
+            }
+        };
+        let host = match args.get(1) {
+            None | Some(Value::Undefined) => "127.0.0.1".to_string(),
+            Some(Value::String(h)) => h.clone(),
+            Some(other) => {
+                return Err(format!(
+                    "wire.connect: the host must be a string, got {other:?}"
+                ));
+            }
+        };
+        if let Some(old) = self.peers.remove(name) {
+            drop(old.commands);
+            task::spawn(old.writer.cancel());
+        }
+        let (commands, inbox) = unbounded();
+        let writer = task::spawn(run(
+            name.to_string(),
+            host,
+            port,
+            inbox,
+            self.events.clone(),
+        ));
+        self.peers
+            .insert(name.to_string(), Peer { commands, writer });
+        Ok(())
+    }
+
+    /// `name.method(args…)`.
+    pub fn call(&mut self, name: &str, method: &str, args: &[Value]) -> Result<(), String> {
+        let peer = self
+            .peers
+            .get(name)
+            .ok_or_else(|| format!("no wire peer `{name}`"))?;
+        let bytes = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
+            Some(Value::Buffer(b)) => Ok(b.clone()),
+            other => Err(format!(
+                "{name}.{method} needs a string or a Buffer, got {other:?}"
+            )),
+        };
+        let command = match method {
+            "write" => Command::Write(bytes(args.first())?),
+            "trickle" => {
+                let pause = match args.get(1) {
+                    None | Some(Value::Undefined) => 1.0,
+                    Some(Value::Number(ms)) if *ms >= 0.0 && *ms <= 10_000.0 => *ms,
+                    Some(other) => {
+                        return Err(format!(
+                            "{name}.trickle: the pause is a number of ms, got {other:?}"
+                        ));
+                    }
+                };
+                Command::Trickle(
+                    bytes(args.first())?,
+                    Duration::from_secs_f64(pause / 1000.0),
+                )
+            }
+            "end" => {
+                if let Some(data) = args.first().filter(|v| !matches!(v, Value::Undefined)) {
+                    let data = bytes(Some(data))?;
+                    let _ = peer.commands.try_send(Command::Write(data));
+                }
+                Command::End
+            }
+            "destroy" => Command::Destroy,
+            "reset" => Command::Reset,
+            other => return Err(format!("a wire peer has no method `{other}`")),
+        };
+        // The peer's task ends only when the case does, or after destroy:
+        // a command after that is dropped, as it would be on a closed
+        // socket.
+        let _ = peer.commands.try_send(command);
+        Ok(())
+    }
+
+    /// The next event of any peer. Pending for ever when there is none.
+    pub async fn recv(&self) -> WireEvent {
+        match self.received.recv().await {
+            Ok(e) => e,
+            // Never: `self` holds a sender.
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+impl Drop for Wire {
+    fn drop(&mut self) {
+        for (_, peer) in std::mem::take(&mut self.peers) {
+            drop(peer.commands);
+            task::spawn(peer.writer.cancel());
+        }
+    }
+}
+
+/// An error as the trace shows it: `Error {code, syscall, message}`.
+fn error_value(err: std::io::Error, syscall: &str) -> Value {
+    let e = crate::Error::system(err, syscall, None, None, false);
+    Value::Error(BTreeMap::from([
+        ("name".into(), Value::String(e.name().into())),
+        ("code".into(), Value::String(e.code().into())),
+        ("syscall".into(), Value::String(syscall.into())),
+        ("message".into(), Value::String(e.message().into())),
+    ]))
+}
+
+/// The reader task, cancelled when the peer's task ends however it ends
+/// (a dropped `JoinHandle` would only detach it, and the connection would
+/// outlive the case).
+struct Reader(Option<JoinHandle<()>>);
+
+impl Reader {
+    async fn cancel(&mut self) {
+        if let Some(h) = self.0.take() {
+            h.cancel().await;
+        }
+    }
+
+    async fn finish(&mut self) {
+        if let Some(h) = self.0.take() {
+            h.await;
+        }
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            task::spawn(h.cancel());
+        }
+    }
+}
+
+/// One peer's life: connect, start the reader, carry out commands.
+async fn run(
+    name: String,
+    host: String,
+    port: u16,
+    inbox: Receiver<Command>,
+    events: Sender<WireEvent>,
+) {
+    let emit = |event: &'static str, args: Vec<Value>| {
+        let _ = events.try_send(WireEvent {
+            object: name.clone(),
+            event,
+            args,
+        });
+    };
+    let mut stream = match TcpStream::connect((host.as_str(), port)).await {
+        Ok(s) => s,
+        Err(e) => {
+            emit("error", vec![error_value(e, "connect")]);
+            return;
+        }
+    };
+    let _ = stream.set_nodelay(true);
+    emit("connect", vec![]);
+    let mut reader = Reader(Some(task::spawn(read_all(
+        name.clone(),
+        stream.clone(),
+        events.clone(),
+    ))));
+    while let Ok(command) = inbox.recv().await {
+        let written = match command {
+            Command::Write(bytes) => stream.write_all(&bytes).await,
+            Command::Trickle(bytes, pause) => {
+                let mut result = Ok(());
+                for (i, b) in bytes.iter().enumerate() {
+                    if i > 0 {
+                        task::sleep(pause).await;
+                    }
+                    result = stream.write_all(std::slice::from_ref(b)).await;
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                result
+            }
+            Command::End => stream.shutdown(std::net::Shutdown::Write),
+            Command::Destroy | Command::Reset => {
+                reader.cancel().await;
+                if matches!(command, Command::Reset) {
+                    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+                }
+                return;
+            }
+        };
+        // What the server did is what the reader sees; a write that fails
+        // (the server closed first) only ends the writing.
+        if written.is_err() {
+            break;
+        }
+    }
+    // Keep reading until the case ends or the stream does.
+    reader.finish().await;
+}
+
+/// Reports what arrives: `data` per read, then `end` or `error`.
+async fn read_all(name: String, mut stream: TcpStream, events: Sender<WireEvent>) {
+    let emit = |event: &'static str, args: Vec<Value>| {
+        let _ = events.try_send(WireEvent {
+            object: name.clone(),
+            event,
+            args,
+        });
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) => {
+                emit("end", vec![]);
+                return;
+            }
+            Ok(n) => emit("data", vec![Value::Buffer(buf[..n].to_vec())]),
+            Err(e) => {
+                emit("error", vec![error_value(e, "read")]);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! `node:http`: the server side (`Server`, `IncomingMessage`,
+//! `ServerResponse` and its base `OutgoingMessage`).
+//!
+//! See <https://nodejs.org/api/http.html>.
+
+use super::*;
+
+const REQUEST: Arg = Arg {
+    name: "request",
+    ty: Ty::Class("http.IncomingMessage"),
+};
+const RESPONSE: Arg = Arg {
+    name: "response",
+    ty: Ty::Class("http.ServerResponse"),
+};
+const SOCKET: Arg = Arg {
+    name: "socket",
+    ty: Ty::Class("net.Socket"),
+};
+
+/// `http.Server`, a `net.Server` whose connections speak HTTP/1.
+///
+/// Listening to `checkContinue`, `checkExpectation`, `clientError`,
+/// `connect`, `upgrade` and `timeout` changes what Node does (with no
+/// listener it answers or closes by itself: `_http_server.js`), so they
+/// are observed only when a case names them.
+pub static SERVER: Class = Class {
+    id: "http.Server",
+    extends: &["net.Server"],
+    methods: &[
+        m("closeAllConnections", V),
+        m("closeIdleConnections", V),
+        m("setTimeout", THIS),
+    ],
+    properties: &[
+        "headersTimeout",
+        "keepAliveTimeout",
+        "maxHeadersCount",
+        "maxRequestsPerSocket",
+        "requestTimeout",
+        "timeout",
+    ],
+    events: &[
+        Event {
+            args: &[REQUEST, RESPONSE],
+            observe: Observe::Active,
+            ..ev("checkContinue")
+        },
+        Event {
+            args: &[REQUEST, RESPONSE],
+            observe: Observe::Active,
+            ..ev("checkExpectation")
+        },
+        Event {
+            args: &[arg("exception"), SOCKET],
+            observe: Observe::Active,
+            ..ev("clientError")
+        },
+        Event {
+            args: &[REQUEST, SOCKET, arg("head")],
+            observe: Observe::Active,
+            ..ev("connect")
+        },
+        Event {
+            args: &[REQUEST, SOCKET],
+            ..ev("dropRequest")
+        },
+        Event {
+            args: &[REQUEST, RESPONSE],
+            ..ev("request")
+        },
+        Event {
+            args: &[SOCKET],
+            observe: Observe::Active,
+            ..ev("timeout")
+        },
+        Event {
+            args: &[REQUEST, SOCKET, arg("head")],
+            observe: Observe::Active,
+            ..ev("upgrade")
+        },
+    ],
+};
+
+/// `http.IncomingMessage`: a request as the server reads it.
+pub static INCOMING_MESSAGE: Class = Class {
+    id: "http.IncomingMessage",
+    extends: &["stream.Readable"],
+    methods: &[m("setTimeout", THIS)],
+    properties: &[
+        "aborted",
+        "complete",
+        "connection",
+        "headers",
+        "headersDistinct",
+        "httpVersion",
+        "httpVersionMajor",
+        "httpVersionMinor",
+        "method",
+        "rawHeaders",
+        "rawTrailers",
+        "socket",
+        "statusCode",
+        "statusMessage",
+        "trailers",
+        "trailersDistinct",
+        "url",
+    ],
+    // `aborted` is deprecated but still emitted (Node 20).
+    events: &[ev("aborted")],
+};
+
+/// `http.OutgoingMessage`, the base of `ServerResponse`: a legacy
+/// `Stream`, not a `stream.Writable` (`res instanceof stream.Writable` is
+/// false in Node).
+pub static OUTGOING_MESSAGE: Class = Class {
+    id: "http.OutgoingMessage",
+    extends: &["stream.Stream"],
+    methods: &[
+        m("addTrailers", V),
+        m("appendHeader", THIS),
+        m("cork", V),
+        m("destroy", THIS),
+        m("end", THIS),
+        m("flushHeaders", V),
+        m("getHeader", V),
+        m("getHeaderNames", V),
+        m("getHeaders", V),
+        m("getRawHeaderNames", V),
+        m("hasHeader", V),
+        m("removeHeader", V),
+        m("setHeader", THIS),
+        m("setHeaders", THIS),
+        m("setTimeout", THIS),
+        m("uncork", V),
+        m("write", V),
+    ],
+    properties: &[
+        "connection",
+        "destroyed",
+        "finished",
+        "headersSent",
+        "socket",
+        "writable",
+        "writableCorked",
+        "writableEnded",
+        "writableFinished",
+        "writableHighWaterMark",
+        "writableLength",
+        "writableObjectMode",
+    ],
+    events: &[
+        ev("close"),
+        ev("drain"),
+        ERROR,
+        ev("finish"),
+        // Documented, but an internal step before `finish`: named by the
+        // cases about it only, to keep traces readable.
+        Event {
+            observe: Observe::OptIn,
+            ..ev("prefinish")
+        },
+    ],
+};
+
+/// `http.ServerResponse`.
+pub static SERVER_RESPONSE: Class = Class {
+    id: "http.ServerResponse",
+    extends: &["http.OutgoingMessage"],
+    methods: &[
+        m("writeContinue", V),
+        m("writeEarlyHints", V),
+        m("writeHead", THIS),
+        m("writeProcessing", V),
+    ],
+    properties: &[
+        "req",
+        "sendDate",
+        "statusCode",
+        "statusMessage",
+        "strictContentLength",
+    ],
+    events: &[],
+};
+
+/// The `http` module.
+pub static HTTP: Module = Module {
+    name: "http",
+    functions: &[
+        Method {
+            callback: &[REQUEST, RESPONSE],
+            ..m("createServer", Ty::Class("http.Server"))
+        },
+        m("validateHeaderName", V),
+        m("validateHeaderValue", V),
+    ],
+    classes: &[
+        "http.IncomingMessage",
+        "http.OutgoingMessage",
+        "http.Server",
+        "http.ServerResponse",
+    ],
+    properties: &["METHODS", "STATUS_CODES", "maxHeaderSize"],
+    kind: ModuleKind::Node,
+};
