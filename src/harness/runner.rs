@@ -202,6 +202,9 @@ pub async fn run_case(session: &Session, lc: &LoadedCase, mode: Mode) -> CaseRes
     }
     if lost.is_none() {
         // Tear down even after a failure, so the driver is clean for the next case.
+        // What the wire peers see from here on is the teardown's doing
+        // (a server closed, its connections ended): not the case's.
+        run.wire.stop();
         let id = run.id();
         if let Err(stop) = run.request(Request::End { id }, None).await {
             let m = match stop {

@@ -157,6 +157,17 @@ impl Wire {
         Ok(())
     }
 
+    /// Closes every peer now; nothing they saw after this is reported.
+    pub fn stop(&mut self) {
+        for (_, peer) in std::mem::take(&mut self.peers) {
+            drop(peer.commands);
+            task::spawn(peer.writer.cancel());
+        }
+        let (events, received) = unbounded();
+        self.events = events;
+        self.received = received;
+    }
+
     /// The next event of any peer. Pending for ever when there is none.
     pub async fn recv(&self) -> WireEvent {
         match self.received.recv().await {
@@ -169,10 +180,7 @@ impl Wire {
 
 impl Drop for Wire {
     fn drop(&mut self) {
-        for (_, peer) in std::mem::take(&mut self.peers) {
-            drop(peer.commands);
-            task::spawn(peer.writer.cancel());
-        }
+        self.stop();
     }
 }
 
