@@ -187,6 +187,11 @@ impl<T, E: Event> Emitter<T, E> {
         registry.entries.len() != before
     }
 
+    /// Removes every listener of `kind` (`removeAllListeners(event)`).
+    pub fn remove_kind(&self, kind: E::Kind) {
+        self.lock().entries.retain(|e| e.kind != kind);
+    }
+
     /// Removes every listener.
     pub fn clear(&self) {
         self.lock().entries.clear();

@@ -156,6 +156,17 @@ impl Writable {
         self.queue.front().map(|w| &w.data[w.offset..])
     }
 
+    /// Every byte queued and not yet written, in order, corked or not,
+    /// destroyed or not: what a transport that writes synchronously (as
+    /// libuv tries to in `write()`) would have handed the kernel already.
+    pub fn unwritten(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for w in &self.queue {
+            out.extend_from_slice(&w.data[w.offset..]);
+        }
+        out
+    }
+
     /// Whether writes are queued.
     pub fn has_queued(&self) -> bool {
         !self.queue.is_empty()

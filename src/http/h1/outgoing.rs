@@ -211,6 +211,11 @@ impl ServerResponse {
         }
     }
 
+    /// The headers set so far, in order: (name as last set, value).
+    pub fn headers(&self) -> &[(String, HeaderValue)] {
+        &self.headers
+    }
+
     /// `res.headersSent`.
     pub fn headers_sent(&self) -> bool {
         self.head_sent

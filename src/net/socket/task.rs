@@ -294,7 +294,10 @@ impl Task {
                 self.touch();
             }
             Command::Call(f) => f(),
-            Command::Destroy(error, had_handle) => self.close(error, had_handle),
+            Command::Destroy(error, had_handle) => {
+                self.write_through();
+                self.close(error, had_handle)
+            }
             Command::Reset => {
                 if self.transport.is_some() {
                     self.reset();
@@ -423,6 +426,34 @@ impl Task {
             match polled {
                 Poll::Ready(r) => self.on_wrote(r),
                 Poll::Pending => break,
+            }
+        }
+    }
+
+    /// Before a close: hands the kernel what was written and not flushed,
+    /// as far as it takes it without waiting. In Node, `write()` on an
+    /// idle libuv stream writes to the kernel at once (`uv_try_write`),
+    /// so `socket.write(x); socket.destroy()` sends `x` (http's answer to
+    /// a malformed request is exactly that). Callbacks and counters are
+    /// left as `destroy()` left them.
+    fn write_through(&mut self) {
+        let rest = {
+            let st = self.socket.state();
+            if st.writable.corked() > 0 {
+                return;
+            }
+            st.writable.unwritten()
+        };
+        let Some(t) = self.transport.as_mut() else {
+            return;
+        };
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut at = 0;
+        while at < rest.len() {
+            match t.poll_write(&mut cx, &rest[at..]) {
+                Poll::Ready(Ok(n)) if n > 0 => at += n,
+                _ => break,
             }
         }
     }

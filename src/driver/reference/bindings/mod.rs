@@ -4,6 +4,7 @@
 //! a line here.
 
 mod dgram;
+mod http;
 mod net;
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use super::host::HostModule;
 
 /// Every module, in the order `hello` lists them.
 pub fn modules() -> Vec<Arc<dyn HostModule>> {
-    vec![net::module(), dgram::module()]
+    vec![net::module(), dgram::module(), http::module()]
 }
 
 /// Ties a binding to the vocabulary: every event the binding can emit is

@@ -3,8 +3,8 @@
 //! arguments.
 
 mod args;
-mod server;
-mod socket;
+pub(super) mod server;
+pub(super) mod socket;
 
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ fn enotfound() -> bool {
 }
 
 /// `{address, family, port}` as `address()` returns it.
-fn address_info(i: &AddressInfo) -> JsVal {
+pub(super) fn address_info(i: &AddressInfo) -> JsVal {
     JsVal::Object(
         Props::new()
             .with("address", JsVal::String(i.address.clone()))
@@ -47,7 +47,7 @@ fn address_info(i: &AddressInfo) -> JsVal {
 }
 
 /// A value the session tears down at the end of the case.
-fn tracked(cx: &Session, v: JsVal) -> JsVal {
+pub(super) fn tracked(cx: &Session, v: JsVal) -> JsVal {
     if let JsVal::Host(h) = &v {
         cx.track(h);
     }

@@ -1,0 +1,154 @@
+//! The `http.IncomingMessage` binding.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use super::super::net::socket::socket_value;
+use crate::driver::reference::host::{
+    Eval, Failure, HostListener, HostObject, count_listeners, same_object, subscribe_to,
+};
+use crate::driver::reference::js::{JsVal, Props};
+use crate::driver::reference::session::Session;
+use crate::http::{HeaderField, IncomingEvent, IncomingMessage, headers_distinct, headers_object};
+
+/// An `IncomingMessage` as scripts see it.
+pub struct IncomingHost(pub IncomingMessage);
+
+impl PartialEq for IncomingHost {
+    fn eq(&self, other: &IncomingHost) -> bool {
+        self.0.ptr_eq(&other.0)
+    }
+}
+
+/// A request as a JavaScript value.
+pub fn incoming_value(req: IncomingMessage) -> JsVal {
+    JsVal::Host(Arc::new(IncomingHost(req)))
+}
+
+fn event_args(e: &IncomingEvent) -> Vec<JsVal> {
+    match e {
+        IncomingEvent::Data(chunk) => vec![JsVal::Buffer(chunk.as_bytes().to_vec())],
+        IncomingEvent::Error(err) => vec![JsVal::from_error(err)],
+        _ => vec![],
+    }
+}
+
+/// Pairs as Node's flat `rawHeaders` array.
+fn raw(pairs: &[(String, String)]) -> JsVal {
+    JsVal::Array(
+        pairs
+            .iter()
+            .flat_map(|(n, v)| [JsVal::String(n.clone()), JsVal::String(v.clone())])
+            .collect(),
+    )
+}
+
+fn headers(pairs: &[(String, String)]) -> JsVal {
+    let mut p = Props::new();
+    for (k, v) in headers_object(pairs) {
+        let v = match v {
+            HeaderField::One(s) => JsVal::String(s),
+            HeaderField::Many(vs) => JsVal::Array(vs.into_iter().map(JsVal::String).collect()),
+        };
+        p.insert(k, v);
+    }
+    JsVal::Object(p)
+}
+
+fn distinct(pairs: &[(String, String)]) -> JsVal {
+    let mut p = Props::new();
+    for (k, vs) in headers_distinct(pairs) {
+        p.insert(k, JsVal::Array(vs.into_iter().map(JsVal::String).collect()));
+    }
+    JsVal::Object(p)
+}
+
+impl HostObject for IncomingHost {
+    fn class(&self) -> &'static str {
+        "http.IncomingMessage"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn same(&self, other: &dyn HostObject) -> bool {
+        same_object(self, other)
+    }
+
+    fn get(&self, _cx: &Session, property: &str) -> Result<Option<JsVal>, Failure> {
+        let r = &self.0;
+        let head = r.head();
+        Ok(Some(match property {
+            "method" => JsVal::String(head.method.clone()),
+            "url" => JsVal::String(head.url.clone()),
+            "httpVersion" => JsVal::String(head.http_version()),
+            "httpVersionMajor" => JsVal::Number(head.version.0.into()),
+            "httpVersionMinor" => JsVal::Number(head.version.1.into()),
+            "headers" => headers(&head.headers),
+            "headersDistinct" => distinct(&head.headers),
+            "rawHeaders" => raw(&head.headers),
+            "trailers" => headers(&r.trailers()),
+            "trailersDistinct" => distinct(&r.trailers()),
+            "rawTrailers" => raw(&r.trailers()),
+            "complete" => JsVal::Bool(r.complete()),
+            "aborted" => JsVal::Bool(r.aborted()),
+            "destroyed" => JsVal::Bool(r.destroyed()),
+            "readableEnded" => JsVal::Bool(r.readable_ended()),
+            "readableFlowing" => r.readable_flowing().map_or(JsVal::Null, JsVal::Bool),
+            "socket" | "connection" => socket_value(r.socket().clone()),
+            "statusCode" | "statusMessage" => JsVal::Null,
+            _ => return Ok(None),
+        }))
+    }
+
+    fn call(&self, _cx: &Session, this: &JsVal, method: &str, _args: Vec<JsVal>) -> Eval {
+        match method {
+            "resume" => {
+                self.0.resume();
+                Ok(this.clone())
+            }
+            "pause" => {
+                self.0.pause();
+                Ok(this.clone())
+            }
+            other => Err(Failure::unsupported(format!(
+                "http.IncomingMessage.{other}"
+            ))),
+        }
+    }
+
+    fn subscribe(&self, event: &str, once: bool, listener: HostListener) -> Result<(), String> {
+        subscribe_to(&self.0, event, once, listener, event_args)
+    }
+
+    fn listener_count(&self, event: &str) -> Option<usize> {
+        count_listeners(&self.0, event)
+    }
+
+    fn teardown(&self) {
+        self.0.destroy(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::events::EventKind;
+    use crate::http::IncomingEventKind;
+
+    #[test]
+    fn the_vocabulary_lists_what_the_reference_emits() {
+        let emitted: Vec<&str> = IncomingEventKind::ALL.iter().map(|k| k.name()).collect();
+        super::super::super::assert_events_match(
+            "http.IncomingMessage",
+            &emitted,
+            &[
+                "newListener",
+                "removeListener",
+                "readable",
+                "pipe",
+                "unpipe",
+            ],
+        );
+    }
+}

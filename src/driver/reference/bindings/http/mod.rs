@@ -1,0 +1,97 @@
+//! The `node:http` bindings: the module's functions here, one file per
+//! class. `http.Server` delegates what it inherits to the `net.Server`
+//! binding.
+
+mod incoming;
+mod response;
+mod server;
+
+use std::sync::Arc;
+
+use server::http_server_value;
+
+use super::net::socket::socket_value;
+use super::net::tracked;
+use crate::driver::reference::host::{Eval, Failure, HostModule};
+use crate::driver::reference::js::JsVal;
+use crate::driver::reference::session::Session;
+use crate::http::{self as h, Server, ServerOptions};
+
+/// The `http` module.
+pub struct HttpModule;
+
+impl HostModule for HttpModule {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    fn call(&self, cx: &Session, function: &str, args: Vec<JsVal>) -> Eval {
+        match function {
+            "createServer" => create_server(cx, &args),
+            other => Err(Failure::unsupported(format!("http.{other}"))),
+        }
+    }
+
+    fn construct(&self, cx: &Session, class: &str, args: Vec<JsVal>) -> Eval {
+        match class {
+            "Server" => create_server(cx, &args),
+            other => Err(Failure::unsupported(format!("new http.{other}"))),
+        }
+    }
+
+    fn get(&self, _cx: &Session, property: &str) -> Eval {
+        match property {
+            "maxHeaderSize" => Ok(JsVal::Number(h::h1::MAX_HEADER_SIZE as f64)),
+            "METHODS" => Ok(JsVal::Array(
+                h::h1::METHODS
+                    .iter()
+                    .map(|m| JsVal::String(m.to_string()))
+                    .collect(),
+            )),
+            other => Err(Failure::unsupported(format!("http.{other}"))),
+        }
+    }
+}
+
+/// `http.createServer([options][, requestListener])`.
+fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
+    let (options, listener) = match (args.first(), args.get(1)) {
+        (Some(JsVal::Callback(c)), _) => (JsVal::Undefined, Some(c.clone())),
+        (Some(o), Some(JsVal::Callback(c))) => (o.clone(), Some(c.clone())),
+        (Some(o), _) => (o.clone(), None),
+        (None, _) => (JsVal::Undefined, None),
+    };
+    let mut opts = ServerOptions::default();
+    if let Some(v) = options.opt("noDelay") {
+        opts.no_delay = v.truthy();
+    }
+    if let Some(v) = options.opt("keepAlive") {
+        opts.keep_alive = v.truthy();
+    }
+    let server = Server::new_in(&cx.event_loop, opts);
+    // Every accepted socket is torn down at `end`, named or not.
+    let s = cx.clone();
+    server.net().on_connection(move |_, sock| {
+        if let JsVal::Host(h) = socket_value(sock.clone()) {
+            s.track(&h);
+        }
+    });
+    if let Some(cb) = listener {
+        let s = cx.clone();
+        server.on_request(move |_, req, res| {
+            s.callback(
+                &cb,
+                vec![
+                    incoming::incoming_value(req.clone()),
+                    response::response_value(res.clone()),
+                ],
+            )
+        });
+    }
+    Ok(tracked(cx, http_server_value(server)))
+}
+
+/// For the session's registry of modules.
+pub fn module() -> Arc<dyn HostModule> {
+    Arc::new(HttpModule)
+}

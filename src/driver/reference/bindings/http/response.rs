@@ -1,0 +1,193 @@
+//! The `http.ServerResponse` binding.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use super::super::net::socket::socket_value;
+use crate::driver::reference::host::{
+    Eval, Failure, HostListener, HostObject, count_listeners, same_object, subscribe_to,
+};
+use crate::driver::reference::js::validate::chunk_bytes;
+use crate::driver::reference::js::{JsVal, Props};
+use crate::driver::reference::session::Session;
+use crate::http::ServerResponse;
+use crate::http::h1::HeaderValue;
+
+/// A `ServerResponse` as scripts see it.
+pub struct ResponseHost(pub ServerResponse);
+
+impl PartialEq for ResponseHost {
+    fn eq(&self, other: &ResponseHost) -> bool {
+        self.0.ptr_eq(&other.0)
+    }
+}
+
+/// A response as a JavaScript value.
+pub fn response_value(res: ServerResponse) -> JsVal {
+    JsVal::Host(Arc::new(ResponseHost(res)))
+}
+
+fn event_args(e: &crate::http::ResponseEvent) -> Vec<JsVal> {
+    match e {
+        crate::http::ResponseEvent::Error(err) => vec![JsVal::from_error(err)],
+        _ => vec![],
+    }
+}
+
+/// A header value from a script: a string, a number (as Node's
+/// `String(value)`), or an array of them.
+fn header_value(v: &JsVal) -> HeaderValue {
+    match v {
+        JsVal::Array(items) => HeaderValue::Many(items.iter().map(JsVal::to_js_string).collect()),
+        other => HeaderValue::One(other.to_js_string()),
+    }
+}
+
+fn value_of(v: &HeaderValue) -> JsVal {
+    match v {
+        HeaderValue::One(s) => JsVal::String(s.clone()),
+        HeaderValue::Many(vs) => JsVal::Array(vs.iter().cloned().map(JsVal::String).collect()),
+    }
+}
+
+/// `writeHead`'s headers: an object, or a flat array of names and values.
+fn head_headers(v: Option<&JsVal>) -> Vec<(String, HeaderValue)> {
+    match v {
+        Some(JsVal::Object(p)) => p
+            .iter()
+            .map(|(k, v)| (k.clone(), header_value(v)))
+            .collect(),
+        Some(JsVal::Array(items)) => items
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0].to_js_string(), header_value(&c[1])))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl HostObject for ResponseHost {
+    fn class(&self) -> &'static str {
+        "http.ServerResponse"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn same(&self, other: &dyn HostObject) -> bool {
+        same_object(self, other)
+    }
+
+    fn get(&self, _cx: &Session, property: &str) -> Result<Option<JsVal>, Failure> {
+        let r = &self.0;
+        Ok(Some(match property {
+            "statusCode" => JsVal::Number(r.with_core(|c| c.status_code).into()),
+            "statusMessage" => r.with_core(|c| {
+                c.status_message
+                    .clone()
+                    .map_or(JsVal::Undefined, JsVal::String)
+            }),
+            "sendDate" => JsVal::Bool(r.with_core(|c| c.send_date)),
+            "headersSent" => JsVal::Bool(r.headers_sent()),
+            "writableEnded" | "finished" => JsVal::Bool(r.writable_ended()),
+            "writableFinished" => JsVal::Bool(r.writable_finished()),
+            "socket" | "connection" => socket_value(r.socket().clone()),
+            _ => return Ok(None),
+        }))
+    }
+
+    fn set(&self, _cx: &Session, property: &str, value: &JsVal) -> Result<bool, Failure> {
+        let r = &self.0;
+        match property {
+            "statusCode" => r.with_core_mut(|c| c.status_code = value.to_number() as u16),
+            "statusMessage" => r.with_core_mut(|c| c.status_message = Some(value.to_js_string())),
+            "sendDate" => r.with_core_mut(|c| c.send_date = value.truthy()),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn call(&self, _cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
+        let r = &self.0;
+        let arg = |i: usize| args.get(i).cloned().unwrap_or(JsVal::Undefined);
+        let name = || arg(0).to_js_string();
+        match method {
+            "setHeader" => {
+                r.set_header(&name(), header_value(&arg(1)))?;
+                Ok(this.clone())
+            }
+            "getHeader" => {
+                Ok(r.with_core(|c| c.get_header(&name()).map_or(JsVal::Undefined, value_of)))
+            }
+            "hasHeader" => Ok(JsVal::Bool(
+                r.with_core(|c| c.get_header(&name()).is_some()),
+            )),
+            "getHeaderNames" => Ok(JsVal::Array(r.with_core(|c| {
+                c.headers()
+                    .iter()
+                    .map(|(n, _)| JsVal::String(n.to_ascii_lowercase()))
+                    .collect()
+            }))),
+            "getHeaders" => Ok(JsVal::Object(r.with_core(|c| {
+                let mut p = Props::new();
+                for (n, v) in c.headers() {
+                    p.insert(n.to_ascii_lowercase(), value_of(v));
+                }
+                p
+            }))),
+            "removeHeader" => {
+                r.remove_header(&name())?;
+                Ok(JsVal::Undefined)
+            }
+            "writeHead" => {
+                let status = arg(0).to_number() as u16;
+                let (message, headers) = match arg(1) {
+                    JsVal::String(m) => (Some(m), head_headers(args.get(2))),
+                    _ => (None, head_headers(args.get(1))),
+                };
+                r.write_head(status, message.as_deref(), &headers)?;
+                Ok(this.clone())
+            }
+            "write" => {
+                let bytes = chunk_bytes(&arg(0), args.get(1))?;
+                Ok(JsVal::Bool(r.write(&bytes)?))
+            }
+            "end" => {
+                let bytes = match arg(0) {
+                    JsVal::Undefined | JsVal::Null | JsVal::Callback(_) => None,
+                    data => Some(chunk_bytes(&data, args.get(1))?),
+                };
+                r.end(bytes.as_deref())?;
+                Ok(this.clone())
+            }
+            other => Err(Failure::unsupported(format!("http.ServerResponse.{other}"))),
+        }
+    }
+
+    fn subscribe(&self, event: &str, once: bool, listener: HostListener) -> Result<(), String> {
+        subscribe_to(&self.0, event, once, listener, event_args)
+    }
+
+    fn listener_count(&self, event: &str) -> Option<usize> {
+        count_listeners(&self.0, event)
+    }
+
+    fn teardown(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::events::EventKind;
+    use crate::http::ResponseEventKind;
+
+    #[test]
+    fn the_vocabulary_lists_what_the_reference_emits() {
+        let emitted: Vec<&str> = ResponseEventKind::ALL.iter().map(|k| k.name()).collect();
+        super::super::super::assert_events_match(
+            "http.ServerResponse",
+            &emitted,
+            &["newListener", "removeListener"],
+        );
+    }
+}

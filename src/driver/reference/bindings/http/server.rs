@@ -1,0 +1,147 @@
+//! The `http.Server` binding: its own properties and events, and the
+//! `net.Server` binding for everything it inherits.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use super::super::net::server::ServerHost;
+use super::super::net::socket::socket_value;
+use super::incoming::incoming_value;
+use super::response::response_value;
+use crate::driver::reference::host::{
+    Eval, Failure, HostListener, HostObject, count_listeners, same_object, subscribe_to,
+};
+use crate::driver::reference::js::JsVal;
+use crate::driver::reference::session::Session;
+use crate::events::EventKind;
+use crate::http::{Server, ServerEvent, ServerEventKind};
+
+/// An `http.Server` as scripts see it.
+pub struct HttpServerHost {
+    http: Server,
+    net: ServerHost,
+}
+
+impl PartialEq for HttpServerHost {
+    fn eq(&self, other: &HttpServerHost) -> bool {
+        self.http.ptr_eq(&other.http)
+    }
+}
+
+/// A server as a JavaScript value.
+pub fn http_server_value(server: Server) -> JsVal {
+    let net = ServerHost(server.net().clone());
+    JsVal::Host(Arc::new(HttpServerHost { http: server, net }))
+}
+
+fn event_args(e: &ServerEvent) -> Vec<JsVal> {
+    match e {
+        ServerEvent::Request(req, res) => {
+            vec![incoming_value(req.clone()), response_value(res.clone())]
+        }
+        ServerEvent::ClientError(err, socket) => {
+            vec![JsVal::from_error(err), socket_value(socket.clone())]
+        }
+    }
+}
+
+impl HostObject for HttpServerHost {
+    fn class(&self) -> &'static str {
+        "http.Server"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn same(&self, other: &dyn HostObject) -> bool {
+        same_object(self, other)
+    }
+
+    fn get(&self, cx: &Session, property: &str) -> Result<Option<JsVal>, Failure> {
+        let s = &self.http;
+        Ok(Some(match property {
+            "keepAliveTimeout" => JsVal::Number(s.keep_alive_timeout() as f64),
+            "maxRequestsPerSocket" => JsVal::Number(s.max_requests_per_socket().into()),
+            // Node 20's defaults; the reference does not enforce them yet.
+            "headersTimeout" => JsVal::Number(60_000.0),
+            "requestTimeout" => JsVal::Number(300_000.0),
+            "timeout" => JsVal::Number(0.0),
+            "maxHeadersCount" => JsVal::Null,
+            _ => return self.net.get(cx, property),
+        }))
+    }
+
+    fn set(&self, cx: &Session, property: &str, value: &JsVal) -> Result<bool, Failure> {
+        let n = value.to_number();
+        let n = if n.is_finite() && n >= 0.0 { n } else { 0.0 };
+        match property {
+            "keepAliveTimeout" => self.http.set_keep_alive_timeout(n as u64),
+            "maxRequestsPerSocket" => self.http.set_max_requests_per_socket(n as u32),
+            _ => return self.net.set(cx, property, value),
+        }
+        Ok(true)
+    }
+
+    fn call(&self, cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
+        match method {
+            "closeAllConnections" | "closeIdleConnections" | "setTimeout" => {
+                Err(Failure::unsupported(format!("http.Server.{method}")))
+            }
+            _ => self.net.call(cx, this, method, args),
+        }
+    }
+
+    fn subscribe(&self, event: &str, once: bool, listener: HostListener) -> Result<(), String> {
+        // Observed on every server, but `maxRequestsPerSocket` is not
+        // enforced yet: the reference never emits it, and a case that
+        // expects it fails on its events.
+        if event == "dropRequest" {
+            return Ok(());
+        }
+        if ServerEventKind::from_name(event).is_some() {
+            subscribe_to(&self.http, event, once, listener, event_args)
+        } else {
+            self.net.subscribe(event, once, listener)
+        }
+    }
+
+    fn listener_count(&self, event: &str) -> Option<usize> {
+        count_listeners(&self.http, event).or_else(|| self.net.listener_count(event))
+    }
+
+    fn teardown(&self) {
+        self.net.teardown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::events::EventKind;
+    use crate::http::ServerEventKind;
+    use crate::net::ServerEventKind as NetKind;
+
+    #[test]
+    fn the_vocabulary_lists_what_the_reference_emits() {
+        let emitted: Vec<&str> = ServerEventKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .chain(NetKind::ALL.iter().map(|k| k.name()))
+            .collect();
+        super::super::super::assert_events_match(
+            "http.Server",
+            &emitted,
+            &[
+                "newListener",
+                "removeListener",
+                // Not implemented yet.
+                "checkContinue",
+                "checkExpectation",
+                "connect",
+                "dropRequest",
+                "timeout",
+                "upgrade",
+            ],
+        );
+    }
+}

@@ -1,0 +1,382 @@
+//! `http.ServerResponse`: the head and body rules of the h1 core
+//! ([`h1::ServerResponse`]) written to the connection's socket, with the
+//! events Node's `OutgoingMessage` emits.
+//!
+//! A response made while an earlier one on the same connection is still
+//! being written (pipelining) is not attached to the socket yet: what it
+//! writes waits, in order, until the earlier one finished (Node's
+//! `state.outgoing` and `outputData`).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::h1::{self, HeaderValue, OutgoingError};
+use crate::error::Error;
+use crate::event_loop::EventLoop;
+use crate::events::{Emits, Emitter, Event};
+use crate::net::Socket;
+
+crate::event_kinds! {
+    /// The Node event names of a `ServerResponse`.
+    pub enum ResponseEventKind {
+        Close = "close",
+        Drain = "drain",
+        Error = "error",
+        Finish = "finish",
+        Prefinish = "prefinish",
+    }
+}
+
+/// An event of a `ServerResponse`.
+#[derive(Debug, Clone)]
+pub enum ResponseEvent {
+    Close,
+    Drain,
+    Error(Error),
+    Finish,
+    Prefinish,
+}
+
+impl Event for ResponseEvent {
+    type Kind = ResponseEventKind;
+
+    fn kind(&self) -> ResponseEventKind {
+        match self {
+            ResponseEvent::Close => ResponseEventKind::Close,
+            ResponseEvent::Drain => ResponseEventKind::Drain,
+            ResponseEvent::Error(_) => ResponseEventKind::Error,
+            ResponseEvent::Finish => ResponseEventKind::Finish,
+            ResponseEvent::Prefinish => ResponseEventKind::Prefinish,
+        }
+    }
+
+    fn error(&self) -> Option<&Error> {
+        match self {
+            ResponseEvent::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A response on the server's side.
+#[derive(Clone)]
+pub struct ServerResponse {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    socket: Socket,
+    emitter: Emitter<ServerResponse, ResponseEvent>,
+    state: Mutex<State>,
+}
+
+struct State {
+    core: h1::ServerResponse,
+    /// Writing to the socket (Node's `assignSocket`); before that,
+    /// output waits in `pending`.
+    attached: bool,
+    pending: Vec<u8>,
+    /// `end()` was called (`writableEnded`).
+    ended: bool,
+    /// `'finish'` was emitted (`writableFinished`).
+    finished: bool,
+    /// `'close'` was emitted.
+    closed: bool,
+}
+
+/// An `Error` with Node's code for a refused call.
+pub(crate) fn outgoing_error(e: OutgoingError, what: &str) -> Error {
+    let (kind, message) = match e.code {
+        "ERR_HTTP_HEADERS_SENT" => (
+            "Error",
+            format!("Cannot {what} headers after they are sent to the client"),
+        ),
+        "ERR_INVALID_HTTP_TOKEN" => ("TypeError", "Header name must be a valid HTTP token".into()),
+        "ERR_INVALID_CHAR" => ("TypeError", "Invalid character in header content".into()),
+        "ERR_HTTP_INVALID_HEADER_VALUE" => ("TypeError", "Invalid value for header".into()),
+        "ERR_HTTP_INVALID_STATUS_CODE" => ("RangeError", "Invalid status code".into()),
+        "ERR_STREAM_WRITE_AFTER_END" => ("Error", "write after end".into()),
+        other => ("Error", other.to_string()),
+    };
+    match kind {
+        "TypeError" => Error::type_error(e.code, message),
+        "RangeError" => Error::range_error(e.code, message),
+        _ => Error::plain(e.code, message),
+    }
+}
+
+/// Node's `utcDate()`: the IMF-fixdate of now (`Mon, 30 Nov 2026 09:00:00
+/// GMT`).
+pub fn http_date(now: SystemTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        day,
+        MONTHS[(month - 1) as usize],
+        year,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+impl ServerResponse {
+    pub(crate) fn new(
+        request: &h1::RequestHead,
+        socket: Socket,
+        keep_alive_timeout: u64,
+        max_requests_per_socket: u32,
+    ) -> ServerResponse {
+        ServerResponse {
+            inner: Arc::new(Inner {
+                socket,
+                emitter: Emitter::default(),
+                state: Mutex::new(State {
+                    core: h1::ServerResponse::new(
+                        request,
+                        keep_alive_timeout,
+                        max_requests_per_socket,
+                    ),
+                    attached: false,
+                    pending: Vec::new(),
+                    ended: false,
+                    finished: false,
+                    closed: false,
+                }),
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether two handles are the same response.
+    pub fn ptr_eq(&self, other: &ServerResponse) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// `res.socket` (Node clears it once the response finished).
+    pub fn socket(&self) -> &Socket {
+        &self.inner.socket
+    }
+
+    /// Reads the h1 core: status, headers, flags.
+    pub fn with_core<R>(&self, f: impl FnOnce(&h1::ServerResponse) -> R) -> R {
+        f(&self.state().core)
+    }
+
+    /// Changes what the h1 core allows before the head is sent
+    /// (`statusCode`, `statusMessage`, `sendDate`).
+    pub fn with_core_mut<R>(&self, f: impl FnOnce(&mut h1::ServerResponse) -> R) -> R {
+        f(&mut self.state().core)
+    }
+
+    /// `res.headersSent`.
+    pub fn headers_sent(&self) -> bool {
+        self.state().core.headers_sent()
+    }
+
+    /// `res.writableEnded`.
+    pub fn writable_ended(&self) -> bool {
+        self.state().ended
+    }
+
+    /// `res.writableFinished`.
+    pub fn writable_finished(&self) -> bool {
+        self.state().finished
+    }
+
+    /// Whether the connection closes after this response (Node's `_last`).
+    pub(crate) fn last(&self) -> bool {
+        self.state().core.last()
+    }
+
+    /// `res.setHeader(name, value)`.
+    pub fn set_header(&self, name: &str, value: HeaderValue) -> Result<&Self, Error> {
+        self.state()
+            .core
+            .set_header(name, value)
+            .map_err(|e| outgoing_error(e, "set"))?;
+        Ok(self)
+    }
+
+    /// `res.removeHeader(name)`.
+    pub fn remove_header(&self, name: &str) -> Result<(), Error> {
+        self.state()
+            .core
+            .remove_header(name)
+            .map_err(|e| outgoing_error(e, "remove"))
+    }
+
+    /// `res.writeHead(statusCode[, statusMessage][, headers])`.
+    pub fn write_head(
+        &self,
+        status: u16,
+        message: Option<&str>,
+        headers: &[(String, HeaderValue)],
+    ) -> Result<&Self, Error> {
+        {
+            let mut st = self.state();
+            st.core.date = http_date(SystemTime::now());
+            st.core
+                .write_head(status, message, headers)
+                .map_err(|e| outgoing_error(e, "write"))?;
+        }
+        Ok(self)
+    }
+
+    /// `res.write(chunk)`: whether the socket's buffer is below its
+    /// high-water mark.
+    pub fn write(&self, chunk: &[u8]) -> Result<bool, Error> {
+        let out = {
+            let mut st = self.state();
+            if st.ended {
+                return Err(outgoing_error(
+                    OutgoingError {
+                        code: "ERR_STREAM_WRITE_AFTER_END",
+                    },
+                    "write",
+                ));
+            }
+            st.core.date = http_date(SystemTime::now());
+            st.core
+                .write(chunk)
+                .map_err(|e| outgoing_error(e, "write"))?;
+            st.core.take_output()
+        };
+        Ok(self.send(out, false))
+    }
+
+    /// `res.end([chunk])`: `'finish'` once the socket wrote the last
+    /// byte, then `'close'`.
+    pub fn end(&self, chunk: Option<&[u8]>) -> Result<&Self, Error> {
+        let out = {
+            let mut st = self.state();
+            if st.ended {
+                return Ok(self);
+            }
+            st.core.date = http_date(SystemTime::now());
+            st.core.end(chunk).map_err(|e| outgoing_error(e, "write"))?;
+            st.ended = true;
+            st.core.take_output()
+        };
+        self.send(out, true);
+        Ok(self)
+    }
+
+    /// Writes now if attached, else queues; with `last`, `'finish'`
+    /// follows the write.
+    fn send(&self, out: Vec<u8>, last: bool) -> bool {
+        let attached = {
+            let mut st = self.state();
+            if !st.attached {
+                st.pending.extend_from_slice(&out);
+            }
+            st.attached
+        };
+        if !attached {
+            return false;
+        }
+        self.write_out(out, last)
+    }
+
+    fn write_out(&self, out: Vec<u8>, last: bool) -> bool {
+        let socket = &self.inner.socket;
+        if !last {
+            return if out.is_empty() {
+                true
+            } else {
+                socket.write(out)
+            };
+        }
+        let me = self.clone();
+        socket.write_with(out, move |_| me.finish());
+        false
+    }
+
+    /// Node's `assignSocket`: the earlier responses are done; what waited
+    /// goes out now.
+    pub(crate) fn attach(&self) {
+        let (out, ended) = {
+            let mut st = self.state();
+            st.attached = true;
+            (std::mem::take(&mut st.pending), st.ended)
+        };
+        if ended || !out.is_empty() {
+            self.write_out(out, ended);
+        }
+    }
+
+    /// The last byte is written: `'finish'` (the connection's own
+    /// listener first), then `'close'` (Node's `emitCloseNT`).
+    fn finish(&self) {
+        let first = !std::mem::replace(&mut self.state().finished, true);
+        if first {
+            self.emit(ResponseEvent::Finish);
+            self.close();
+        }
+    }
+
+    /// `'close'`, once: after `'finish'`, or when the socket closed first
+    /// (Node's `onServerResponseClose`).
+    pub(crate) fn close(&self) {
+        let first = !std::mem::replace(&mut self.state().closed, true);
+        if first {
+            self.emit(ResponseEvent::Close);
+        }
+    }
+
+    fn emit(&self, event: ResponseEvent) -> bool {
+        Emits::emit(self, &event)
+    }
+}
+
+impl Emits for ServerResponse {
+    type Event = ResponseEvent;
+
+    fn emitter(&self) -> &Emitter<ServerResponse, ResponseEvent> {
+        &self.inner.emitter
+    }
+
+    fn event_loop(&self) -> &EventLoop {
+        self.inner.socket.event_loop()
+    }
+}
+
+impl std::fmt::Debug for ServerResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerResponse").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn dates_are_imf_fixdates() {
+        let at = |s| http_date(UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(at(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(at(1_796_029_261), "Mon, 30 Nov 2026 09:01:01 GMT");
+    }
+}

@@ -1,0 +1,233 @@
+//! `http.Server`: a `net.Server` whose connections speak HTTP/1.
+//!
+//! Node's `http.Server` extends `net.Server`; here it holds one
+//! ([`Server::net`]) and adds its own events. The net server's events
+//! (`listening`, `connection`, `close`, `error`) stay the net server's:
+//! a listener for them goes on [`Server::net`].
+//!
+//! See <https://nodejs.org/api/http.html#class-httpserver>.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::connection::Connection;
+use super::{IncomingMessage, ServerResponse};
+use crate::error::Error;
+use crate::event_loop::EventLoop;
+use crate::events::{Emits, Emitter, Event, ListenerId};
+use crate::net::{self, Socket};
+
+crate::event_kinds! {
+    /// The Node event names of an `http.Server`, beside its net server's.
+    pub enum ServerEventKind {
+        ClientError = "clientError",
+        Request = "request",
+    }
+}
+
+/// An event of an `http.Server`.
+#[derive(Debug, Clone)]
+pub enum ServerEvent {
+    /// `'request'` `(request, response)`.
+    Request(IncomingMessage, ServerResponse),
+    /// `'clientError'` `(exception, socket)`: a request could not be
+    /// parsed, or its connection failed. With no listener Node answers
+    /// `400`/`431` itself and destroys the socket.
+    ClientError(Error, Socket),
+}
+
+impl Event for ServerEvent {
+    type Kind = ServerEventKind;
+
+    fn kind(&self) -> ServerEventKind {
+        match self {
+            ServerEvent::Request(..) => ServerEventKind::Request,
+            ServerEvent::ClientError(..) => ServerEventKind::ClientError,
+        }
+    }
+}
+
+/// `http.createServer(options)`.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// `maxHeaderSize`: 16 KiB by default.
+    pub max_header_size: usize,
+    /// `noDelay`: true by default for HTTP (Node 20's `http.Server`).
+    pub no_delay: bool,
+    /// `keepAlive` of the accepted sockets.
+    pub keep_alive: bool,
+    /// `keepAliveInitialDelay`, ms.
+    pub keep_alive_initial_delay: u64,
+    /// `highWaterMark` of the accepted sockets.
+    pub high_water_mark: Option<usize>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            max_header_size: super::h1::MAX_HEADER_SIZE,
+            no_delay: true,
+            keep_alive: false,
+            keep_alive_initial_delay: 0,
+            high_water_mark: None,
+        }
+    }
+}
+
+/// The settings a script may change after creation.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// `server.keepAliveTimeout`, ms (5000).
+    pub keep_alive_timeout: u64,
+    /// `server.maxRequestsPerSocket` (0: no limit).
+    pub max_requests_per_socket: u32,
+}
+
+/// A Node `http.Server`.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    net: net::Server,
+    emitter: Emitter<Server, ServerEvent>,
+    options: ServerOptions,
+    settings: Mutex<Settings>,
+}
+
+/// A server that does not keep it alive: what its connections hold.
+#[derive(Clone)]
+pub(crate) struct WeakServer(std::sync::Weak<Inner>);
+
+impl WeakServer {
+    pub(crate) fn upgrade(&self) -> Option<Server> {
+        self.0.upgrade().map(|inner| Server { inner })
+    }
+}
+
+impl Server {
+    /// `http.createServer(options)` in `event_loop`.
+    ///
+    /// As in Node (`lib/_http_server.js`, `Server`), the net server is
+    /// made with `allowHalfOpen: true` and `noDelay: true`, and the HTTP
+    /// side is set up by a `'connection'` listener added before any other.
+    pub fn new_in(event_loop: &EventLoop, options: ServerOptions) -> Server {
+        let net = net::Server::new_in(
+            event_loop,
+            net::ServerOptions {
+                allow_half_open: true,
+                pause_on_connect: false,
+                no_delay: options.no_delay,
+                keep_alive: options.keep_alive,
+                keep_alive_initial_delay: options.keep_alive_initial_delay,
+                high_water_mark: options.high_water_mark,
+            },
+        );
+        let server = Server {
+            inner: Arc::new(Inner {
+                net,
+                emitter: Emitter::default(),
+                options,
+                settings: Mutex::new(Settings {
+                    keep_alive_timeout: 5000,
+                    max_requests_per_socket: 0,
+                }),
+            }),
+        };
+        let weak = server.downgrade();
+        server.inner.net.on_connection(move |_, socket| {
+            if let Some(server) = weak.upgrade() {
+                Connection::start(&server, socket);
+            }
+        });
+        server
+    }
+
+    /// `http.createServer()` in the global event loop.
+    pub fn new(options: ServerOptions) -> Server {
+        Server::new_in(&EventLoop::global(), options)
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakServer {
+        WeakServer(Arc::downgrade(&self.inner))
+    }
+
+    /// The `net.Server` this one extends: `listen`, `close`, `address`
+    /// and the net events are its.
+    pub fn net(&self) -> &net::Server {
+        &self.inner.net
+    }
+
+    /// Whether two handles are the same server.
+    pub fn ptr_eq(&self, other: &Server) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The options it was created with.
+    pub fn options(&self) -> &ServerOptions {
+        &self.inner.options
+    }
+
+    pub(crate) fn settings(&self) -> MutexGuard<'_, Settings> {
+        self.inner
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `server.keepAliveTimeout`.
+    pub fn keep_alive_timeout(&self) -> u64 {
+        self.settings().keep_alive_timeout
+    }
+
+    /// `server.keepAliveTimeout = ms`.
+    pub fn set_keep_alive_timeout(&self, ms: u64) {
+        self.settings().keep_alive_timeout = ms;
+    }
+
+    /// `server.maxRequestsPerSocket`.
+    pub fn max_requests_per_socket(&self) -> u32 {
+        self.settings().max_requests_per_socket
+    }
+
+    /// `server.maxRequestsPerSocket = n`.
+    pub fn set_max_requests_per_socket(&self, n: u32) {
+        self.settings().max_requests_per_socket = n;
+    }
+
+    /// `server.on('request', listener)`.
+    pub fn on_request(
+        &self,
+        listener: impl Fn(&Server, &IncomingMessage, &ServerResponse) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.on(ServerEventKind::Request, move |this, e| {
+            if let ServerEvent::Request(req, res) = e {
+                listener(this, req, res)
+            }
+        })
+    }
+
+    pub(crate) fn emit(&self, event: ServerEvent) -> bool {
+        Emits::emit(self, &event)
+    }
+}
+
+impl Emits for Server {
+    type Event = ServerEvent;
+
+    fn emitter(&self) -> &Emitter<Server, ServerEvent> {
+        &self.inner.emitter
+    }
+
+    fn event_loop(&self) -> &EventLoop {
+        self.inner.net.event_loop()
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("http::Server")
+            .field("net", &self.inner.net)
+            .finish()
+    }
+}
