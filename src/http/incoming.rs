@@ -295,9 +295,12 @@ impl IncomingMessage {
                 self.emit(IncomingEvent::Resume);
             }
             loop {
+                // Unlike a socket's (net answers its end of stream with
+                // `read(0)`), a request's `'end'` comes only once something
+                // reads it: nothing is handed out until it flows.
                 let next = {
                     let mut st = self.state();
-                    if st.closed {
+                    if st.closed || st.readable.flowing() != Some(true) {
                         None
                     } else {
                         st.readable.next_event()

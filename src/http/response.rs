@@ -189,8 +189,13 @@ impl ServerResponse {
         f(&mut self.state().core)
     }
 
-    /// `res.headersSent`.
+    /// `res.headersSent`: the head is made (by `writeHead` or a write).
     pub fn headers_sent(&self) -> bool {
+        self.state().core.head_made()
+    }
+
+    /// Whether the head went out to the socket (Node's `_headerSent`).
+    pub(crate) fn head_sent(&self) -> bool {
         self.state().core.headers_sent()
     }
 

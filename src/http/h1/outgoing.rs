@@ -216,7 +216,13 @@ impl ServerResponse {
         &self.headers
     }
 
-    /// `res.headersSent`.
+    /// `res.headersSent` (Node's `!!this._header`): the head is made,
+    /// by `writeHead` or the first write, whether or not it went out.
+    pub fn head_made(&self) -> bool {
+        self.head.is_some()
+    }
+
+    /// Whether the head went out (Node's `_headerSent`).
     pub fn headers_sent(&self) -> bool {
         self.head_sent
     }
