@@ -310,3 +310,67 @@ async fn read_all(name: String, mut stream: TcpStream, events: Sender<WireEvent>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    async fn next(wire: &Wire) -> WireEvent {
+        async_std::future::timeout(Duration::from_secs(5), wire.recv())
+            .await
+            .expect("an event within 5 s")
+    }
+
+    #[test]
+    fn a_peer_writes_in_order_half_closes_and_reports_what_it_reads() {
+        async_std::task::block_on(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let mut wire = Wire::default();
+            wire.connect("raw", &[Value::Number(port.into())]).unwrap();
+            wire.call("raw", "write", &[Value::String("ab".into())])
+                .unwrap();
+            wire.call("raw", "trickle", &[Value::Buffer(b"cd".to_vec())])
+                .unwrap();
+            wire.call("raw", "end", &[]).unwrap();
+            let (mut server, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            server.read_to_end(&mut got).unwrap();
+            assert_eq!(got, b"abcd");
+            server.write_all(b"hello").unwrap();
+            drop(server);
+            assert_eq!(next(&wire).await.event, "connect");
+            let mut data = Vec::new();
+            loop {
+                let e = next(&wire).await;
+                match (e.event, e.args.as_slice()) {
+                    ("data", [Value::Buffer(b)]) => data.extend_from_slice(b),
+                    ("end", []) => break,
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            assert_eq!(data, b"hello");
+        });
+    }
+
+    #[test]
+    fn a_refused_connection_is_an_error_with_its_code() {
+        async_std::task::block_on(async {
+            let port = {
+                let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                l.local_addr().unwrap().port()
+            };
+            let mut wire = Wire::default();
+            wire.connect("raw", &[Value::Number(port.into())]).unwrap();
+            let e = next(&wire).await;
+            assert_eq!(e.event, "error");
+            assert_eq!(
+                e.args[0].prop("code"),
+                Some(&Value::String("ECONNREFUSED".into()))
+            );
+            assert!(wire.call("raw", "write", &[Value::Number(1.0)]).is_err());
+            assert!(wire.connect("x", &[Value::Number(0.0)]).is_err());
+        });
+    }
+}

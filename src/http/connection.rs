@@ -235,9 +235,7 @@ impl Connection {
             if std::mem::replace(&mut st.errored, true) {
                 return;
             }
-            st.current
-                .as_ref()
-                .is_some_and(ServerResponse::headers_sent)
+            st.current.as_ref().is_some_and(ServerResponse::head_sent)
         };
         let Some(server) = self.server.upgrade() else {
             socket.destroy(Some(err));

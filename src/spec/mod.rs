@@ -415,4 +415,49 @@ mod tests {
             ]
         );
     }
+    /// The wire peer lives in the harness: it starts statements of its
+    /// own, and the checker refuses it anywhere the implementation would
+    /// have to evaluate it.
+    #[test]
+    fn a_wire_peer_stays_on_the_harness_side() {
+        let case = |script: &str| {
+            format!(
+                "## c\nhttps://nodejs.org/api/http.html\n```script\nserver = http.createServer()\nraw = wire.connect(server.address().port)\n{script}\n```\n```events\n```\n"
+            )
+        };
+        let errors = |script: &str| -> Vec<String> {
+            match parse_file(&case(script), "w.md", "w", LoadOptions::default()) {
+                Ok(_) => vec![],
+                Err(e) => e.iter().map(ToString::to_string).collect(),
+            }
+        };
+        assert_eq!(
+            errors("raw.write(\"GET\")\nraw.trickle(\"x\", 5)\nraw.end()"),
+            Vec::<String>::new()
+        );
+        let taken = "belongs to the wire peer, which the harness runs";
+        for (script, problem) in [
+            ("x = server.listen(raw)", taken),
+            ("x = wire.connect(1).write(\"a\")", taken),
+            (
+                "raw.write(\"a\") => undefined",
+                "a wire peer's methods return nothing",
+            ),
+            (
+                "on raw data (c) => server.close()",
+                "reactions run in the implementation",
+            ),
+            ("observe raw data", "every event of it is reported already"),
+            ("raw.send(\"a\")", "wire.Peer has no method `send`"),
+            ("wire.listen(0)", "`wire` has no function `listen`"),
+        ] {
+            let found = errors(script);
+            assert!(
+                found
+                    .iter()
+                    .any(|e| e.starts_with("w.md:6:") && e.contains(problem)),
+                "{script}: {found:?}"
+            );
+        }
+    }
 }
