@@ -101,6 +101,21 @@ impl Error {
         e
     }
 
+    /// The same error with properties of its own beside Node's usual
+    /// ones (an HTTP parse error's `bytesParsed`, `reason`, `rawPacket`),
+    /// in the order given.
+    pub fn with_props(mut self, props: Vec<(&'static str, ErrorProp)>) -> Error {
+        self.0.payload = Some(Arc::new(ErrorProps(props)));
+        self
+    }
+
+    /// The properties given with [`Error::with_props`].
+    pub fn props(&self) -> &[(&'static str, ErrorProp)] {
+        self.payload()
+            .and_then(|p| p.downcast_ref::<ErrorProps>())
+            .map_or(&[], |p| p.0.as_slice())
+    }
+
     /// `ERR_SOCKET_CLOSED`: `resetAndDestroy()` on a socket with no
     /// connection.
     pub fn socket_closed() -> Error {
@@ -452,3 +467,14 @@ mod tests {
         );
     }
 }
+
+/// A value of an error's own property (see [`Error::with_props`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ErrorProp {
+    Number(f64),
+    String(String),
+    Bytes(Vec<u8>),
+}
+
+#[derive(Debug)]
+struct ErrorProps(Vec<(&'static str, ErrorProp)>);

@@ -10,9 +10,10 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use super::h1::{self, Parsed, RequestParser};
-use super::server::{Server, ServerEvent, WeakServer};
+use super::incoming::{HeaderField, headers_object};
+use super::server::{Server, ServerEvent, ServerEventKind, WeakServer};
 use super::{IncomingMessage, ServerResponse};
-use crate::error::Error;
+use crate::error::{Error, ErrorProp};
 use crate::events::Emits;
 use crate::net::{Socket, SocketEvent, SocketEventKind};
 
@@ -34,10 +35,30 @@ fn error_response(code: &str) -> &'static [u8] {
     }
 }
 
+/// Node's `continueExpression`: `100-continue` as a word, any case.
+fn continue_expected(expect: &str) -> bool {
+    let lower = expect.to_ascii_lowercase();
+    let word = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+    lower.match_indices("100-continue").any(|(i, m)| {
+        let bytes = lower.as_bytes();
+        !word(i.checked_sub(1).map(|j| bytes[j])) && !word(bytes.get(i + m.len()).copied())
+    })
+}
+
 /// A parse error as Node makes it: `code`, `reason`, and the message
 /// `"Parse Error: " + reason`.
-fn parse_error(e: &h1::ParseError) -> Error {
-    Error::plain(e.code, e.to_string())
+fn parse_error(e: &h1::ParseError, chunk: &[u8], chunk_start: usize) -> Error {
+    // `bytesParsed` counts from the start of the chunk being parsed
+    // (llhttp's position in the buffer it was given); `rawPacket` is that
+    // chunk (prepareError).
+    Error::plain(e.code, e.to_string()).with_props(vec![
+        (
+            "bytesParsed",
+            ErrorProp::Number(e.position.saturating_sub(chunk_start) as f64),
+        ),
+        ("reason", ErrorProp::String(e.reason.to_string())),
+        ("rawPacket", ErrorProp::Bytes(chunk.to_vec())),
+    ])
 }
 
 pub(crate) struct Connection {
@@ -60,6 +81,10 @@ struct State {
     outgoing: VecDeque<ServerResponse>,
     /// The response writing to the socket (Node's `socket._httpMessage`).
     current: Option<ServerResponse>,
+    /// Bytes given to the parser so far.
+    fed: usize,
+    /// Requests counted against `maxRequestsPerSocket`.
+    requests: u32,
     /// The request whose body is arriving.
     reading: Option<IncomingMessage>,
     closed: bool,
@@ -102,7 +127,12 @@ impl Connection {
 
     fn on_data(&self, socket: &Socket, bytes: &[u8]) {
         let mut items = Vec::new();
-        let result = self.state().parser.feed(bytes, &mut items);
+        let (result, start) = {
+            let mut st = self.state();
+            let start = st.fed;
+            st.fed += bytes.len();
+            (st.parser.feed(bytes, &mut items), start)
+        };
         let mut touched: Vec<IncomingMessage> = Vec::new();
         for item in items {
             if let Some(req) = self.parsed(socket, item)
@@ -115,7 +145,7 @@ impl Connection {
             req.settle();
         }
         if let Err(e) = result {
-            self.on_error(socket, parse_error(&e));
+            self.on_error(socket, parse_error(&e, bytes, start));
         }
     }
 
@@ -176,28 +206,63 @@ impl Connection {
             }
         });
         if let Some(server) = server {
-            let expect = req
-                .head()
-                .headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("expect"))
-                .map(|(_, v)| v.clone());
-            match expect {
-                Some(v) if req.head().version == (1, 1) => {
-                    if v.to_ascii_lowercase().contains("100-continue") {
-                        let _ = socket.write(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
-                        server.emit(ServerEvent::Request(req.clone(), res));
-                    } else {
-                        let _ = res.write_head(417, None, &[]);
-                        let _ = res.end(None);
-                    }
-                }
-                _ => {
-                    server.emit(ServerEvent::Request(req.clone(), res));
-                }
-            }
+            self.dispatch(&server, socket, &req, res);
         }
         req
+    }
+
+    /// The end of `parserOnIncoming`: `Host` required, the request limit,
+    /// `Expect`, else `'request'`.
+    fn dispatch(&self, server: &Server, socket: &Socket, req: &IncomingMessage, res: ServerResponse) {
+        let head = req.head();
+        if head.version == (1, 1) {
+            let header = |name: &str| {
+                headers_object(&head.headers)
+                    .into_iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| match v {
+                        HeaderField::One(s) => s,
+                        HeaderField::Many(vs) => vs.join(", "),
+                    })
+            };
+            if server.options().require_host_header && header("host").is_none() {
+                let _ = res.write_head(400, None, &[("Connection".into(), "close".into())]);
+                let _ = res.end(None);
+                return;
+            }
+            let max = server.max_requests_per_socket();
+            if max > 0 {
+                let count = {
+                    let mut st = self.state();
+                    st.requests += 1;
+                    st.requests
+                };
+                res.set_max_requests_reached(max <= count);
+                if max < count {
+                    server.emit(ServerEvent::DropRequest(req.clone(), socket.clone()));
+                    let _ = res.write_head(503, None, &[]);
+                    let _ = res.end(None);
+                    return;
+                }
+            }
+            if let Some(expect) = header("expect") {
+                if continue_expected(&expect) {
+                    if server.listener_count(ServerEventKind::CheckContinue) > 0 {
+                        server.emit(ServerEvent::CheckContinue(req.clone(), res));
+                    } else {
+                        res.write_continue();
+                        server.emit(ServerEvent::Request(req.clone(), res));
+                    }
+                } else if server.listener_count(ServerEventKind::CheckExpectation) > 0 {
+                    server.emit(ServerEvent::CheckExpectation(req.clone(), res));
+                } else {
+                    let _ = res.write_head(417, None, &[]);
+                    let _ = res.end(None);
+                }
+                return;
+            }
+        }
+        server.emit(ServerEvent::Request(req.clone(), res));
     }
 
     /// `resOnFinish`.
@@ -254,7 +319,16 @@ impl Connection {
     fn on_end(&self, socket: &Socket) {
         let finished = self.state().parser.finish();
         match finished {
-            Err(e) => self.on_error(socket, parse_error(&e)),
+            // socketOnEnd hands llhttp_finish's error to socketOnError
+            // without prepareError: the message stays "Parse Error", with
+            // no rawPacket (live Node 20).
+            Err(e) => self.on_error(
+                socket,
+                Error::plain(e.code, "Parse Error").with_props(vec![
+                    ("bytesParsed", ErrorProp::Number(0.0)),
+                    ("reason", ErrorProp::String(e.reason.to_string())),
+                ]),
+            ),
             Ok(()) => {
                 socket.end();
             }

@@ -214,6 +214,20 @@ impl ServerResponse {
         self.state().core.last()
     }
 
+    /// Node's `maxRequestsOnConnectionReached`: this response says
+    /// `Connection: close`.
+    pub(crate) fn set_max_requests_reached(&self, reached: bool) {
+        self.state().core.max_requests_reached = reached;
+    }
+
+    /// `res.writeContinue()`: `HTTP/1.1 100 Continue`, straight to the
+    /// socket (Node's `_writeRaw`), before anything of the response.
+    pub fn write_continue(&self) {
+        self.inner
+            .socket
+            .write(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
+    }
+
     /// `res.setHeader(name, value)`.
     pub fn set_header(&self, name: &str, value: HeaderValue) -> Result<&Self, Error> {
         self.state()

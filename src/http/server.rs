@@ -19,7 +19,10 @@ use crate::net::{self, Socket};
 crate::event_kinds! {
     /// The Node event names of an `http.Server`, beside its net server's.
     pub enum ServerEventKind {
+        CheckContinue = "checkContinue",
+        CheckExpectation = "checkExpectation",
         ClientError = "clientError",
+        DropRequest = "dropRequest",
         Request = "request",
     }
 }
@@ -33,6 +36,16 @@ pub enum ServerEvent {
     /// parsed, or its connection failed. With no listener Node answers
     /// `400`/`431` itself and destroys the socket.
     ClientError(Error, Socket),
+    /// `'checkContinue'` `(request, response)`: an HTTP/1.1 request with
+    /// `Expect: 100-continue`, when listened to (else Node writes `100
+    /// Continue` itself and emits `'request'`).
+    CheckContinue(IncomingMessage, ServerResponse),
+    /// `'checkExpectation'` `(request, response)`: another `Expect`, when
+    /// listened to (else Node answers `417`).
+    CheckExpectation(IncomingMessage, ServerResponse),
+    /// `'dropRequest'` `(request, socket)`: past `maxRequestsPerSocket`;
+    /// Node answers `503`.
+    DropRequest(IncomingMessage, Socket),
 }
 
 impl Event for ServerEvent {
@@ -42,6 +55,9 @@ impl Event for ServerEvent {
         match self {
             ServerEvent::Request(..) => ServerEventKind::Request,
             ServerEvent::ClientError(..) => ServerEventKind::ClientError,
+            ServerEvent::CheckContinue(..) => ServerEventKind::CheckContinue,
+            ServerEvent::CheckExpectation(..) => ServerEventKind::CheckExpectation,
+            ServerEvent::DropRequest(..) => ServerEventKind::DropRequest,
         }
     }
 }
@@ -53,6 +69,9 @@ pub struct ServerOptions {
     pub max_header_size: usize,
     /// `noDelay`: true by default for HTTP (Node 20's `http.Server`).
     pub no_delay: bool,
+    /// `requireHostHeader`: an HTTP/1.1 request without `Host` gets `400`
+    /// (true by default).
+    pub require_host_header: bool,
     /// `keepAlive` of the accepted sockets.
     pub keep_alive: bool,
     /// `keepAliveInitialDelay`, ms.
@@ -66,6 +85,7 @@ impl Default for ServerOptions {
         ServerOptions {
             max_header_size: super::h1::MAX_HEADER_SIZE,
             no_delay: true,
+            require_host_header: true,
             keep_alive: false,
             keep_alive_initial_delay: 0,
             high_water_mark: None,

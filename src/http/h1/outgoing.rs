@@ -158,6 +158,8 @@ pub struct ServerResponse {
     has_body: bool,
     keep_alive_timeout_ms: u64,
     max_requests_per_socket: u32,
+    /// Node's `maxRequestsOnConnectionReached`.
+    pub max_requests_reached: bool,
     default_keep_alive: bool,
     content_length: Option<u64>,
     chunked: bool,
@@ -199,6 +201,7 @@ impl ServerResponse {
             has_body: request.method != "HEAD",
             keep_alive_timeout_ms,
             max_requests_per_socket,
+            max_requests_reached: false,
             default_keep_alive: true,
             content_length: None,
             chunked: false,
@@ -452,7 +455,11 @@ impl ServerResponse {
         if !connection {
             let send_keep_alive =
                 self.should_keep_alive && (cont_len || self.use_chunked_by_default);
-            if send_keep_alive {
+            if send_keep_alive && self.max_requests_reached {
+                // The limit is reached: the client is told, but Node does
+                // not make this response the last (`_last` stays).
+                head.push_str("Connection: close\r\n");
+            } else if send_keep_alive {
                 head.push_str("Connection: keep-alive\r\n");
                 if self.keep_alive_timeout_ms > 0 && self.default_keep_alive {
                     let max = if self.max_requests_per_socket > 0 {

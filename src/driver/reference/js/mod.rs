@@ -182,6 +182,14 @@ impl JsVal {
                 ),
             );
         }
+        for (k, v) in e.props() {
+            let v = match v {
+                crate::error::ErrorProp::Number(n) => JsVal::Number(*n),
+                crate::error::ErrorProp::String(s) => JsVal::String(s.clone()),
+                crate::error::ErrorProp::Bytes(b) => JsVal::Buffer(b.clone()),
+            };
+            p.insert(*k, v);
+        }
         JsVal::Error(p)
     }
 

@@ -161,6 +161,10 @@ impl HostObject for ResponseHost {
                 r.end(bytes.as_deref())?;
                 Ok(this.clone())
             }
+            "writeContinue" => {
+                r.write_continue();
+                Ok(JsVal::Undefined)
+            }
             other => Err(Failure::unsupported(format!("http.ServerResponse.{other}"))),
         }
     }

@@ -36,8 +36,13 @@ pub fn http_server_value(server: Server) -> JsVal {
 
 fn event_args(e: &ServerEvent) -> Vec<JsVal> {
     match e {
-        ServerEvent::Request(req, res) => {
+        ServerEvent::Request(req, res)
+        | ServerEvent::CheckContinue(req, res)
+        | ServerEvent::CheckExpectation(req, res) => {
             vec![incoming_value(req.clone()), response_value(res.clone())]
+        }
+        ServerEvent::DropRequest(req, socket) => {
+            vec![incoming_value(req.clone()), socket_value(socket.clone())]
         }
         ServerEvent::ClientError(err, socket) => {
             vec![JsVal::from_error(err), socket_value(socket.clone())]
@@ -93,12 +98,6 @@ impl HostObject for HttpServerHost {
     }
 
     fn subscribe(&self, event: &str, once: bool, listener: HostListener) -> Result<(), String> {
-        // Observed on every server, but `maxRequestsPerSocket` is not
-        // enforced yet: the reference never emits it, and a case that
-        // expects it fails on its events.
-        if event == "dropRequest" {
-            return Ok(());
-        }
         if ServerEventKind::from_name(event).is_some() {
             subscribe_to(&self.http, event, once, listener, event_args)
         } else {
@@ -135,10 +134,7 @@ mod tests {
                 "newListener",
                 "removeListener",
                 // Not implemented yet.
-                "checkContinue",
-                "checkExpectation",
                 "connect",
-                "dropRequest",
                 "timeout",
                 "upgrade",
             ],
