@@ -83,6 +83,10 @@ struct State {
     current: Option<ServerResponse>,
     /// Bytes given to the parser so far.
     fed: usize,
+    /// Bytes of a request arrived since the last complete one.
+    partial: bool,
+    /// `maxHeadersCount` when the connection started.
+    max_headers: Option<u32>,
     /// Requests counted against `maxRequestsPerSocket`.
     requests: u32,
     /// The request whose body is arriving.
@@ -110,6 +114,8 @@ impl Connection {
                 ..State::default()
             }),
         });
+        conn.state().max_headers = server.max_headers_count();
+        server.add_connection(Arc::downgrade(&conn), socket.clone());
         let c = conn.clone();
         socket.on_data(move |sock, chunk| c.on_data(sock, chunk.as_bytes()));
         let c = conn.clone();
@@ -122,7 +128,7 @@ impl Connection {
         socket.on(SocketEventKind::End, move |sock, _| c.on_end(sock));
         let c = conn.clone();
         socket.on(SocketEventKind::Timeout, move |sock, _| c.on_timeout(sock));
-        socket.on(SocketEventKind::Close, move |_, _| conn.on_close());
+        socket.on(SocketEventKind::Close, move |sock, _| conn.on_close(sock));
     }
 
     fn on_data(&self, socket: &Socket, bytes: &[u8]) {
@@ -131,6 +137,7 @@ impl Connection {
             let mut st = self.state();
             let start = st.fed;
             st.fed += bytes.len();
+            st.partial = true;
             (st.parser.feed(bytes, &mut items), start)
         };
         let mut touched: Vec<IncomingMessage> = Vec::new();
@@ -145,7 +152,7 @@ impl Connection {
             req.settle();
         }
         if let Err(e) = result {
-            self.on_error(socket, parse_error(&e, bytes, start));
+            self.client_error(socket, parse_error(&e, bytes, start));
         }
     }
 
@@ -164,7 +171,11 @@ impl Connection {
                 Some(req)
             }
             Parsed::Complete => {
-                let req = self.state().reading.take()?;
+                let req = {
+                    let mut st = self.state();
+                    st.partial = false;
+                    st.reading.take()?
+                };
                 req.push_eof();
                 Some(req)
             }
@@ -183,7 +194,8 @@ impl Connection {
         });
         // A request after a keep-alive pause: the idle timeout is off.
         socket.set_timeout(0);
-        let req = IncomingMessage::new(head, socket.clone());
+        let max_headers = self.state().max_headers;
+        let req = IncomingMessage::new(head, socket.clone(), max_headers);
         let res = ServerResponse::new(req.head(), socket.clone(), keep_alive_timeout, max_requests);
         {
             let mut st = self.state();
@@ -213,7 +225,13 @@ impl Connection {
 
     /// The end of `parserOnIncoming`: `Host` required, the request limit,
     /// `Expect`, else `'request'`.
-    fn dispatch(&self, server: &Server, socket: &Socket, req: &IncomingMessage, res: ServerResponse) {
+    fn dispatch(
+        &self,
+        server: &Server,
+        socket: &Socket,
+        req: &IncomingMessage,
+        res: ServerResponse,
+    ) {
         let head = req.head();
         if head.version == (1, 1) {
             let header = |name: &str| {
@@ -247,6 +265,7 @@ impl Connection {
             }
             if let Some(expect) = header("expect") {
                 if continue_expected(&expect) {
+                    res.with_core_mut(|c| c.expect_continue = true);
                     if server.listener_count(ServerEventKind::CheckContinue) > 0 {
                         server.emit(ServerEvent::CheckContinue(req.clone(), res));
                     } else {
@@ -263,6 +282,13 @@ impl Connection {
             }
         }
         server.emit(ServerEvent::Request(req.clone(), res));
+    }
+
+    /// No request in progress: none arriving, none waiting for its
+    /// response (Node's `ConnectionsList.idle()`).
+    pub(crate) fn idle(&self) -> bool {
+        let st = self.state();
+        st.incoming.is_empty() && st.current.is_none() && !st.partial
     }
 
     /// `resOnFinish`.
@@ -292,14 +318,23 @@ impl Connection {
         }
     }
 
-    /// `socketOnError`: `'clientError'`, or Node's own answer and the
-    /// socket destroyed with the error.
+    /// The socket's `'error'`: `socketOnError`, once (Node removes the
+    /// listener the first time it runs).
     fn on_error(&self, socket: &Socket, err: Error) {
+        if std::mem::replace(&mut self.state().errored, true) {
+            return;
+        }
+        self.client_error(socket, err);
+    }
+
+    /// `socketOnError`: `'clientError'`, or Node's own answer and the
+    /// socket destroyed with the error. Parse errors come here directly,
+    /// every time: a listener that leaves the socket open hears one per
+    /// chunk that follows.
+    fn client_error(&self, socket: &Socket, err: Error) {
         let headers_sent = {
             let mut st = self.state();
-            if std::mem::replace(&mut st.errored, true) {
-                return;
-            }
+            st.errored = true;
             st.current.as_ref().is_some_and(ServerResponse::head_sent)
         };
         let Some(server) = self.server.upgrade() else {
@@ -322,7 +357,7 @@ impl Connection {
             // socketOnEnd hands llhttp_finish's error to socketOnError
             // without prepareError: the message stays "Parse Error", with
             // no rawPacket (live Node 20).
-            Err(e) => self.on_error(
+            Err(e) => self.client_error(
                 socket,
                 Error::plain(e.code, "Parse Error").with_props(vec![
                     ("bytesParsed", ErrorProp::Number(0.0)),
@@ -343,7 +378,10 @@ impl Connection {
 
     /// `socketOnClose`: requests still open are aborted, the response
     /// writing closes.
-    fn on_close(&self) {
+    fn on_close(&self, socket: &Socket) {
+        if let Some(server) = self.server.upgrade() {
+            server.remove_connection(socket);
+        }
         let (incoming, current, outgoing) = {
             let mut st = self.state();
             st.closed = true;

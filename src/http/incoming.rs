@@ -75,6 +75,9 @@ pub struct IncomingMessage {
 
 struct Inner {
     head: RequestHead,
+    /// How many header pairs `headers` and `headersDistinct` show
+    /// (`maxHeadersCount`; `rawHeaders` has them all).
+    headers_count: usize,
     socket: Socket,
     emitter: Emitter<IncomingMessage, IncomingEvent>,
     state: Mutex<State>,
@@ -102,10 +105,18 @@ struct State {
 }
 
 impl IncomingMessage {
-    pub(crate) fn new(head: RequestHead, socket: Socket) -> IncomingMessage {
+    pub(crate) fn new(
+        head: RequestHead,
+        socket: Socket,
+        max_headers: Option<u32>,
+    ) -> IncomingMessage {
         let hwm = socket.readable_high_water_mark();
+        // parserOnHeadersComplete: `n = min(n, maxHeaderPairs)`, where
+        // maxHeaderPairs is twice maxHeadersCount (2000 by default).
+        let limit = max_headers.filter(|n| *n > 0).unwrap_or(2000) as usize;
         IncomingMessage {
             inner: Arc::new(Inner {
+                headers_count: head.headers.len().min(limit),
                 head,
                 socket,
                 emitter: Emitter::default(),
@@ -129,6 +140,11 @@ impl IncomingMessage {
     /// The parsed head: method, url, version, raw headers.
     pub fn head(&self) -> &RequestHead {
         &self.inner.head
+    }
+
+    /// The header pairs `req.headers` is made of (`maxHeadersCount`).
+    pub fn counted_headers(&self) -> &[(String, String)] {
+        &self.inner.head.headers[..self.inner.headers_count]
     }
 
     /// `req.socket`.

@@ -14,5 +14,7 @@ pub use incoming::{
     HeaderField, IncomingEvent, IncomingEventKind, IncomingMessage, headers_distinct,
     headers_object,
 };
-pub use response::{ResponseEvent, ResponseEventKind, ServerResponse, http_date};
+pub use response::{
+    ResponseEvent, ResponseEventKind, ServerResponse, WriteCallback, http_date, outgoing_error,
+};
 pub use server::{Server, ServerEvent, ServerEventKind, ServerOptions};

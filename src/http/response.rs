@@ -82,10 +82,20 @@ struct State {
     finished: bool,
     /// `'close'` was emitted.
     closed: bool,
+    /// `res.destroyed`: `destroy()` was called, or the response closed.
+    destroyed: bool,
+    /// Errors of writes after `end()`, due between `'finish'` and
+    /// `'close'` (Node's nextTick order).
+    after_finish: Vec<(Error, Option<WriteCallback>)>,
 }
 
-/// An `Error` with Node's code for a refused call.
-pub(crate) fn outgoing_error(e: OutgoingError, what: &str) -> Error {
+/// A write's callback: called with the error that kept the chunk from the
+/// socket, or `None` once it is written.
+pub type WriteCallback = Box<dyn FnOnce(Option<&Error>) + Send>;
+
+/// An `Error` with Node's code (and class) for a call the h1 core refused;
+/// `what` is the verb of `ERR_HTTP_HEADERS_SENT`'s message.
+pub fn outgoing_error(e: OutgoingError, what: &str) -> Error {
     let (kind, message) = match e.code {
         "ERR_HTTP_HEADERS_SENT" => (
             "Error",
@@ -96,6 +106,11 @@ pub(crate) fn outgoing_error(e: OutgoingError, what: &str) -> Error {
         "ERR_HTTP_INVALID_HEADER_VALUE" => ("TypeError", "Invalid value for header".into()),
         "ERR_HTTP_INVALID_STATUS_CODE" => ("RangeError", "Invalid status code".into()),
         "ERR_STREAM_WRITE_AFTER_END" => ("Error", "write after end".into()),
+        "ERR_INVALID_ARG_VALUE" => ("TypeError", "The argument 'headers' is invalid.".into()),
+        "ERR_HTTP_CONTENT_LENGTH_MISMATCH" => (
+            "Error",
+            "Response body's content-length does not match the content-length header".into(),
+        ),
         other => ("Error", other.to_string()),
     };
     match kind {
@@ -159,6 +174,8 @@ impl ServerResponse {
                     ended: false,
                     finished: false,
                     closed: false,
+                    destroyed: false,
+                    after_finish: Vec::new(),
                 }),
             }),
         }
@@ -223,6 +240,7 @@ impl ServerResponse {
     /// `res.writeContinue()`: `HTTP/1.1 100 Continue`, straight to the
     /// socket (Node's `_writeRaw`), before anything of the response.
     pub fn write_continue(&self) {
+        self.state().core.sent_100 = true;
         self.inner
             .socket
             .write(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
@@ -262,18 +280,88 @@ impl ServerResponse {
         Ok(self)
     }
 
+    /// `res.writeHead` with Node's argument shapes (see
+    /// [`h1::ServerResponse::write_head_with`]).
+    pub fn write_head_with(
+        &self,
+        status: u16,
+        message: Option<&str>,
+        headers: &[(String, Option<HeaderValue>)],
+        odd: bool,
+    ) -> Result<&Self, Error> {
+        {
+            let mut st = self.state();
+            st.core.date = http_date(SystemTime::now());
+            st.core
+                .write_head_with(status, message, headers, odd)
+                .map_err(|e| outgoing_error(e, "write"))?;
+        }
+        Ok(self)
+    }
+
+    /// `res.appendHeader(name, value)`.
+    pub fn append_header(&self, name: &str, value: HeaderValue) -> Result<&Self, Error> {
+        self.state()
+            .core
+            .append_header(name, value)
+            .map_err(|e| outgoing_error(e, "append"))?;
+        Ok(self)
+    }
+
+    /// `res.flushHeaders()`.
+    pub fn flush_headers(&self) -> Result<(), Error> {
+        let out = {
+            let mut st = self.state();
+            st.core.date = http_date(SystemTime::now());
+            st.core
+                .flush_headers()
+                .map_err(|e| outgoing_error(e, "write"))?;
+            st.core.take_output()
+        };
+        self.send(out, None);
+        Ok(())
+    }
+
     /// `res.write(chunk)`: whether the socket's buffer is below its
     /// high-water mark.
     pub fn write(&self, chunk: &[u8]) -> Result<bool, Error> {
+        self.write_with(chunk, None)
+    }
+
+    /// `res.write(chunk, callback)`. After `end()` (or once destroyed) it
+    /// returns false and the error comes later, as Node's `write_` does:
+    /// to the callback, then as `'error'` unless destroyed.
+    pub fn write_with(&self, chunk: &[u8], callback: Option<WriteCallback>) -> Result<bool, Error> {
         let out = {
             let mut st = self.state();
-            if st.ended {
-                return Err(outgoing_error(
-                    OutgoingError {
-                        code: "ERR_STREAM_WRITE_AFTER_END",
-                    },
-                    "write",
-                ));
+            if st.ended || st.destroyed {
+                let err = if st.ended && !st.destroyed {
+                    outgoing_error(
+                        OutgoingError {
+                            code: "ERR_STREAM_WRITE_AFTER_END",
+                        },
+                        "write",
+                    )
+                } else {
+                    Error::plain(
+                        "ERR_STREAM_DESTROYED",
+                        "Cannot call write after a stream was destroyed",
+                    )
+                };
+                if st.destroyed {
+                    drop(st);
+                    if let Some(cb) = callback {
+                        self.event_loop().defer(move || cb(Some(&err)));
+                    }
+                } else if !st.finished {
+                    st.after_finish.push((err, callback));
+                } else {
+                    drop(st);
+                    let me = self.clone();
+                    self.event_loop()
+                        .defer(move || me.write_failed(err, callback));
+                }
+                return Ok(false);
             }
             st.core.date = http_date(SystemTime::now());
             st.core
@@ -281,29 +369,66 @@ impl ServerResponse {
                 .map_err(|e| outgoing_error(e, "write"))?;
             st.core.take_output()
         };
-        Ok(self.send(out, false))
+        Ok(self.send(out, callback))
+    }
+
+    /// Node's `emitErrorNt`: the callback, then `'error'` unless destroyed.
+    fn write_failed(&self, err: Error, callback: Option<WriteCallback>) {
+        if let Some(cb) = callback {
+            cb(Some(&err));
+        }
+        if !self.state().destroyed {
+            self.emit(ResponseEvent::Error(err));
+        }
     }
 
     /// `res.end([chunk])`: `'finish'` once the socket wrote the last
-    /// byte, then `'close'`.
+    /// byte, then `'close'`. A `strictContentLength` mismatch throws after
+    /// the chunk went out, and the response is not ended.
     pub fn end(&self, chunk: Option<&[u8]>) -> Result<&Self, Error> {
-        let out = {
+        let (out, result) = {
             let mut st = self.state();
             if st.ended {
                 return Ok(self);
             }
             st.core.date = http_date(SystemTime::now());
-            st.core.end(chunk).map_err(|e| outgoing_error(e, "write"))?;
-            st.ended = true;
-            st.core.take_output()
+            let result = st.core.end(chunk);
+            if result.is_ok() {
+                st.ended = true;
+            }
+            (st.core.take_output(), result)
         };
-        self.send(out, true);
-        Ok(self)
+        match result {
+            Ok(()) => {
+                self.send_last(out);
+                Ok(self)
+            }
+            Err(e) => {
+                self.send(out, None);
+                Err(outgoing_error(e, "write"))
+            }
+        }
     }
 
-    /// Writes now if attached, else queues; with `last`, `'finish'`
-    /// follows the write.
-    fn send(&self, out: Vec<u8>, last: bool) -> bool {
+    /// `res.destroyed`.
+    pub fn destroyed(&self) -> bool {
+        self.state().destroyed
+    }
+
+    /// `res.destroy([error])`: destroys the socket (the response closes
+    /// with it).
+    pub fn destroy(&self, error: Option<Error>) -> &Self {
+        let first = !std::mem::replace(&mut self.state().destroyed, true);
+        if first {
+            self.inner.socket.destroy(error);
+        }
+        self
+    }
+
+    /// Writes now if attached, else queues. A queued write's callback runs
+    /// in the next turn rather than once the bytes reach the socket (a
+    /// simplification: Node calls it when the queued bytes are written).
+    fn send(&self, out: Vec<u8>, callback: Option<WriteCallback>) -> bool {
         let attached = {
             let mut st = self.state();
             if !st.attached {
@@ -311,24 +436,33 @@ impl ServerResponse {
             }
             st.attached
         };
-        if !attached {
-            return false;
+        let socket = &self.inner.socket;
+        match (attached, callback) {
+            (false, cb) => {
+                if let Some(cb) = cb {
+                    self.event_loop().defer(move || cb(None));
+                }
+                false
+            }
+            (true, Some(cb)) => socket.write_with(out, cb),
+            (true, None) if out.is_empty() => true,
+            (true, None) => socket.write(out),
         }
-        self.write_out(out, last)
     }
 
-    fn write_out(&self, out: Vec<u8>, last: bool) -> bool {
-        let socket = &self.inner.socket;
-        if !last {
-            return if out.is_empty() {
-                true
-            } else {
-                socket.write(out)
-            };
+    /// The last bytes: `'finish'` follows their write.
+    fn send_last(&self, out: Vec<u8>) {
+        let attached = {
+            let mut st = self.state();
+            if !st.attached {
+                st.pending.extend_from_slice(&out);
+            }
+            st.attached
+        };
+        if attached {
+            let me = self.clone();
+            self.inner.socket.write_with(out, move |_| me.finish());
         }
-        let me = self.clone();
-        socket.write_with(out, move |_| me.finish());
-        false
     }
 
     /// Node's `assignSocket`: the earlier responses are done; what waited
@@ -339,8 +473,11 @@ impl ServerResponse {
             st.attached = true;
             (std::mem::take(&mut st.pending), st.ended)
         };
-        if ended || !out.is_empty() {
-            self.write_out(out, ended);
+        if ended {
+            let me = self.clone();
+            self.inner.socket.write_with(out, move |_| me.finish());
+        } else if !out.is_empty() {
+            self.inner.socket.write(out);
         }
     }
 
@@ -350,6 +487,10 @@ impl ServerResponse {
         let first = !std::mem::replace(&mut self.state().finished, true);
         if first {
             self.emit(ResponseEvent::Finish);
+            let failed = std::mem::take(&mut self.state().after_finish);
+            for (err, cb) in failed {
+                self.write_failed(err, cb);
+            }
             self.close();
         }
     }
@@ -357,7 +498,11 @@ impl ServerResponse {
     /// `'close'`, once: after `'finish'`, or when the socket closed first
     /// (Node's `onServerResponseClose`).
     pub(crate) fn close(&self) {
-        let first = !std::mem::replace(&mut self.state().closed, true);
+        let first = {
+            let mut st = self.state();
+            st.destroyed = true;
+            !std::mem::replace(&mut st.closed, true)
+        };
         if first {
             self.emit(ResponseEvent::Close);
         }

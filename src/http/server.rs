@@ -7,7 +7,7 @@
 //!
 //! See <https://nodejs.org/api/http.html#class-httpserver>.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use super::connection::Connection;
 use super::{IncomingMessage, ServerResponse};
@@ -100,6 +100,9 @@ pub(crate) struct Settings {
     pub keep_alive_timeout: u64,
     /// `server.maxRequestsPerSocket` (0: no limit).
     pub max_requests_per_socket: u32,
+    /// `server.maxHeadersCount` (`None`: Node's 2000), read when a
+    /// connection starts.
+    pub max_headers_count: Option<u32>,
 }
 
 /// A Node `http.Server`.
@@ -113,6 +116,9 @@ struct Inner {
     emitter: Emitter<Server, ServerEvent>,
     options: ServerOptions,
     settings: Mutex<Settings>,
+    /// Open connections, for `closeIdleConnections` and
+    /// `closeAllConnections` (Node's `kConnections`).
+    connections: Mutex<Vec<(Weak<Connection>, Socket)>>,
 }
 
 /// A server that does not keep it alive: what its connections hold.
@@ -151,7 +157,9 @@ impl Server {
                 settings: Mutex::new(Settings {
                     keep_alive_timeout: 5000,
                     max_requests_per_socket: 0,
+                    max_headers_count: None,
                 }),
+                connections: Mutex::new(Vec::new()),
             }),
         };
         let weak = server.downgrade();
@@ -213,6 +221,62 @@ impl Server {
     /// `server.maxRequestsPerSocket = n`.
     pub fn set_max_requests_per_socket(&self, n: u32) {
         self.settings().max_requests_per_socket = n;
+    }
+
+    /// `server.maxHeadersCount`.
+    pub fn max_headers_count(&self) -> Option<u32> {
+        self.settings().max_headers_count
+    }
+
+    /// `server.maxHeadersCount = n` (for connections made after).
+    pub fn set_max_headers_count(&self, n: Option<u32>) {
+        self.settings().max_headers_count = n;
+    }
+
+    pub(crate) fn add_connection(&self, conn: Weak<Connection>, socket: Socket) {
+        self.connections().push((conn, socket));
+    }
+
+    pub(crate) fn remove_connection(&self, socket: &Socket) {
+        self.connections().retain(|(_, s)| !s.ptr_eq(socket));
+    }
+
+    fn connections(&self) -> MutexGuard<'_, Vec<(Weak<Connection>, Socket)>> {
+        self.inner
+            .connections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `server.closeAllConnections()`: destroys every connection.
+    pub fn close_all_connections(&self) {
+        let all: Vec<Socket> = self.connections().iter().map(|(_, s)| s.clone()).collect();
+        for socket in all {
+            socket.destroy(None);
+        }
+    }
+
+    /// `server.closeIdleConnections()`: destroys the connections with no
+    /// request in progress (none arriving, none waiting for its response
+    /// to finish).
+    pub fn close_idle_connections(&self) {
+        let idle: Vec<Socket> = self
+            .connections()
+            .iter()
+            .filter(|(c, _)| c.upgrade().is_some_and(|c| c.idle()))
+            .map(|(_, s)| s.clone())
+            .collect();
+        for socket in idle {
+            socket.destroy(None);
+        }
+    }
+
+    /// `server.close()`: the idle connections first (Node 19+'s
+    /// `httpServerPreClose`), then the net server's close.
+    pub fn close(&self) -> &Server {
+        self.close_idle_connections();
+        self.inner.net.close();
+        self
     }
 
     /// `server.on('request', listener)`.

@@ -32,7 +32,9 @@ mod response;
 mod tests;
 
 pub use head::{Framing, METHODS, RequestHead};
-pub use outgoing::{HeaderValue, OutgoingError, STATUS_CODES, ServerResponse, status_text};
+pub use outgoing::{
+    HeaderValue, OutgoingError, STATUS_CODES, ServerResponse, status_text, validate_header,
+};
 pub use parser::Parsed;
 pub use request::RequestParser;
 pub use response::{ResponseHead, ResponseParser};

@@ -84,14 +84,54 @@ pub fn status_text(code: u16) -> &'static str {
         .map_or("unknown", |(_, t)| t)
 }
 
-/// A header's value: one string, or an array (each sent as its own line,
-/// `Set-Cookie`'s arrays included).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A header's value: one string, a number (Node keeps what `setHeader`
+/// was given: `getHeader` returns the number), or an array (each sent as
+/// its own line, `Set-Cookie`'s arrays included).
+#[derive(Debug, Clone, PartialEq)]
 pub enum HeaderValue {
     /// One value.
     One(String),
+    /// A number, sent as JavaScript's `String(n)`.
+    Number(f64),
     /// Several, one line each.
     Many(Vec<String>),
+}
+
+impl HeaderValue {
+    /// The texts it is sent as, one per line.
+    pub fn texts(&self) -> Vec<String> {
+        match self {
+            HeaderValue::One(v) => vec![v.clone()],
+            HeaderValue::Number(n) => vec![number_text(*n)],
+            HeaderValue::Many(vs) => vs.clone(),
+        }
+    }
+}
+
+/// `String(n)` for the numbers headers hold (integers, and plain
+/// decimals).
+fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Node's `validateHeaderName` then `validateHeaderValue`: a name that is
+/// not a token, a value that is `undefined` (`None`), a value with a
+/// character HTTP does not allow.
+pub fn validate_header(name: &str, value: Option<&HeaderValue>) -> Result<(), OutgoingError> {
+    if !is_token(name) {
+        return fail("ERR_INVALID_HTTP_TOKEN");
+    }
+    let Some(value) = value else {
+        return fail("ERR_HTTP_INVALID_HEADER_VALUE");
+    };
+    if value.texts().iter().any(|v| has_invalid_char(v)) {
+        return fail("ERR_INVALID_CHAR");
+    }
+    Ok(())
 }
 
 impl From<&str> for HeaderValue {
@@ -166,6 +206,17 @@ pub struct ServerResponse {
     last: bool,
     head: Option<Vec<u8>>,
     head_sent: bool,
+    /// `kOutHeaders` exists: `setHeader` (or `appendHeader`) was called,
+    /// so `writeHead`'s headers go through `setHeader` too.
+    headers_touched: bool,
+    /// `res.strictContentLength`.
+    pub strict_content_length: bool,
+    /// Node's `kBytesWritten` (counted while `strictContentLength`).
+    bytes_written: u64,
+    /// The request said `Expect: 100-continue` (`_expect_continue`).
+    pub expect_continue: bool,
+    /// `100 Continue` was written (`_sent100`).
+    pub sent_100: bool,
     trailer: String,
     finished: bool,
     out: Vec<u8>,
@@ -208,6 +259,11 @@ impl ServerResponse {
             last: false,
             head: None,
             head_sent: false,
+            headers_touched: false,
+            strict_content_length: false,
+            bytes_written: 0,
+            expect_continue: false,
+            sent_100: false,
             trailer: String::new(),
             finished: false,
             out: Vec::new(),
@@ -245,16 +301,8 @@ impl ServerResponse {
         if self.head.is_some() {
             return fail("ERR_HTTP_HEADERS_SENT");
         }
-        if !is_token(name) {
-            return fail("ERR_INVALID_HTTP_TOKEN");
-        }
-        let values: Vec<&String> = match &value {
-            HeaderValue::One(v) => vec![v],
-            HeaderValue::Many(vs) => vs.iter().collect(),
-        };
-        if values.iter().any(|v| has_invalid_char(v)) {
-            return fail("ERR_INVALID_CHAR");
-        }
+        validate_header(name, Some(&value))?;
+        self.headers_touched = true;
         // kOutHeaders[lower] = [name, value]: the key keeps its place.
         match self
             .headers
@@ -265,6 +313,28 @@ impl ServerResponse {
             None => self.headers.push((name.to_string(), value)),
         }
         Ok(())
+    }
+
+    /// `res.appendHeader(name, value)`: another value for a header set
+    /// already (its value becomes an array), else `setHeader`.
+    pub fn append_header(&mut self, name: &str, value: HeaderValue) -> Result<(), OutgoingError> {
+        if self.head.is_some() {
+            return fail("ERR_HTTP_HEADERS_SENT");
+        }
+        validate_header(name, Some(&value))?;
+        match self
+            .headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some((_, existing)) => {
+                let mut all = existing.texts();
+                all.extend(value.texts());
+                *existing = HeaderValue::Many(all);
+                Ok(())
+            }
+            None => self.set_header(name, value),
+        }
     }
 
     /// `res.getHeader(name)`.
@@ -285,12 +355,30 @@ impl ServerResponse {
     }
 
     /// `res.writeHead(statusCode[, statusMessage][, headers])`, headers as
-    /// an array of pairs (set with `setHeader`, in order).
+    /// pairs (an object's, or an array's in order), set with `setHeader`.
     pub fn write_head(
         &mut self,
         status_code: u16,
         status_message: Option<&str>,
         headers: &[(String, HeaderValue)],
+    ) -> Result<(), OutgoingError> {
+        let given: Vec<(String, Option<HeaderValue>)> = headers
+            .iter()
+            .map(|(n, v)| (n.clone(), Some(v.clone())))
+            .collect();
+        self.write_head_with(status_code, status_message, &given, false)
+    }
+
+    /// `writeHead` as Node runs it: `odd` for an array of names and values
+    /// of odd length, `None` for an `undefined` value. When no header was
+    /// set before, the given ones are the head as they are (duplicates
+    /// kept, each validated); otherwise each goes through `setHeader`.
+    pub fn write_head_with(
+        &mut self,
+        status_code: u16,
+        status_message: Option<&str>,
+        headers: &[(String, Option<HeaderValue>)],
+        odd: bool,
     ) -> Result<(), OutgoingError> {
         if self.head.is_some() {
             return fail("ERR_HTTP_HEADERS_SENT");
@@ -304,9 +392,28 @@ impl ServerResponse {
             self.status_message = Some(status_text(status_code).to_string());
         }
         self.status_code = status_code;
-        for (name, value) in headers {
-            self.set_header(name, value.clone())?;
+        if odd {
+            return fail("ERR_INVALID_ARG_VALUE");
         }
+        let list = if self.headers_touched {
+            for (name, value) in headers.iter().filter(|(n, _)| !n.is_empty()) {
+                let Some(value) = value else {
+                    validate_header(name, None)?;
+                    continue;
+                };
+                self.set_header(name, value.clone())?;
+            }
+            self.headers.clone()
+        } else {
+            let mut list = Vec::new();
+            for (name, value) in headers {
+                validate_header(name, value.as_ref())?;
+                if let Some(v) = value {
+                    list.push((name.clone(), v.clone()));
+                }
+            }
+            list
+        };
         let message = self.status_message.clone().unwrap_or_default();
         if has_invalid_char(&message) {
             return fail("ERR_INVALID_CHAR");
@@ -314,8 +421,36 @@ impl ServerResponse {
         if status_code == 204 || status_code == 304 || (100..=199).contains(&status_code) {
             self.has_body = false;
         }
+        // writeHead: a final status without `100 Continue` first ends
+        // the connection (the client may still send the body).
+        if self.expect_continue && !self.sent_100 {
+            self.should_keep_alive = false;
+        }
         let first = format!("HTTP/1.1 {status_code} {message}\r\n");
-        self.store_head(first)
+        self.store_head(first, &list)
+    }
+
+    /// `res.flushHeaders()`: the head now, made if need be.
+    pub fn flush_headers(&mut self) -> Result<(), OutgoingError> {
+        if self.head.is_none() {
+            self.implicit_head()?;
+        }
+        self.send(b"");
+        Ok(())
+    }
+
+    /// Node's `strictContentLength(msg)`: the check applies.
+    fn strict(&self) -> bool {
+        self.strict_content_length
+            && self.content_length.is_some()
+            && self.has_body
+            && !self.chunked
+            && self.get_header("transfer-encoding").is_none()
+    }
+
+    fn mismatch(&self, written: u64) -> Result<(), OutgoingError> {
+        let _ = written;
+        fail("ERR_HTTP_CONTENT_LENGTH_MISMATCH")
     }
 
     /// `res.write(chunk)`: queues the bytes (with the head first).
@@ -338,6 +473,10 @@ impl ServerResponse {
                 self.implicit_head()?;
             }
             _ => {}
+        }
+        // Thrown after the chunk was queued, before the message ends.
+        if self.strict() && Some(self.bytes_written) != self.content_length {
+            return self.mismatch(self.bytes_written);
         }
         if self.has_body && self.chunked {
             let end = format!("0\r\n{}\r\n", self.trailer);
@@ -369,6 +508,21 @@ impl ServerResponse {
 
     /// Node's `write_`.
     fn write_body(&mut self, chunk: &[u8], from_end: bool) -> Result<(), OutgoingError> {
+        if self.strict_content_length {
+            let len = chunk.len() as u64;
+            let total = self.bytes_written + len;
+            if self.strict() {
+                let over = match self.content_length {
+                    Some(cl) if from_end => total != cl,
+                    Some(cl) => total > cl,
+                    None => false,
+                };
+                if over {
+                    return self.mismatch(total);
+                }
+            }
+            self.bytes_written = total;
+        }
         if self.head.is_none() {
             if from_end {
                 self.content_length = Some(chunk.len() as u64);
@@ -400,24 +554,25 @@ impl ServerResponse {
     }
 
     /// Node's `_storeHeader`.
-    fn store_head(&mut self, first_line: String) -> Result<(), OutgoingError> {
+    fn store_head(
+        &mut self,
+        first_line: String,
+        list: &[(String, HeaderValue)],
+    ) -> Result<(), OutgoingError> {
         let mut head = first_line;
         let (mut connection, mut cont_len, mut te, mut date, mut trailer) =
             (false, false, false, false, false);
-        for (name, value) in &self.headers {
-            let joined;
-            let values: Vec<&String> = match value {
-                HeaderValue::One(v) => vec![v],
+        for (name, value) in list {
+            let values: Vec<String> = match value {
                 // processHeader: a `Cookie` of two or more values is one
                 // line joined with "; "; any other array (`Set-Cookie`
                 // included) is one line per value.
                 HeaderValue::Many(vs) if vs.len() >= 2 && name.eq_ignore_ascii_case("cookie") => {
-                    joined = vs.join("; ");
-                    vec![&joined]
+                    vec![vs.join("; ")]
                 }
-                HeaderValue::Many(vs) => vs.iter().collect(),
+                other => other.texts(),
             };
-            for v in values {
+            for v in &values {
                 head.push_str(&format!("{name}: {v}\r\n"));
                 match name.to_ascii_lowercase().as_str() {
                     "connection" => {

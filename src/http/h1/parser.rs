@@ -136,9 +136,12 @@ impl<K: Kind> Parser<K> {
 
     /// The connection's end: an error if a message was cut short (llhttp's
     /// `HPE_INVALID_EOF_STATE` from `llhttp_finish`).
+    ///
+    /// After an error it has nothing more to say: `llhttp_finish` returns
+    /// 0 on a parser in error (Node's server then just ends its side).
     pub(super) fn finish(&mut self, out: &mut Vec<Parsed<K::Head>>) -> Result<(), ParseError> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
+        if self.failed.is_some() {
+            return Ok(());
         }
         // What the last line holds is judged before its end is missed.
         if let State::Head { line, line_at, .. } = &self.state

@@ -68,6 +68,9 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
     if let Some(v) = options.opt("keepAlive") {
         opts.keep_alive = v.truthy();
     }
+    if let Some(v) = options.opt("requireHostHeader") {
+        opts.require_host_header = v.truthy();
+    }
     let server = Server::new_in(&cx.event_loop, opts);
     // Every accepted socket is torn down at `end`, named or not.
     let s = cx.clone();

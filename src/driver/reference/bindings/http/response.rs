@@ -8,10 +8,11 @@ use crate::driver::reference::host::{
     Eval, Failure, HostListener, HostObject, count_listeners, same_object, subscribe_to,
 };
 use crate::driver::reference::js::validate::chunk_bytes;
+use crate::driver::reference::js::validate::last_callback;
 use crate::driver::reference::js::{JsVal, Props};
 use crate::driver::reference::session::Session;
-use crate::http::ServerResponse;
-use crate::http::h1::HeaderValue;
+use crate::http::h1::{HeaderValue, validate_header};
+use crate::http::{ServerResponse, outgoing_error};
 
 /// A `ServerResponse` as scripts see it.
 pub struct ResponseHost(pub ServerResponse);
@@ -34,35 +35,59 @@ fn event_args(e: &crate::http::ResponseEvent) -> Vec<JsVal> {
     }
 }
 
-/// A header value from a script: a string, a number (as Node's
-/// `String(value)`), or an array of them.
-fn header_value(v: &JsVal) -> HeaderValue {
+/// A header value from a script: a string, a number (kept: `getHeader`
+/// gives it back), an array of them; `None` for `undefined`, which Node
+/// refuses.
+fn header_value(v: &JsVal) -> Option<HeaderValue> {
     match v {
-        JsVal::Array(items) => HeaderValue::Many(items.iter().map(JsVal::to_js_string).collect()),
-        other => HeaderValue::One(other.to_js_string()),
+        JsVal::Undefined => None,
+        JsVal::Number(n) => Some(HeaderValue::Number(*n)),
+        JsVal::Array(items) => Some(HeaderValue::Many(
+            items.iter().map(JsVal::to_js_string).collect(),
+        )),
+        other => Some(HeaderValue::One(other.to_js_string())),
     }
 }
 
 fn value_of(v: &HeaderValue) -> JsVal {
     match v {
         HeaderValue::One(s) => JsVal::String(s.clone()),
+        HeaderValue::Number(n) => JsVal::Number(*n),
         HeaderValue::Many(vs) => JsVal::Array(vs.iter().cloned().map(JsVal::String).collect()),
     }
 }
 
-/// `writeHead`'s headers: an object, or a flat array of names and values.
-fn head_headers(v: Option<&JsVal>) -> Vec<(String, HeaderValue)> {
+/// `writeHead`'s headers: an object's entries, or a flat array of names
+/// and values (and whether its length is odd).
+fn head_headers(v: Option<&JsVal>) -> (Vec<(String, Option<HeaderValue>)>, bool) {
     match v {
-        Some(JsVal::Object(p)) => p
-            .iter()
-            .map(|(k, v)| (k.clone(), header_value(v)))
-            .collect(),
-        Some(JsVal::Array(items)) => items
-            .chunks(2)
-            .filter(|c| c.len() == 2)
-            .map(|c| (c[0].to_js_string(), header_value(&c[1])))
-            .collect(),
-        _ => Vec::new(),
+        Some(JsVal::Object(p)) => (
+            p.iter()
+                .map(|(k, v)| (k.clone(), header_value(v)))
+                .collect(),
+            false,
+        ),
+        Some(JsVal::Array(items)) => (
+            items
+                .chunks(2)
+                .filter(|c| c.len() == 2)
+                .map(|c| (c[0].to_js_string(), header_value(&c[1])))
+                .collect(),
+            items.len() % 2 == 1,
+        ),
+        _ => (Vec::new(), false),
+    }
+}
+
+/// `setHeader`'s value: `undefined` is Node's `ERR_HTTP_INVALID_HEADER_VALUE`
+/// (after the name's own check).
+fn required_value(name: &str, v: &JsVal) -> Result<HeaderValue, Failure> {
+    match header_value(v) {
+        Some(value) => Ok(value),
+        None => {
+            let e = validate_header(name, None).expect_err("undefined is refused");
+            Err(outgoing_error(e, "set").into())
+        }
     }
 }
 
@@ -91,6 +116,8 @@ impl HostObject for ResponseHost {
             "sendDate" => JsVal::Bool(r.with_core(|c| c.send_date)),
             "headersSent" => JsVal::Bool(r.headers_sent()),
             "writableEnded" | "finished" => JsVal::Bool(r.writable_ended()),
+            "destroyed" => JsVal::Bool(r.destroyed()),
+            "strictContentLength" => JsVal::Bool(r.with_core(|c| c.strict_content_length)),
             "writableFinished" => JsVal::Bool(r.writable_finished()),
             "socket" | "connection" => socket_value(r.socket().clone()),
             _ => return Ok(None),
@@ -103,18 +130,45 @@ impl HostObject for ResponseHost {
             "statusCode" => r.with_core_mut(|c| c.status_code = value.to_number() as u16),
             "statusMessage" => r.with_core_mut(|c| c.status_message = Some(value.to_js_string())),
             "sendDate" => r.with_core_mut(|c| c.send_date = value.truthy()),
+            "strictContentLength" => r.with_core_mut(|c| c.strict_content_length = value.truthy()),
             _ => return Ok(false),
         }
         Ok(true)
     }
 
-    fn call(&self, _cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
+    fn call(&self, cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
         let r = &self.0;
         let arg = |i: usize| args.get(i).cloned().unwrap_or(JsVal::Undefined);
         let name = || arg(0).to_js_string();
         match method {
             "setHeader" => {
-                r.set_header(&name(), header_value(&arg(1)))?;
+                r.set_header(&name(), required_value(&name(), &arg(1))?)?;
+                Ok(this.clone())
+            }
+            "appendHeader" => {
+                r.append_header(&name(), required_value(&name(), &arg(1))?)?;
+                Ok(this.clone())
+            }
+            "flushHeaders" => {
+                r.flush_headers()?;
+                Ok(JsVal::Undefined)
+            }
+            "destroy" => {
+                let err = args.first().filter(|v| !v.is_nullish()).map(|v| match v {
+                    JsVal::Error(p) => crate::Error::with_payload(
+                        &p.get("code").map(JsVal::to_js_string).unwrap_or_default(),
+                        p.get("message")
+                            .map(JsVal::to_js_string)
+                            .unwrap_or_default(),
+                        Arc::new(v.clone()),
+                    ),
+                    other => crate::Error::with_payload(
+                        "",
+                        other.to_js_string(),
+                        Arc::new(other.clone()),
+                    ),
+                });
+                r.destroy(err);
                 Ok(this.clone())
             }
             "getHeader" => {
@@ -142,16 +196,26 @@ impl HostObject for ResponseHost {
             }
             "writeHead" => {
                 let status = arg(0).to_number() as u16;
-                let (message, headers) = match arg(1) {
+                let (message, (headers, odd)) = match arg(1) {
                     JsVal::String(m) => (Some(m), head_headers(args.get(2))),
                     _ => (None, head_headers(args.get(1))),
                 };
-                r.write_head(status, message.as_deref(), &headers)?;
+                r.write_head_with(status, message.as_deref(), &headers, odd)?;
                 Ok(this.clone())
             }
             "write" => {
-                let bytes = chunk_bytes(&arg(0), args.get(1))?;
-                Ok(JsVal::Bool(r.write(&bytes)?))
+                let encoding = args.get(1).filter(|v| matches!(v, JsVal::String(_)));
+                let bytes = chunk_bytes(&arg(0), encoding)?;
+                let callback = last_callback(&args).map(|cb| {
+                    let cx = cx.clone();
+                    Box::new(move |e: Option<&crate::Error>| {
+                        cx.callback(
+                            &cb,
+                            e.map(|e| vec![JsVal::from_error(e)]).unwrap_or_default(),
+                        )
+                    }) as crate::http::WriteCallback
+                });
+                Ok(JsVal::Bool(r.write_with(&bytes, callback)?))
             }
             "end" => {
                 let bytes = match arg(0) {

@@ -72,7 +72,9 @@ impl HostObject for HttpServerHost {
             "headersTimeout" => JsVal::Number(60_000.0),
             "requestTimeout" => JsVal::Number(300_000.0),
             "timeout" => JsVal::Number(0.0),
-            "maxHeadersCount" => JsVal::Null,
+            "maxHeadersCount" => s
+                .max_headers_count()
+                .map_or(JsVal::Null, |n| JsVal::Number(n.into())),
             _ => return self.net.get(cx, property),
         }))
     }
@@ -83,6 +85,9 @@ impl HostObject for HttpServerHost {
         match property {
             "keepAliveTimeout" => self.http.set_keep_alive_timeout(n as u64),
             "maxRequestsPerSocket" => self.http.set_max_requests_per_socket(n as u32),
+            "maxHeadersCount" => self
+                .http
+                .set_max_headers_count((!value.is_nullish()).then_some(n as u32)),
             _ => return self.net.set(cx, property, value),
         }
         Ok(true)
@@ -90,9 +95,20 @@ impl HostObject for HttpServerHost {
 
     fn call(&self, cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
         match method {
-            "closeAllConnections" | "closeIdleConnections" | "setTimeout" => {
-                Err(Failure::unsupported(format!("http.Server.{method}")))
+            "closeAllConnections" => {
+                self.http.close_all_connections();
+                Ok(JsVal::Undefined)
             }
+            "closeIdleConnections" => {
+                self.http.close_idle_connections();
+                Ok(JsVal::Undefined)
+            }
+            // httpServerPreClose, then net's close (callback and all).
+            "close" => {
+                self.http.close_idle_connections();
+                self.net.call(cx, this, method, args)
+            }
+            "setTimeout" => Err(Failure::unsupported(format!("http.Server.{method}"))),
             _ => self.net.call(cx, this, method, args),
         }
     }
