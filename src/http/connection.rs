@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
 use super::h1::{self, Parsed, RequestParser};
 use super::incoming::{HeaderField, headers_object};
@@ -85,6 +86,13 @@ struct State {
     fed: usize,
     /// Bytes of a request arrived since the last complete one.
     partial: bool,
+    /// When the request arriving began (llhttp's `on_message_begin`;
+    /// Node's `last_message_start_`), until it is complete or timed out.
+    message_start: Option<Instant>,
+    /// Its headers are complete.
+    headers_done: bool,
+    /// The keep-alive timeout is on the socket (`keepAliveTimeoutSet`).
+    keep_alive_timeout_set: bool,
     /// `maxHeadersCount` when the connection started.
     max_headers: Option<u32>,
     /// Requests counted against `maxRequestsPerSocket`.
@@ -115,6 +123,10 @@ impl Connection {
             }),
         });
         conn.state().max_headers = server.max_headers_count();
+        // connectionListenerInternal: `server.timeout` on each socket.
+        if server.timeout() > 0 {
+            socket.set_timeout(server.timeout());
+        }
         server.add_connection(Arc::downgrade(&conn), socket.clone());
         let c = conn.clone();
         socket.on_data(move |sock, chunk| c.on_data(sock, chunk.as_bytes()));
@@ -137,6 +149,10 @@ impl Connection {
             let mut st = self.state();
             let start = st.fed;
             st.fed += bytes.len();
+            if !st.partial && !bytes.is_empty() {
+                st.message_start = Some(Instant::now());
+                st.headers_done = false;
+            }
             st.partial = true;
             (st.parser.feed(bytes, &mut items), start)
         };
@@ -174,6 +190,7 @@ impl Connection {
                 let req = {
                     let mut st = self.state();
                     st.partial = false;
+                    st.message_start = None;
                     st.reading.take()?
                 };
                 req.push_eof();
@@ -192,8 +209,16 @@ impl Connection {
             let st = s.settings();
             (st.keep_alive_timeout, st.max_requests_per_socket)
         });
-        // A request after a keep-alive pause: the idle timeout is off.
-        socket.set_timeout(0);
+        // resetSocketTimeout: after a keep-alive pause, back to
+        // `server.timeout`.
+        let reset = {
+            let mut st = self.state();
+            st.headers_done = true;
+            std::mem::take(&mut st.keep_alive_timeout_set)
+        };
+        if reset {
+            socket.set_timeout(server.as_ref().map_or(0, Server::timeout));
+        }
         let max_headers = self.state().max_headers;
         let req = IncomingMessage::new(head, socket.clone(), max_headers);
         let res = ServerResponse::new(req.head(), socket.clone(), keep_alive_timeout, max_requests);
@@ -314,6 +339,7 @@ impl Connection {
             let t = server.keep_alive_timeout();
             if t > 0 {
                 socket.set_timeout(t + KEEP_ALIVE_TIMEOUT_BUFFER);
+                self.state().keep_alive_timeout_set = true;
             }
         }
     }
@@ -370,10 +396,44 @@ impl Connection {
         }
     }
 
-    /// `socketOnTimeout` with no `'timeout'` listener on the request, the
-    /// response or the server: the idle connection is destroyed.
+    /// `socketOnTimeout`: the server's `'timeout'`; with no listener the
+    /// idle connection is destroyed. (Node first offers it to the
+    /// request and the response; the reference does not emit `'timeout'`
+    /// on them.)
     fn on_timeout(&self, socket: &Socket) {
-        socket.destroy(None);
+        let heard = self
+            .server
+            .upgrade()
+            .is_some_and(|s| s.emit(ServerEvent::Timeout(socket.clone())));
+        if !heard {
+            socket.destroy(None);
+        }
+    }
+
+    /// `ConnectionsList::Expired`: a request begun before the request
+    /// deadline, or whose headers are not complete by the headers
+    /// deadline. An expired connection is not checked again until its
+    /// next request begins.
+    pub(crate) fn expired(&self, now: Instant, headers: u64, request: u64) -> bool {
+        let mut st = self.state();
+        let Some(start) = st.message_start else {
+            return false;
+        };
+        let age = now.saturating_duration_since(start);
+        let late = (!st.headers_done && headers > 0 && age > Duration::from_millis(headers))
+            || (request > 0 && age > Duration::from_millis(request));
+        if late {
+            st.message_start = None;
+        }
+        late
+    }
+
+    /// `onRequestTimeout`: socketOnError with `ERR_HTTP_REQUEST_TIMEOUT`.
+    pub(crate) fn request_timeout(&self, socket: &Socket) {
+        self.client_error(
+            socket,
+            Error::plain("ERR_HTTP_REQUEST_TIMEOUT", "Request timeout"),
+        );
     }
 
     /// `socketOnClose`: requests still open are aborted, the response

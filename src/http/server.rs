@@ -8,6 +8,7 @@
 //! See <https://nodejs.org/api/http.html#class-httpserver>.
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
 use super::connection::Connection;
 use super::{IncomingMessage, ServerResponse};
@@ -24,6 +25,7 @@ crate::event_kinds! {
         ClientError = "clientError",
         DropRequest = "dropRequest",
         Request = "request",
+        Timeout = "timeout",
     }
 }
 
@@ -46,6 +48,9 @@ pub enum ServerEvent {
     /// `'dropRequest'` `(request, socket)`: past `maxRequestsPerSocket`;
     /// Node answers `503`.
     DropRequest(IncomingMessage, Socket),
+    /// `'timeout'` `(socket)`: a connection was idle for `server.timeout`
+    /// (or its keep-alive timeout). Without a listener Node destroys it.
+    Timeout(Socket),
 }
 
 impl Event for ServerEvent {
@@ -58,6 +63,7 @@ impl Event for ServerEvent {
             ServerEvent::CheckContinue(..) => ServerEventKind::CheckContinue,
             ServerEvent::CheckExpectation(..) => ServerEventKind::CheckExpectation,
             ServerEvent::DropRequest(..) => ServerEventKind::DropRequest,
+            ServerEvent::Timeout(..) => ServerEventKind::Timeout,
         }
     }
 }
@@ -78,6 +84,13 @@ pub struct ServerOptions {
     pub keep_alive_initial_delay: u64,
     /// `highWaterMark` of the accepted sockets.
     pub high_water_mark: Option<usize>,
+    /// `requestTimeout`, ms (300 000; 0: none).
+    pub request_timeout: u64,
+    /// `headersTimeout`, ms (`min(60 000, requestTimeout)` when not given).
+    pub headers_timeout: Option<u64>,
+    /// `connectionsCheckingInterval`, ms (30 000): how often the
+    /// request and headers timeouts are checked.
+    pub connections_checking_interval: u64,
 }
 
 impl Default for ServerOptions {
@@ -89,6 +102,9 @@ impl Default for ServerOptions {
             keep_alive: false,
             keep_alive_initial_delay: 0,
             high_water_mark: None,
+            request_timeout: 300_000,
+            headers_timeout: None,
+            connections_checking_interval: 30_000,
         }
     }
 }
@@ -103,6 +119,15 @@ pub(crate) struct Settings {
     /// `server.maxHeadersCount` (`None`: Node's 2000), read when a
     /// connection starts.
     pub max_headers_count: Option<u32>,
+    /// `server.headersTimeout`, ms.
+    pub headers_timeout: u64,
+    /// `server.requestTimeout`, ms.
+    pub request_timeout: u64,
+    /// `server.timeout`: each new connection's idle timeout, ms (0: none).
+    pub timeout: u64,
+    /// Bumped when the connections checker must stop (`close()`, a new
+    /// `listen`).
+    checker: u64,
 }
 
 /// A Node `http.Server`.
@@ -149,6 +174,10 @@ impl Server {
                 high_water_mark: options.high_water_mark,
             },
         );
+        let request_timeout = options.request_timeout;
+        let headers_timeout = options
+            .headers_timeout
+            .unwrap_or(request_timeout.min(60_000));
         let server = Server {
             inner: Arc::new(Inner {
                 net,
@@ -158,6 +187,10 @@ impl Server {
                     keep_alive_timeout: 5000,
                     max_requests_per_socket: 0,
                     max_headers_count: None,
+                    headers_timeout,
+                    request_timeout,
+                    timeout: 0,
+                    checker: 0,
                 }),
                 connections: Mutex::new(Vec::new()),
             }),
@@ -168,7 +201,64 @@ impl Server {
                 Connection::start(&server, socket);
             }
         });
+        // setupConnectionsTracking, on 'listening'.
+        let weak = server.downgrade();
         server
+            .inner
+            .net
+            .on(net::ServerEventKind::Listening, move |_, _| {
+                if let Some(server) = weak.upgrade() {
+                    server.start_checking();
+                }
+            });
+        server
+    }
+
+    /// Node's `checkConnections` every `connectionsCheckingInterval`:
+    /// a connection whose request started longer ago than
+    /// `requestTimeout`, or whose headers did not end within
+    /// `headersTimeout`, gets `ERR_HTTP_REQUEST_TIMEOUT`.
+    fn start_checking(&self) {
+        let generation = {
+            let mut st = self.settings();
+            st.checker += 1;
+            st.checker
+        };
+        let every = Duration::from_millis(self.inner.options.connections_checking_interval.max(1));
+        let weak = self.downgrade();
+        let event_loop = self.event_loop().clone();
+        crate::tasks::spawn(async move {
+            loop {
+                async_std::task::sleep(every).await;
+                let _turn = event_loop.turn().await;
+                let Some(server) = weak.upgrade() else {
+                    return;
+                };
+                let (headers, request) = {
+                    let st = server.settings();
+                    if st.checker != generation {
+                        return;
+                    }
+                    (st.headers_timeout, st.request_timeout)
+                };
+                if headers == 0 && request == 0 {
+                    continue;
+                }
+                let now = Instant::now();
+                let all: Vec<(Weak<Connection>, Socket)> = server.connections().clone();
+                for (conn, socket) in all {
+                    if let Some(conn) = conn.upgrade()
+                        && conn.expired(now, headers, request)
+                    {
+                        conn.request_timeout(&socket);
+                    }
+                }
+            }
+        });
+    }
+
+    fn stop_checking(&self) {
+        self.settings().checker += 1;
     }
 
     /// `http.createServer()` in the global event loop.
@@ -223,6 +313,36 @@ impl Server {
         self.settings().max_requests_per_socket = n;
     }
 
+    /// `server.headersTimeout`, ms.
+    pub fn headers_timeout(&self) -> u64 {
+        self.settings().headers_timeout
+    }
+
+    /// `server.headersTimeout = ms`.
+    pub fn set_headers_timeout(&self, ms: u64) {
+        self.settings().headers_timeout = ms;
+    }
+
+    /// `server.requestTimeout`, ms.
+    pub fn request_timeout(&self) -> u64 {
+        self.settings().request_timeout
+    }
+
+    /// `server.requestTimeout = ms`.
+    pub fn set_request_timeout(&self, ms: u64) {
+        self.settings().request_timeout = ms;
+    }
+
+    /// `server.timeout`, ms.
+    pub fn timeout(&self) -> u64 {
+        self.settings().timeout
+    }
+
+    /// `server.timeout = ms` (for connections accepted after).
+    pub fn set_timeout(&self, ms: u64) {
+        self.settings().timeout = ms;
+    }
+
     /// `server.maxHeadersCount`.
     pub fn max_headers_count(&self) -> Option<u32> {
         self.settings().max_headers_count
@@ -275,6 +395,7 @@ impl Server {
     /// `httpServerPreClose`), then the net server's close.
     pub fn close(&self) -> &Server {
         self.close_idle_connections();
+        self.stop_checking();
         self.inner.net.close();
         self
     }

@@ -321,9 +321,10 @@ impl Socket {
         // Before any state changes: an event this call causes is the
         // caller's to `next()` (see `Emitter::acted`).
         self.inner.emitter.acted();
-        if let Some(data) = data
-            && !self.state().writable.ending()
-        {
+        // Writable.prototype.end: the chunk is written first, even on a
+        // stream that is ending already, where the write fails with
+        // ERR_STREAM_WRITE_AFTER_END and destroys it (errorOrDestroy).
+        if let Some(data) = data {
             self.write(data);
         }
         let outcome = self.state().writable.end(callback);

@@ -525,9 +525,15 @@ impl Task {
                     };
                     if auto_end {
                         self.socket.end();
-                        while let Some(command) = self.commands.try_recv() {
-                            self.command(command);
-                        }
+                    }
+                    // What 'end' listeners did (an end(data) on a socket
+                    // ended already, a write) comes before autoDestroy,
+                    // as in Node's endReadableNT.
+                    while let Some(command) = self.commands.try_recv() {
+                        self.command(command);
+                    }
+                    if self.closed {
+                        return;
                     }
                 }
             }

@@ -70,6 +70,25 @@ pub fn validate_number(value: &JsVal, name: &str) -> Result<(), Error> {
     }
 }
 
+/// `validateInteger(value, name, min, max)`: a number (else
+/// `ERR_INVALID_ARG_TYPE`), an integer (else `ERR_OUT_OF_RANGE` "an
+/// integer"), within `min..=max` (else `ERR_OUT_OF_RANGE` with the bounds).
+pub fn validate_integer(value: &JsVal, name: &str, min: f64, max: f64) -> Result<(), Error> {
+    validate_number(value, name)?;
+    let n = value.to_number();
+    if n.fract() != 0.0 || !n.is_finite() {
+        return Err(out_of_range(name, "an integer", n));
+    }
+    if n < min || n > max {
+        return Err(out_of_range(
+            name,
+            &format!(">= {} && <= {}", format_number(min), format_number(max)),
+            n,
+        ));
+    }
+    Ok(())
+}
+
 /// `validateString(value, name)`.
 pub fn validate_string(value: &JsVal, name: &str) -> Result<String, Error> {
     match value {

@@ -14,6 +14,10 @@ use super::net::socket::socket_value;
 use super::net::tracked;
 use crate::driver::reference::host::{Eval, Failure, HostModule};
 use crate::driver::reference::js::JsVal;
+use crate::driver::reference::js::validate::validate_integer;
+
+/// `Number.MAX_SAFE_INTEGER`.
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 use crate::driver::reference::session::Session;
 use crate::http::{self as h, Server, ServerOptions};
 
@@ -70,6 +74,37 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
     }
     if let Some(v) = options.opt("requireHostHeader") {
         opts.require_host_header = v.truthy();
+    }
+    // Server(): validateInteger(…, 0) on each, then headersTimeout must
+    // not exceed requestTimeout.
+    let ms = |name: &str| -> Result<Option<u64>, Failure> {
+        match options.opt(name) {
+            None => Ok(None),
+            Some(v) => {
+                validate_integer(v, name, 0.0, MAX_SAFE)?;
+                Ok(Some(v.to_number() as u64))
+            }
+        }
+    };
+    if let Some(t) = ms("requestTimeout")? {
+        opts.request_timeout = t;
+    }
+    opts.headers_timeout = ms("headersTimeout")?;
+    if let Some(t) = ms("connectionsCheckingInterval")? {
+        opts.connections_checking_interval = t;
+    }
+    if let Some(h) = opts.headers_timeout
+        && opts.request_timeout > 0
+        && h > 0
+        && h > opts.request_timeout
+    {
+        return Err(crate::Error::range_error(
+            "ERR_OUT_OF_RANGE",
+            format!(
+                "The value of \"headersTimeout\" is out of range. It must be <= requestTimeout. Received {h}"
+            ),
+        )
+        .into());
     }
     let server = Server::new_in(&cx.event_loop, opts);
     // Every accepted socket is torn down at `end`, named or not.

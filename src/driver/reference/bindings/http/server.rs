@@ -12,8 +12,9 @@ use crate::driver::reference::host::{
     Eval, Failure, HostListener, HostObject, count_listeners, same_object, subscribe_to,
 };
 use crate::driver::reference::js::JsVal;
+use crate::driver::reference::js::validate::last_callback;
 use crate::driver::reference::session::Session;
-use crate::events::EventKind;
+use crate::events::{Emits, EventKind};
 use crate::http::{Server, ServerEvent, ServerEventKind};
 
 /// An `http.Server` as scripts see it.
@@ -41,6 +42,7 @@ fn event_args(e: &ServerEvent) -> Vec<JsVal> {
         | ServerEvent::CheckExpectation(req, res) => {
             vec![incoming_value(req.clone()), response_value(res.clone())]
         }
+        ServerEvent::Timeout(socket) => vec![socket_value(socket.clone())],
         ServerEvent::DropRequest(req, socket) => {
             vec![incoming_value(req.clone()), socket_value(socket.clone())]
         }
@@ -68,10 +70,9 @@ impl HostObject for HttpServerHost {
         Ok(Some(match property {
             "keepAliveTimeout" => JsVal::Number(s.keep_alive_timeout() as f64),
             "maxRequestsPerSocket" => JsVal::Number(s.max_requests_per_socket().into()),
-            // Node 20's defaults; the reference does not enforce them yet.
-            "headersTimeout" => JsVal::Number(60_000.0),
-            "requestTimeout" => JsVal::Number(300_000.0),
-            "timeout" => JsVal::Number(0.0),
+            "headersTimeout" => JsVal::Number(s.headers_timeout() as f64),
+            "requestTimeout" => JsVal::Number(s.request_timeout() as f64),
+            "timeout" => JsVal::Number(s.timeout() as f64),
             "maxHeadersCount" => s
                 .max_headers_count()
                 .map_or(JsVal::Null, |n| JsVal::Number(n.into())),
@@ -85,6 +86,9 @@ impl HostObject for HttpServerHost {
         match property {
             "keepAliveTimeout" => self.http.set_keep_alive_timeout(n as u64),
             "maxRequestsPerSocket" => self.http.set_max_requests_per_socket(n as u32),
+            "headersTimeout" => self.http.set_headers_timeout(n as u64),
+            "requestTimeout" => self.http.set_request_timeout(n as u64),
+            "timeout" => self.http.set_timeout(n as u64),
             "maxHeadersCount" => self
                 .http
                 .set_max_headers_count((!value.is_nullish()).then_some(n as u32)),
@@ -108,7 +112,22 @@ impl HostObject for HttpServerHost {
                 self.http.close_idle_connections();
                 self.net.call(cx, this, method, args)
             }
-            "setTimeout" => Err(Failure::unsupported(format!("http.Server.{method}"))),
+            // server.setTimeout([msecs][, callback]): the callback listens
+            // to 'timeout'.
+            "setTimeout" => {
+                if let Some(ms) = args.first().filter(|v| matches!(v, JsVal::Number(_))) {
+                    self.http.set_timeout(ms.to_number().max(0.0) as u64);
+                }
+                if let Some(cb) = last_callback(&args) {
+                    let cx = cx.clone();
+                    self.http.on(ServerEventKind::Timeout, move |_, e| {
+                        if let ServerEvent::Timeout(s) = e {
+                            cx.callback(&cb, vec![socket_value(s.clone())]);
+                        }
+                    });
+                }
+                Ok(this.clone())
+            }
             _ => self.net.call(cx, this, method, args),
         }
     }
@@ -151,7 +170,6 @@ mod tests {
                 "removeListener",
                 // Not implemented yet.
                 "connect",
-                "timeout",
                 "upgrade",
             ],
         );
