@@ -15,7 +15,7 @@ use super::incoming::{HeaderField, headers_object};
 use super::server::{Server, ServerEvent, ServerEventKind, WeakServer};
 use super::{IncomingMessage, ServerResponse};
 use crate::error::{Error, ErrorProp};
-use crate::events::Emits;
+use crate::events::{Emits, ListenerId};
 use crate::net::{Socket, SocketEvent, SocketEventKind};
 
 /// `HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER`: the socket's idle timeout is
@@ -95,6 +95,12 @@ struct State {
     keep_alive_timeout_set: bool,
     /// `maxHeadersCount` when the connection started.
     max_headers: Option<u32>,
+    /// A request that leaves HTTP, and the bytes after its head.
+    upgrade: Option<(IncomingMessage, Vec<u8>)>,
+    /// The connection let go of its socket (upgrade, CONNECT).
+    handed_over: bool,
+    /// The listeners it added to the socket, removed on hand-over.
+    listeners: Vec<ListenerId>,
     /// Requests counted against `maxRequestsPerSocket`.
     requests: u32,
     /// The request whose body is arriving.
@@ -129,24 +135,36 @@ impl Connection {
         }
         server.add_connection(Arc::downgrade(&conn), socket.clone());
         let c = conn.clone();
-        socket.on_data(move |sock, chunk| c.on_data(sock, chunk.as_bytes()));
+        let mut ids = vec![socket.on_data(move |sock, chunk| c.on_data(sock, chunk.as_bytes()))];
         let c = conn.clone();
-        socket.on(SocketEventKind::Error, move |sock, e| {
+        ids.push(socket.on(SocketEventKind::Error, move |sock, e| {
             if let SocketEvent::Error(err) = e {
                 c.on_error(sock, err.clone());
             }
-        });
+        }));
         let c = conn.clone();
-        socket.on(SocketEventKind::End, move |sock, _| c.on_end(sock));
+        ids.push(socket.on(SocketEventKind::End, move |sock, _| c.on_end(sock)));
         let c = conn.clone();
-        socket.on(SocketEventKind::Timeout, move |sock, _| c.on_timeout(sock));
-        socket.on(SocketEventKind::Close, move |sock, _| conn.on_close(sock));
+        ids.push(socket.on(SocketEventKind::Timeout, move |sock, _| c.on_timeout(sock)));
+        let c = conn.clone();
+        ids.push(socket.on(SocketEventKind::Close, move |sock, _| c.on_close(sock)));
+        conn.state().listeners = ids;
     }
 
     fn on_data(&self, socket: &Socket, bytes: &[u8]) {
         let mut items = Vec::new();
+        // parserOnIncoming: an upgrade leaves HTTP only if someone
+        // listens for it.
+        let upgrades = self
+            .server
+            .upgrade()
+            .is_some_and(|s| s.listener_count(ServerEventKind::Upgrade) > 0);
         let (result, start) = {
             let mut st = self.state();
+            if st.handed_over {
+                return;
+            }
+            st.parser.set_upgrades(upgrades);
             let start = st.fed;
             st.fed += bytes.len();
             if !st.partial && !bytes.is_empty() {
@@ -166,6 +184,11 @@ impl Connection {
         }
         for req in touched {
             req.settle();
+        }
+        let upgrade = self.state().upgrade.take();
+        if let Some((req, head)) = upgrade {
+            self.hand_over(socket, req, head);
+            return;
         }
         if let Err(e) = result {
             self.client_error(socket, parse_error(&e, bytes, start));
@@ -196,9 +219,12 @@ impl Connection {
                 req.push_eof();
                 Some(req)
             }
-            // Upgrades and CONNECT are not implemented: the parser stops
-            // there, and so does the connection.
-            Parsed::Upgraded(_) => None,
+            Parsed::Upgraded(rest) => {
+                if let Some((_, head)) = self.state().upgrade.as_mut() {
+                    head.extend_from_slice(&rest);
+                }
+                None
+            }
         }
     }
 
@@ -220,7 +246,17 @@ impl Connection {
             socket.set_timeout(server.as_ref().map_or(0, Server::timeout));
         }
         let max_headers = self.state().max_headers;
+        let upgrades = head.method == "CONNECT"
+            || (head.upgrade
+                && server
+                    .as_ref()
+                    .is_some_and(|s| s.listener_count(ServerEventKind::Upgrade) > 0));
         let req = IncomingMessage::new(head, socket.clone(), max_headers);
+        if upgrades {
+            // parserOnIncoming returns 2: no response, not in flight.
+            self.state().upgrade = Some((req.clone(), Vec::new()));
+            return req;
+        }
         let res = ServerResponse::new(req.head(), socket.clone(), keep_alive_timeout, max_requests);
         {
             let mut st = self.state();
@@ -307,6 +343,38 @@ impl Connection {
             }
         }
         server.emit(ServerEvent::Request(req.clone(), res));
+    }
+
+    /// onParserExecuteCommon's upgrade branch: the HTTP side lets go of
+    /// the socket (its listeners removed, `readableFlowing` back to null)
+    /// and hands it to `'upgrade'` or `'connect'`; a CONNECT nobody
+    /// listens for is destroyed.
+    fn hand_over(&self, socket: &Socket, req: IncomingMessage, head: Vec<u8>) {
+        let listeners = {
+            let mut st = self.state();
+            st.handed_over = true;
+            st.reading = None;
+            std::mem::take(&mut st.listeners)
+        };
+        for id in listeners {
+            socket.off(id);
+        }
+        let Some(server) = self.server.upgrade() else {
+            return;
+        };
+        server.remove_connection(socket);
+        let connect = req.head().method == "CONNECT";
+        if connect && server.listener_count(ServerEventKind::Connect) == 0 {
+            socket.destroy(None);
+            return;
+        }
+        socket.set_readable_flowing(None);
+        let event = if connect {
+            ServerEvent::Connect(req, socket.clone(), head)
+        } else {
+            ServerEvent::Upgrade(req, socket.clone(), head)
+        };
+        server.emit(event);
     }
 
     /// No request in progress: none arriving, none waiting for its

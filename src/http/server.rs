@@ -21,11 +21,13 @@ crate::event_kinds! {
     /// The Node event names of an `http.Server`, beside its net server's.
     pub enum ServerEventKind {
         CheckContinue = "checkContinue",
+        Connect = "connect",
         CheckExpectation = "checkExpectation",
         ClientError = "clientError",
         DropRequest = "dropRequest",
         Request = "request",
         Timeout = "timeout",
+        Upgrade = "upgrade",
     }
 }
 
@@ -48,6 +50,13 @@ pub enum ServerEvent {
     /// `'dropRequest'` `(request, socket)`: past `maxRequestsPerSocket`;
     /// Node answers `503`.
     DropRequest(IncomingMessage, Socket),
+    /// `'upgrade'` `(request, socket, head)`: a request asked to leave
+    /// HTTP and the server listens for it; the socket is the listener's
+    /// from here, `head` the bytes after the request's head.
+    Upgrade(IncomingMessage, Socket, Vec<u8>),
+    /// `'connect'` `(request, socket, head)`: a `CONNECT` (without a
+    /// listener Node destroys the socket).
+    Connect(IncomingMessage, Socket, Vec<u8>),
     /// `'timeout'` `(socket)`: a connection was idle for `server.timeout`
     /// (or its keep-alive timeout). Without a listener Node destroys it.
     Timeout(Socket),
@@ -64,6 +73,8 @@ impl Event for ServerEvent {
             ServerEvent::CheckExpectation(..) => ServerEventKind::CheckExpectation,
             ServerEvent::DropRequest(..) => ServerEventKind::DropRequest,
             ServerEvent::Timeout(..) => ServerEventKind::Timeout,
+            ServerEvent::Upgrade(..) => ServerEventKind::Upgrade,
+            ServerEvent::Connect(..) => ServerEventKind::Connect,
         }
     }
 }

@@ -440,6 +440,14 @@ impl Socket {
 
     // --- reading ---------------------------------------------------------
 
+    /// Node's `socket.readableFlowing = value` setter: no event, no
+    /// read; `None` (null) lets the next `'data'` listener start the flow
+    /// again (what `http.Server` does to a socket it hands over on
+    /// upgrade).
+    pub fn set_readable_flowing(&self, flowing: Option<bool>) {
+        self.state().readable.set_flowing(flowing);
+    }
+
     /// `socket.pause()`: stops `'data'` events; emits `'pause'` (at once)
     /// unless the socket was paused already.
     pub fn pause(&self) -> &Socket {

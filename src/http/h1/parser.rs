@@ -106,6 +106,11 @@ pub(super) struct Parser<K: Kind> {
 }
 
 impl<K: Kind> Parser<K> {
+    /// The side's own settings.
+    pub(super) fn kind_mut(&mut self) -> &mut K {
+        &mut self.kind
+    }
+
     /// A parser at the start of a connection.
     pub(super) fn new(kind: K) -> Parser<K> {
         Parser {

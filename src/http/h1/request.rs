@@ -8,8 +8,12 @@ use super::parser::{Decided, Kind, Next, Parser};
 use super::{Parsed, RequestHead};
 
 /// The requests side.
-#[derive(Debug, Default)]
-pub(super) struct Requests;
+#[derive(Debug)]
+pub(super) struct Requests {
+    /// Whether an `Upgrade` request leaves HTTP (Node: only when the
+    /// server has an `'upgrade'` listener; a `CONNECT` always does).
+    upgrades: bool,
+}
 
 impl Kind for Requests {
     type Start = RequestLine;
@@ -34,7 +38,7 @@ impl Kind for Requests {
         Ok(Decided {
             framing: head.framing,
             keep_alive: head.keep_alive,
-            next: if head.upgrade {
+            next: if head.method == "CONNECT" || (head.upgrade && self.upgrades) {
                 Next::Upgrade
             } else {
                 Next::Message
@@ -64,7 +68,7 @@ impl Default for RequestParser {
 impl RequestParser {
     /// A parser at the start of a connection.
     pub fn new() -> RequestParser {
-        RequestParser(Parser::new(Requests))
+        RequestParser(Parser::new(Requests { upgrades: true }))
     }
 
     /// Parses `input`, the next bytes of the connection, appending what
@@ -72,6 +76,15 @@ impl RequestParser {
     /// (Node emits a request that completed before a parse error).
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<Parsed>) -> Result<(), ParseError> {
         self.0.feed(input, out)
+    }
+
+    /// Whether a request asking to upgrade (`Connection: upgrade` and
+    /// `Upgrade`) ends HTTP on the connection, from the next head on
+    /// (true by default). Node's server decides it per request: only with
+    /// an `'upgrade'` listener; otherwise the request is an ordinary one,
+    /// body and all. A `CONNECT` always ends HTTP.
+    pub fn set_upgrades(&mut self, upgrades: bool) {
+        self.0.kind_mut().upgrades = upgrades;
     }
 
     /// The connection's end: an error if a message was cut short (llhttp's

@@ -43,6 +43,11 @@ fn event_args(e: &ServerEvent) -> Vec<JsVal> {
             vec![incoming_value(req.clone()), response_value(res.clone())]
         }
         ServerEvent::Timeout(socket) => vec![socket_value(socket.clone())],
+        ServerEvent::Upgrade(req, socket, head) | ServerEvent::Connect(req, socket, head) => vec![
+            incoming_value(req.clone()),
+            socket_value(socket.clone()),
+            JsVal::Buffer(head.clone()),
+        ],
         ServerEvent::DropRequest(req, socket) => {
             vec![incoming_value(req.clone()), socket_value(socket.clone())]
         }
