@@ -170,13 +170,7 @@ mod tests {
         super::super::super::assert_events_match(
             "http.Server",
             &emitted,
-            &[
-                "newListener",
-                "removeListener",
-                // Not implemented yet.
-                "connect",
-                "upgrade",
-            ],
+            &["newListener", "removeListener"],
         );
     }
 }
