@@ -54,6 +54,7 @@ fn render_trace(lc: &LoadedCase, trace: &Trace) -> String {
                 }
                 redact_ports(arg);
                 redact_scratch(arg);
+                redact_dates(arg);
             }
             s.push_str(&format!("{obj}  {}\n", show_observed(class, &o)));
         }
@@ -77,6 +78,28 @@ fn redact_ports(v: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(redact_ports),
         _ => {}
+    }
+}
+
+/// A response's `Date` header holds the clock: snapshots show
+/// `Date: <date>`.
+fn redact_dates(v: &mut Value) {
+    if let Value::Buffer(b) = v {
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i..].starts_with(b"Date: ")
+                && b.len() >= i + 35
+                && nodecompat::http::is_http_date(&b[i + 6..i + 35])
+            {
+                out.extend_from_slice(b"Date: <date>");
+                i += 35;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        *b = out;
     }
 }
 

@@ -15,6 +15,7 @@ pub use incoming::{
     headers_object,
 };
 pub use response::{
-    ResponseEvent, ResponseEventKind, ServerResponse, WriteCallback, http_date, outgoing_error,
+    ResponseEvent, ResponseEventKind, ServerResponse, WriteCallback, http_date, is_http_date,
+    outgoing_error,
 };
 pub use server::{Server, ServerEvent, ServerEventKind, ServerOptions};

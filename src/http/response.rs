@@ -152,6 +152,32 @@ pub fn http_date(now: SystemTime) -> String {
     )
 }
 
+/// Whether `b` is an IMF-fixdate as [`http_date`] writes it (`Mon, 30 Nov
+/// 2026 09:00:00 GMT`): 29 bytes, day and month names, digits, `GMT`.
+pub fn is_http_date(b: &[u8]) -> bool {
+    const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() == 29
+        && DAYS.contains(&&b[0..3])
+        && &b[3..5] == b", "
+        && digits(5..7)
+        && b[7] == b' '
+        && MONTHS.contains(&&b[8..11])
+        && b[11] == b' '
+        && digits(12..16)
+        && b[16] == b' '
+        && digits(17..19)
+        && b[19] == b':'
+        && digits(20..22)
+        && b[22] == b':'
+        && digits(23..25)
+        && &b[25..] == b" GMT"
+}
+
 impl ServerResponse {
     pub(crate) fn new(
         request: &h1::RequestHead,
@@ -542,5 +568,8 @@ mod tests {
         assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(at(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(at(1_796_029_261), "Mon, 30 Nov 2026 09:01:01 GMT");
+        assert!(is_http_date(at(1_796_029_261).as_bytes()));
+        assert!(!is_http_date(b"Mon, 30 Nov 2026 09:01:01 UTC"));
+        assert!(!is_http_date(b"Mon, 30 Nov 2026 09:01:0"));
     }
 }
