@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::protocol::Value;
-use crate::spec::ast::{ArgPattern, Chunks, EventLine, Pattern};
+use crate::spec::ast::{ArgPattern, Chunks, EventLine, Pattern, Piece};
 use crate::spec::{render, vocabulary};
 
 /// One observed event.
@@ -218,7 +218,40 @@ pub fn matches(pattern: &Pattern, value: &Value, vars: &Vars) -> bool {
             _ => false,
         },
         Pattern::Class(c) => matches!(value, Value::Handle { class, .. } if class == c),
+        Pattern::Template(pieces) => {
+            matches!(value, Value::Buffer(b) if template_matches(pieces, b, false))
+        }
     }
+}
+
+/// Whether `got` is what a template describes, or with `prefix`, could be
+/// the start of it (a stream still arriving).
+pub fn template_matches(pieces: &[Piece], got: &[u8], prefix: bool) -> bool {
+    let mut at = 0;
+    for piece in pieces {
+        let rest = &got[at..];
+        let (want, is_date) = match piece {
+            Piece::Bytes(b) => (b.len(), false),
+            Piece::Date => (29, true),
+        };
+        if rest.len() < want {
+            return prefix
+                && match piece {
+                    Piece::Bytes(b) => b.starts_with(rest),
+                    Piece::Date => true,
+                };
+        }
+        let ok = if is_date {
+            crate::http::is_http_date(&rest[..want])
+        } else {
+            matches!(piece, Piece::Bytes(b) if &rest[..want] == b.as_slice())
+        };
+        if !ok {
+            return false;
+        }
+        at += want;
+    }
+    at == got.len()
 }
 
 /// Value equality as a spec means it: NaN equals NaN, numbers by value.
@@ -447,6 +480,9 @@ pub fn diverged(
                 (Some(Pattern::Exact(Value::Buffer(want))), Some(Value::Buffer(got))) => {
                     want.starts_with(got)
                 }
+                (Some(Pattern::Template(pieces)), Some(Value::Buffer(got))) => {
+                    template_matches(pieces, got, true)
+                }
                 _ => false,
             };
         !growing
@@ -674,5 +710,36 @@ mod tests {
             &vars
         ));
         assert!(!matches(&p("port"), &Value::Number(80.0), &vars));
+    }
+
+    #[test]
+    fn a_template_matches_its_bytes_around_an_http_date() {
+        let p = crate::spec::parse::pattern(
+            r#"Buffer.concat(["HTTP/1.1 400 Bad\r\nDate: ", <date>, "\r\n\r\n"])"#,
+        )
+        .unwrap();
+        assert_eq!(
+            render::pattern(&p),
+            r#"Buffer.concat(["HTTP/1.1 400 Bad\r\nDate: ", <date>, "\r\n\r\n"])"#
+        );
+        let got = |s: &str| Value::Buffer(s.as_bytes().to_vec());
+        let vars = Vars::default();
+        let good = "HTTP/1.1 400 Bad\r\nDate: Mon, 30 Nov 2026 09:00:00 GMT\r\n\r\n";
+        assert!(matches(&p, &got(good), &vars));
+        // Not a date, one byte more, one byte less, a string: no.
+        assert!(!matches(&p, &got(&good.replace("GMT", "UTC")), &vars));
+        assert!(!matches(&p, &got(&format!("{good}x")), &vars));
+        assert!(!matches(&p, &got(&good[..good.len() - 1]), &vars));
+        assert!(!matches(&p, &Value::String(good.into()), &vars));
+        let Pattern::Template(pieces) = &p else {
+            unreachable!()
+        };
+        // A stream still arriving may be the start of it.
+        assert!(template_matches(
+            pieces,
+            b"HTTP/1.1 400 Bad\r\nDate: Mon, 3",
+            true
+        ));
+        assert!(!template_matches(pieces, b"HTTP/1.1 500", true));
     }
 }

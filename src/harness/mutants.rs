@@ -32,7 +32,7 @@
 //! the mutants is `nodecompat mutants`.
 
 use crate::protocol::Value;
-use crate::spec::ast::{ArgPattern, EventLine, Pattern};
+use crate::spec::ast::{ArgPattern, EventLine, Pattern, Piece};
 use crate::spec::{parse, render, vocabulary};
 
 /// What kind of edit a mutant is.
@@ -270,6 +270,24 @@ fn pattern_edits(p: &Pattern, names: &[String]) -> Vec<(Pattern, String)> {
         Pattern::Name(n) => {
             if let Some(other) = names.iter().find(|m| *m != n) {
                 out.push((Pattern::Name(other.clone()), format!("{n} -> {other}")));
+            }
+        }
+        Pattern::Template(pieces) => {
+            // The bytes around the date: one changed, as a slightly wrong
+            // implementation would send them.
+            if let Some(k) = pieces
+                .iter()
+                .rposition(|p| matches!(p, Piece::Bytes(b) if !b.is_empty()))
+            {
+                let mut changed = pieces.clone();
+                if let Piece::Bytes(b) = &mut changed[k] {
+                    let last = b.len() - 1;
+                    b[last] = b[last].wrapping_add(1);
+                }
+                out.push((
+                    Pattern::Template(changed),
+                    "a byte of the template changed".into(),
+                ));
             }
         }
         Pattern::Class(c) => {

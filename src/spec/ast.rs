@@ -109,6 +109,20 @@ pub enum Pattern {
     Name(String),
     /// Any object of this class (`Socket`).
     Class(String),
+    /// `Buffer.concat(["…Date: ", <date>, "\r\n…"])`: a Buffer of exactly
+    /// these bytes, where each `<date>` stands for an HTTP date (an
+    /// IMF-fixdate: `Mon, 30 Nov 2026 09:00:00 GMT`), the one part of a
+    /// response Node makes itself that a case cannot fix.
+    Template(Vec<Piece>),
+}
+
+/// A piece of a [`Pattern::Template`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    /// These bytes.
+    Bytes(Vec<u8>),
+    /// An HTTP date, 29 bytes.
+    Date,
 }
 
 /// One argument pattern of an event line: positional or `name=pattern`.

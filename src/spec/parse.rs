@@ -336,12 +336,62 @@ impl<'a> Parser<'a> {
 
     // ---- patterns ----
 
+    /// `Buffer.concat([piece, …])` as a pattern, `Buffer.concat` consumed:
+    /// each piece a string or Buffer literal, or `<date>`.
+    fn template(&mut self) -> Result<Pattern, ParseError> {
+        self.expect_punct("(")?;
+        self.expect_punct("[")?;
+        let mut pieces = Vec::new();
+        while !self.eat_punct("]") {
+            if self.eat_punct("<") {
+                let col = self.col();
+                let t = self.ident("`date`")?;
+                if t != "date" {
+                    return Err((
+                        col,
+                        format!(
+                            "unknown piece `<{t}>`: a template holds strings, Buffers and <date>"
+                        ),
+                    ));
+                }
+                self.expect_punct(">")?;
+                pieces.push(Piece::Date);
+            } else {
+                let col = self.col();
+                match self.data_literal()? {
+                    Some(crate::protocol::Value::String(s)) => {
+                        pieces.push(Piece::Bytes(s.into_bytes()))
+                    }
+                    Some(crate::protocol::Value::Buffer(b)) => pieces.push(Piece::Bytes(b)),
+                    _ => {
+                        return Err((
+                            col,
+                            "a template holds strings, Buffers and <date>".to_string(),
+                        ));
+                    }
+                }
+            }
+            if !self.eat_punct(",") && !self.at_punct("]") {
+                return self.error("`,` or `]`");
+            }
+        }
+        self.expect_punct(")")?;
+        Ok(Pattern::Template(pieces))
+    }
+
     /// Every nesting of patterns goes through here, one level deeper.
     fn pattern(&mut self) -> Result<Pattern, ParseError> {
         self.nested(Self::pattern_here)
     }
 
     fn pattern_here(&mut self) -> Result<Pattern, ParseError> {
+        if matches!(self.peek(), Some(Tok::Ident(s)) if s == "Buffer")
+            && self.peek_at(1) == Some(&Tok::Punct("."))
+            && matches!(self.peek_at(2), Some(Tok::Ident(s)) if s == "concat")
+        {
+            self.i += 3;
+            return self.template();
+        }
         if let Some(v) = self.data_literal()? {
             return Ok(Pattern::Exact(v));
         }

@@ -1,7 +1,7 @@
 //! Writes values, patterns and event lines back as spec text: for `record`,
 //! for diffs, and for the round-trip property (render, parse, compare).
 
-use super::ast::{ArgPattern, EventLine, Pattern};
+use super::ast::{ArgPattern, EventLine, Pattern, Piece};
 use super::vocabulary;
 use crate::protocol::Value;
 
@@ -158,6 +158,20 @@ pub fn pattern(p: &Pattern) -> String {
             items.iter().map(pattern).collect::<Vec<_>>().join(", ")
         ),
         Pattern::Name(n) | Pattern::Class(n) => n.clone(),
+        Pattern::Template(pieces) => format!(
+            "Buffer.concat([{}])",
+            pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Date => "<date>".to_string(),
+                    Piece::Bytes(b) => match std::str::from_utf8(b) {
+                        Ok(s) => string_literal(s),
+                        Err(_) => buffer(b),
+                    },
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
