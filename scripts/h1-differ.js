@@ -15,12 +15,31 @@
 // Prints the divergences (at most 20 in full) and their count; writes
 // every divergent input to FILE (default target/h1-divergences.json), in
 // the seeds' format, ready to become facts.
+//
+// Server mode compares whole servers instead of the parser:
+//   scripts/h1-differ.js --server [--count N] [--seed S] [--out FILE] [--replay FILE]
+// The same generated inputs (then a dozen fixed CONNECT and Upgrade probes,
+// `probe-K`) go, by the same raw client, to a Node http.Server and to the
+// reference's (examples/h1_server.rs, built by the script), each on its
+// own connection, 32 at a time. Compared per input: the 'request' events
+// (method and url), the requests at their 'end' and the first
+// clientError (as in parser mode), the bytes the server answered (Date
+// values masked), how the connection ended for the client ('end', or the
+// error code such as ECONNRESET, or 'timeout' after 2 s) and whether the
+// server's side closed. Neither side listens to 'upgrade' or 'connect'
+// (the reference has neither). Divergent inputs go to FILE (default
+// target/h1-server-divergences.json) with each outcome beside it in
+// FILE's .report.jsonl, whose `differs` names the aspects that differ;
+// --replay FILE sends the inputs of FILE (such as an --out file) instead.
+// Each side's connection is finished when the server reports its side
+// closed, not after a delay, so a seed gives the same outcomes run after run.
 'use strict';
 const http = require('http');
 const net = require('net');
 const fs = require('fs');
 const path = require('path');
-const { spawnSync, execFileSync } = require('child_process');
+const { spawn, spawnSync, execFileSync } = require('child_process');
+const readline = require('readline');
 
 const root = path.join(__dirname, '..');
 const args = process.argv.slice(2);
@@ -30,7 +49,8 @@ const opt = (name, dflt) => {
 };
 const count = Number(opt('--count', 2000));
 let seed = Number(opt('--seed', 1));
-const outFile = opt('--out', path.join(root, 'target', 'h1-divergences.json'));
+const serverMode = args.includes('--server');
+const outFile = opt('--out', path.join(root, 'target', serverMode ? 'h1-server-divergences.json' : 'h1-divergences.json'));
 
 function rand(n) {
   // xorshift32: the same inputs for the same seed.
@@ -55,6 +75,24 @@ const fragments = [
 ];
 const bodies = ['abc', '3\r\nabc\r\n0\r\n\r\n', '3;x=y\r\nabc\r\n0\r\n\r\n', '3;x="a b"\r\nabc\r\n0\r\nT: 1\r\n\r\n',
   '0\r\n\r\n', 'g\r\n', '3\r\nabc0\r\n\r\n', '03\r\nabc\r\n0\r\n\r\n', '3 ;x\r\nabc\r\n0\r\n\r\n', ''];
+
+// Server mode also sends these, after the generated inputs: what the
+// mutations hardly make (CONNECT, Upgrade with and without a body, with
+// bytes after it), for the upgrade and connect listeners neither side has.
+const probes = [
+  'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n',
+  'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\nrawbytes',
+  'CONNECT a:443 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n',
+  'CONNECT a:443 HTTP/1.0\r\n\r\n',
+  'GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n',
+  'GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\nrawbytes',
+  'GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\nGET /2 HTTP/1.1\r\n\r\n',
+  'POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: foo\r\nContent-Length: 3\r\n\r\nabc',
+  'POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: foo\r\nContent-Length: 3\r\n\r\nabcGET /2 HTTP/1.1\r\n\r\n',
+  'POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: foo\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+  'GET / HTTP/1.1\r\nUpgrade: foo\r\n\r\nGET /2 HTTP/1.1\r\n\r\n',
+  'GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n',
+];
 
 function mutate(s) {
   const ops = rand(3) + 1;
@@ -159,12 +197,192 @@ function canonical(v) {
   return JSON.stringify(v);
 }
 
+// --- server mode (see the header) --------------------------------------------
+// A request emitted but never ended shows only in `started`; `end` is
+// 'end' for a FIN, the error's code (ECONNRESET) for a reset, 'timeout'
+// when the connection was still open after 2 s and the client destroyed it.
+
+// The handler of node() above, without the 'upgrade' and 'connect'
+// listeners (the reference has neither: with none, Node handles an Upgrade
+// as an ordinary request and destroys a CONNECT's socket). `onEvent(port,
+// event)` hears {started}, {request}, {error} and {close} (the server's
+// side of the connection closed) under the client's port, as h1_server
+// prints them.
+function startNodeServer(onEvent) {
+  return new Promise((resolve) => {
+    const portOf = new WeakMap();
+    const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+      const port = portOf.get(req.socket);
+      onEvent(port, { started: `${req.method} ${req.url}` });
+      let body = '';
+      req.setEncoding('latin1');
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => {
+        onEvent(port, { request: { method: req.method, url: req.url, httpVersion: req.httpVersion,
+          rawHeaders: req.rawHeaders, body, rawTrailers: req.rawTrailers } });
+        res.end();
+      });
+    });
+    server.on('checkExpectation', (req, res) => {
+      server.emit('request', req, res);
+    });
+    server.on('clientError', (e, socket) => {
+      onEvent(portOf.get(socket), { error: { code: e.code, reason: e.reason === undefined ? null : e.reason } });
+      socket.destroy();
+    });
+    // After http's own 'connection' listener; the port is read while the
+    // socket is open (remotePort is gone once it is destroyed).
+    server.on('connection', (socket) => {
+      const port = socket.remotePort;
+      portOf.set(socket, port);
+      socket.on('close', () => onEvent(port, { close: true }));
+    });
+    server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, close: () => server.close() }));
+  });
+}
+
+// The reference's server: examples/h1_server.rs, its events read from its
+// stdout. It exits when its stdin ends.
+function startReferenceServer(onEvent) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(root, 'target/release/examples/h1_server'), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (child.closing) return;
+      console.error(`h1_server exited (${code}) before the end of the run`);
+      process.exit(2);
+    });
+    let port = null;
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      const v = JSON.parse(line);
+      if (port === null) {
+        port = v.port;
+        resolve({ port, close: () => { child.closing = true; child.stdin.end(); } });
+        return;
+      }
+      const { remotePort, ...event } = v;
+      onEvent(remotePort, event);
+    });
+  });
+}
+
+// Sends every input on its own connection to a server, 32 at a time; what
+// the server reports about a connection goes to its record (under the
+// client's local port). A connection is done once the client's socket
+// closed and the server reported its side closed (or 1 s after the client
+// closed, if it never does).
+async function runServer(start, inputs) {
+  const records = new Map();
+  let stray = 0;
+  const onEvent = (port, event) => {
+    const r = records.get(port);
+    if (!r) { stray++; return; }
+    if (event.started) r.started.push(event.started);
+    else if (event.request) r.requests.push(event.request);
+    else if (event.error) { if (!r.error) r.error = event.error; }
+    else if (event.close) { r.serverClosed = true; if (r.wake) r.wake(); }
+  };
+  const server = await start(onEvent);
+  const results = new Array(inputs.length);
+  await new Promise((resolve) => {
+    let next = 0;
+    let done = 0;
+    const launch = () => {
+      if (next >= inputs.length) return;
+      const i = next++;
+      const r = { started: [], requests: [], error: null, serverClosed: false, wake: null };
+      const chunks = [];
+      const ends = [];
+      const c = net.connect(server.port, '127.0.0.1');
+      let port = null;
+      c.on('connect', () => {
+        port = c.localPort;
+        records.set(port, r);
+        c.end(Buffer.from(inputs[i], 'latin1'));
+      });
+      c.on('data', (d) => chunks.push(d));
+      c.on('end', () => ends.push('end'));
+      c.on('error', (e) => ends.push(e.code || e.message));
+      const timer = setTimeout(() => { ends.push('timeout'); c.destroy(); }, 2000);
+      const finish = () => {
+        if (results[i]) return;
+        if (port !== null) records.delete(port);
+        const response = Buffer.concat(chunks).toString('latin1').replace(/\r\nDate: [^\r\n]*/g, '\r\nDate: <date>');
+        results[i] = { started: r.started, requests: r.requests, error: r.error, response, end: ends.join('+'), serverClosed: r.serverClosed };
+        done++;
+        if (done === inputs.length) resolve(); else launch();
+      };
+      c.on('close', () => {
+        clearTimeout(timer);
+        if (r.serverClosed) { setImmediate(finish); return; }
+        r.wake = () => setImmediate(finish);
+        setTimeout(finish, 1000);
+      });
+    };
+    for (let k = 0; k < 32; k++) launch();
+  });
+  server.close();
+  if (stray) console.log(`(${stray} server events for connections no client had open)`);
+  return results;
+}
+
+// What differs between two outcomes: 'started' (the 'request' events),
+// 'understood' (requests or error), 'response', 'end', 'serverClosed'.
+function aspects(a, b) {
+  const out = [];
+  if (canonical(a.started) !== canonical(b.started)) out.push('started');
+  if (canonical({ r: a.requests, e: a.error }) !== canonical({ r: b.requests, e: b.error })) out.push('understood');
+  for (const k of ['response', 'end', 'serverClosed']) if (a[k] !== b[k]) out.push(k);
+  return out;
+}
+
+async function compareServers(named) {
+  execFileSync('cargo', ['build', '--release', '-q', '--example', 'h1_server'], { cwd: root, stdio: 'inherit' });
+  const inputs = named.map(([, s]) => s);
+  const nodeOut = await runServer(startNodeServer, inputs);
+  const refOut = await runServer(startReferenceServer, inputs);
+  const divergent = {};
+  const report = [];
+  const byAspects = new Map();
+  let shown = 0;
+  let n = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const a = nodeOut[i];
+    const b = refOut[i];
+    if (canonical(a) === canonical(b)) continue;
+    n++;
+    const diff = aspects(a, b).join(',');
+    byAspects.set(diff, (byAspects.get(diff) || 0) + 1);
+    divergent[named[i][0]] = inputs[i];
+    report.push(JSON.stringify({ name: named[i][0], input: inputs[i], differs: diff, node: JSON.parse(canonical(a)), reference: JSON.parse(canonical(b)) }));
+    if (shown++ < 20) {
+      console.log(`--- ${JSON.stringify(inputs[i])} (${diff})\n  node:      ${canonical(a)}\n  reference: ${canonical(b)}`);
+    }
+  }
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, JSON.stringify(divergent, null, 1));
+  fs.writeFileSync(outFile.replace(/\.json$/, '') + '.report.jsonl', report.join('\n') + (report.length ? '\n' : ''));
+  for (const [k, v] of [...byAspects].sort((x, y) => y[1] - x[1])) console.log(`  ${v} differ in ${k}`);
+  console.log(`${inputs.length} inputs (seed ${opt('--seed', 1)}, server mode): ${n} divergent${n ? `, written to ${outFile}` : ''}`);
+  process.exitCode = n ? 1 : 0;
+}
+
 (async () => {
   const inputs = [];
   const seen = new Set();
   while (inputs.length < count) {
     const s = mutate(pick(seeds));
     if (!seen.has(s)) { seen.add(s); inputs.push(s); }
+  }
+  if (serverMode) {
+    // --replay FILE: the inputs of FILE (the seeds' format, such as an
+    // --out file) instead of generated ones.
+    const replay = opt('--replay', null);
+    const named = replay
+      ? Object.entries(JSON.parse(fs.readFileSync(replay, 'utf8'))).map(([k, v]) => [k, expand(v)])
+      : inputs.map((s, i) => [`differ-${i}`, s]).concat(probes.map((s, i) => [`probe-${i}`, s]));
+    await compareServers(named);
+    return;
   }
   execFileSync('cargo', ['build', '--release', '-q', '--example', 'h1_outcome'], { cwd: root, stdio: 'inherit' });
   const ref = spawnSync(path.join(root, 'target/release/examples/h1_outcome'), {
