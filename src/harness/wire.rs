@@ -1,5 +1,6 @@
-//! The wire peer: plain TCP connections the harness itself makes, for
-//! testing an implementation's servers against exact bytes.
+//! The wire peer: plain TCP connections the harness itself makes or
+//! accepts, for testing an implementation's servers and clients against
+//! exact bytes.
 //!
 //! A spec's `wire.connect(port)` does not go through the implementation's
 //! `net`: a runtime with a broken `net` would otherwise fail every HTTP
@@ -15,6 +16,7 @@
 //! error. It reads all the time: a peer never applies backpressure.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_std::channel::{Receiver, Sender, unbounded};
@@ -53,9 +55,20 @@ struct Peer {
     writer: JoinHandle<()>,
 }
 
-/// The wire peers of one case, by name. Dropping it closes them all.
+/// The peers by name: the accepting task adds to it.
+type Peers = Arc<Mutex<BTreeMap<String, Peer>>>;
+
+/// A listening wire server.
+struct Listening {
+    port: u16,
+    accept: JoinHandle<()>,
+}
+
+/// The wire peers and servers of one case, by name. Dropping it closes
+/// them all.
 pub struct Wire {
-    peers: BTreeMap<String, Peer>,
+    peers: Peers,
+    servers: BTreeMap<String, Listening>,
     events: Sender<WireEvent>,
     received: Receiver<WireEvent>,
 }
@@ -64,11 +77,16 @@ impl Default for Wire {
     fn default() -> Self {
         let (events, received) = unbounded();
         Wire {
-            peers: BTreeMap::new(),
+            peers: Peers::default(),
+            servers: BTreeMap::new(),
             events,
             received,
         }
     }
+}
+
+fn lock(peers: &Peers) -> std::sync::MutexGuard<'_, BTreeMap<String, Peer>> {
+    peers.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Wire {
@@ -92,7 +110,7 @@ impl Wire {
                 ));
             }
         };
-        if let Some(old) = self.peers.remove(name) {
+        if let Some(old) = lock(&self.peers).remove(name) {
             drop(old.commands);
             task::spawn(old.writer.cancel());
         }
@@ -104,15 +122,65 @@ impl Wire {
             inbox,
             self.events.clone(),
         ));
-        self.peers
-            .insert(name.to_string(), Peer { commands, writer });
+        lock(&self.peers).insert(name.to_string(), Peer { commands, writer });
         Ok(())
+    }
+
+    /// `name = wire.listen()`: a server on 127.0.0.1, port chosen by the
+    /// system (`name.port`), listening at once. Each connection it accepts
+    /// is a peer, reported as `connection` with it; the `n`th takes the
+    /// name `captures` gives `n` (`wait srv connection as peer`), else
+    /// `name#n`.
+    pub fn listen(&mut self, name: &str, captures: BTreeMap<usize, String>) -> Result<(), String> {
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("wire.listen: {e}"))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| format!("wire.listen: {e}"))?
+            .port();
+        let accept = task::spawn(accept_all(
+            name.to_string(),
+            async_std::net::TcpListener::from(listener),
+            captures,
+            self.peers.clone(),
+            self.events.clone(),
+        ));
+        if let Some(old) = self
+            .servers
+            .insert(name.to_string(), Listening { port, accept })
+        {
+            task::spawn(old.accept.cancel());
+        }
+        Ok(())
+    }
+
+    /// A property of a wire object (`srv.port`), for expressions the
+    /// implementation evaluates.
+    pub fn property(&self, name: &str, property: &str) -> Option<Value> {
+        match (self.servers.get(name), property) {
+            (Some(s), "port") => Some(Value::Number(s.port.into())),
+            _ => None,
+        }
     }
 
     /// `name.method(args…)`.
     pub fn call(&mut self, name: &str, method: &str, args: &[Value]) -> Result<(), String> {
-        let peer = self
-            .peers
+        if let Some(server) = self.servers.get(name) {
+            return match method {
+                // Stops accepting; the connections it made stay.
+                "close" => {
+                    let s = self.servers.remove(name).expect("found above");
+                    task::spawn(s.accept.cancel());
+                    Ok(())
+                }
+                other => {
+                    let _ = server;
+                    Err(format!("a wire server has no method `{other}`"))
+                }
+            };
+        }
+        let peers = lock(&self.peers);
+        let peer = peers
             .get(name)
             .ok_or_else(|| format!("no wire peer `{name}`"))?;
         let bytes = |v: Option<&Value>| match v {
@@ -159,7 +227,10 @@ impl Wire {
 
     /// Closes every peer now; nothing they saw after this is reported.
     pub fn stop(&mut self) {
-        for (_, peer) in std::mem::take(&mut self.peers) {
+        for (_, server) in std::mem::take(&mut self.servers) {
+            task::spawn(server.accept.cancel());
+        }
+        for (_, peer) in std::mem::take(&mut *lock(&self.peers)) {
             drop(peer.commands);
             task::spawn(peer.writer.cancel());
         }
@@ -237,7 +308,7 @@ async fn run(
             args,
         });
     };
-    let mut stream = match TcpStream::connect((host.as_str(), port)).await {
+    let stream = match TcpStream::connect((host.as_str(), port)).await {
         Ok(s) => s,
         Err(e) => {
             emit("error", vec![error_value(e, "connect")]);
@@ -246,6 +317,48 @@ async fn run(
     };
     let _ = stream.set_nodelay(true);
     emit("connect", vec![]);
+    serve(name, stream, inbox, events).await;
+}
+
+/// A wire server's accepting: each connection a peer, named and
+/// reported.
+async fn accept_all(
+    name: String,
+    listener: async_std::net::TcpListener,
+    captures: BTreeMap<usize, String>,
+    peers: Peers,
+    events: Sender<WireEvent>,
+) {
+    let mut n = 0;
+    while let Ok((stream, _)) = listener.accept().await {
+        n += 1;
+        let _ = stream.set_nodelay(true);
+        let peer_name = captures
+            .get(&n)
+            .cloned()
+            .unwrap_or_else(|| format!("{name}#{n}"));
+        let (commands, inbox) = unbounded();
+        // Named before anything it reads is reported.
+        let _ = events.try_send(WireEvent {
+            object: name.clone(),
+            event: "connection",
+            args: vec![Value::Handle {
+                class: "wire.Peer".into(),
+                id: peer_name.clone(),
+            }],
+        });
+        let writer = task::spawn(serve(peer_name.clone(), stream, inbox, events.clone()));
+        lock(&peers).insert(peer_name, Peer { commands, writer });
+    }
+}
+
+/// A connected peer: the reader, and the script's commands in order.
+async fn serve(
+    name: String,
+    mut stream: TcpStream,
+    inbox: Receiver<Command>,
+    events: Sender<WireEvent>,
+) {
     let mut reader = Reader(Some(task::spawn(read_all(
         name.clone(),
         stream.clone(),

@@ -182,16 +182,19 @@ impl Connection {
                 touched.push(req);
             }
         }
+        // A parse error in the same read is answered before the requests
+        // it follows flow: Node emits their 'end' on a later tick, after
+        // socketOnError destroyed the socket (a handler answering on 'end'
+        // then writes nothing).
+        if let Err(e) = result {
+            self.client_error(socket, parse_error(&e, bytes, start));
+        }
         for req in touched {
             req.settle();
         }
         let upgrade = self.state().upgrade.take();
         if let Some((req, head)) = upgrade {
             self.hand_over(socket, req, head);
-            return;
-        }
-        if let Err(e) = result {
-            self.client_error(socket, parse_error(&e, bytes, start));
         }
     }
 

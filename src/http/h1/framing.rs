@@ -203,16 +203,19 @@ impl FramingRules {
         Ok(())
     }
 
-    /// The head is complete: the message's framing and connection.
+    /// The head is complete: the message's framing and connection, and
+    /// the error llhttp raises once the head was handed out (a
+    /// `Transfer-Encoding` whose last coding is not `chunked`).
     pub(super) fn finish(
         self,
         line: RequestLine,
         headers: Vec<(String, String)>,
         at: usize,
-    ) -> Result<RequestHead, ParseError> {
+    ) -> (RequestHead, Option<ParseError>) {
+        let mut refused = None;
         let framing = if self.transfer_encoding {
             if !self.chunked_last {
-                return Err(err(
+                refused = Some(err(
                     "HPE_INVALID_TRANSFER_ENCODING",
                     "Request has invalid `Transfer-Encoding`",
                     at,
@@ -234,7 +237,7 @@ impl FramingRules {
             self.keep_alive
         };
         let upgrade = line.method == "CONNECT" || (self.upgrade_token && self.upgrade_header);
-        Ok(RequestHead {
+        let head = RequestHead {
             method: line.method,
             url: line.url,
             version: line.version,
@@ -242,7 +245,8 @@ impl FramingRules {
             framing,
             keep_alive,
             upgrade,
-        })
+        };
+        (head, refused)
     }
 
     /// A response's head is complete: its body's framing (llhttp: none

@@ -33,6 +33,11 @@ pub(super) struct Decided<H> {
     pub(super) framing: Framing,
     pub(super) keep_alive: bool,
     pub(super) next: Next,
+    /// An error llhttp raises only after `on_headers_complete` (Node has
+    /// emitted the request by then): the head is given, then the error.
+    pub(super) after_head: Option<ParseError>,
+    /// Parse nothing after this message (an upgrade the server declined).
+    pub(super) stop_after: bool,
 }
 
 /// What comes after a message.
@@ -77,7 +82,7 @@ enum State<S> {
         headers: Vec<(String, String)>,
         rules: FramingRules,
     },
-    Body(BodyDecoder, bool),
+    Body(BodyDecoder, After),
     /// The last message did not keep the connection alive.
     Closed,
     Upgraded,
@@ -317,6 +322,16 @@ impl<K: Kind> Parser<K> {
         let headers = std::mem::take(headers);
         let decided = self.kind.decide(start, rules, headers, at)?;
         out.push(Parsed::Head(decided.head));
+        if let Some(e) = decided.after_head {
+            return Err(e);
+        }
+        let after = if decided.stop_after {
+            After::Stopped
+        } else if decided.keep_alive {
+            After::Next
+        } else {
+            After::Closed
+        };
         self.state = match (decided.next, decided.framing) {
             (Next::Upgrade, _) => {
                 // What follows the head is the upgraded protocol's.
@@ -329,16 +344,20 @@ impl<K: Kind> Parser<K> {
             }
             (Next::Message, Framing::None) => {
                 out.push(Parsed::Complete);
-                after_message(decided.keep_alive)
+                after_message(after)
             }
-            (Next::Message, Framing::Length(n)) => {
-                State::Body(BodyDecoder::length(n), decided.keep_alive)
+            (Next::Message, Framing::Length(n)) => State::Body(BodyDecoder::length(n), after),
+            (Next::Message, Framing::Chunked) => {
+                State::Body(BodyDecoder::chunked(FramingRules::default()), after)
             }
-            (Next::Message, Framing::Chunked) => State::Body(
-                BodyDecoder::chunked(FramingRules::default()),
-                decided.keep_alive,
-            ),
-            (Next::Message, Framing::UntilEof) => State::Body(BodyDecoder::until_eof(), false),
+            (Next::Message, Framing::UntilEof) => {
+                let after = if after == After::Stopped {
+                    after
+                } else {
+                    After::Closed
+                };
+                State::Body(BodyDecoder::until_eof(), after)
+            }
         };
         Ok(())
     }
@@ -367,10 +386,22 @@ fn line_end(line: &[u8], rest: &[u8]) -> Option<usize> {
 }
 
 /// Where a connection goes after a complete message.
-fn after_message<S>(keep_alive: bool) -> State<S> {
-    if keep_alive {
-        State::head()
-    } else {
-        State::Closed
+/// What the connection does once a message is complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    /// Another message may follow (keep-alive).
+    Next,
+    /// Nothing may follow (`Connection: close`): more is an error.
+    Closed,
+    /// Nothing more is parsed, silently: an upgrade request the server
+    /// did not take (llhttp pauses after it, and Node leaves it paused).
+    Stopped,
+}
+
+fn after_message<S>(after: After) -> State<S> {
+    match after {
+        After::Next => State::head(),
+        After::Closed => State::Closed,
+        After::Stopped => State::Upgraded,
     }
 }

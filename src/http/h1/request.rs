@@ -34,15 +34,23 @@ impl Kind for Requests {
         headers: Vec<(String, String)>,
         at: usize,
     ) -> Result<Decided<RequestHead>, ParseError> {
-        let head = rules.finish(start, headers, at)?;
+        let (head, refused) = rules.finish(start, headers, at);
+        let upgrade = head.method == "CONNECT" || (head.upgrade && self.upgrades);
         Ok(Decided {
             framing: head.framing,
             keep_alive: head.keep_alive,
-            next: if head.method == "CONNECT" || (head.upgrade && self.upgrades) {
+            next: if upgrade {
                 Next::Upgrade
             } else {
                 Next::Message
             },
+            // llhttp checks the Transfer-Encoding after on_headers_complete,
+            // and not at all for a connection that leaves HTTP.
+            after_head: refused.filter(|_| !upgrade),
+            // Node's server declined the upgrade (no 'upgrade' listener):
+            // the request is served, and llhttp, paused after it, parses
+            // nothing more on the connection.
+            stop_after: head.upgrade && !upgrade,
             head,
         })
     }

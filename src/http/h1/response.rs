@@ -170,6 +170,8 @@ impl Kind for Responses {
             framing,
             keep_alive,
             next,
+            after_head: None,
+            stop_after: false,
         })
     }
 }
