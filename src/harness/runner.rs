@@ -203,8 +203,10 @@ pub async fn run_case(session: &Session, lc: &LoadedCase, mode: Mode) -> CaseRes
     if lost.is_none() {
         // Tear down even after a failure, so the driver is clean for the next case.
         // What the wire peers see from here on is the teardown's doing
-        // (a server closed, its connections ended): not the case's.
-        run.wire.stop();
+        // (a server closed, its connections ended): not the case's. They
+        // close only once the driver stopped reporting, so that their
+        // closing is not the implementation's news either.
+        run.wire.mute();
         let id = run.id();
         if let Err(stop) = run.request(Request::End { id }, None).await {
             let m = match stop {
@@ -214,6 +216,7 @@ pub async fn run_case(session: &Session, lc: &LoadedCase, mode: Mode) -> CaseRes
             lost = Some(m);
         }
     }
+    run.wire.stop();
     result.driver_lost = lost.is_some();
 
     // The diff is shown even when the script went wrong: it tells how far
@@ -249,7 +252,15 @@ impl Run<'_> {
             Request::Begin {
                 id,
                 case: self.lc.case.id.clone(),
-                captures: self.lc.plan.captures.clone(),
+                // Captures of the wire objects' events are the harness's.
+                captures: self
+                    .lc
+                    .plan
+                    .captures
+                    .iter()
+                    .filter(|c| !self.is_harness_object(&c.object))
+                    .cloned()
+                    .collect(),
                 reactions: self
                     .lc
                     .plan
@@ -292,6 +303,17 @@ impl Run<'_> {
                     values.push(self.value_of(a, &at).await?);
                 }
                 let done = match (&assign, target) {
+                    (Some(name), None) if method == "listen" => {
+                        let captures = self
+                            .lc
+                            .plan
+                            .captures
+                            .iter()
+                            .filter(|c| c.object == *name && c.event == "connection")
+                            .map(|c| (c.nth, c.name.clone()))
+                            .collect();
+                        self.wire.listen(name, captures)
+                    }
                     (Some(name), None) => self.wire.connect(name, &values),
                     (None, Some(peer)) => self.wire.call(peer, method, &values),
                     _ => Err(format!("`{method}` cannot be used this way")),
@@ -557,6 +579,16 @@ impl Run<'_> {
         }
     }
 
+    /// Whether `name` is one of the harness's own objects (a wire peer or
+    /// server).
+    fn is_harness_object(&self, name: &str) -> bool {
+        self.lc
+            .plan
+            .objects
+            .get(name)
+            .is_some_and(|c| vocabulary::harness_class(c))
+    }
+
     /// The value of an argument of a harness statement: a literal as it
     /// is, anything else evaluated by the implementation
     /// (`server.address().port`).
@@ -690,6 +722,14 @@ impl Run<'_> {
                 } else {
                     Expr::Ref(n.clone())
                 }
+            }
+            // `srv.port`: the harness knows it.
+            Ast::Get(t, p, _) if matches!(t.as_ref(), Ast::Ident(n, _) if self.is_harness_object(n)) =>
+            {
+                let Ast::Ident(n, _) = t.as_ref() else {
+                    unreachable!("matched above")
+                };
+                Expr::Value(self.wire.property(n, p).unwrap_or(Value::Undefined))
             }
             Ast::Get(t, p, _) => Expr::Get {
                 target: Box::new(self.to_expr(t)),

@@ -225,6 +225,16 @@ impl Wire {
         Ok(())
     }
 
+    /// Reports nothing more: the peers stay open, what they see is
+    /// dropped.
+    pub fn mute(&mut self) {
+        let (events, received) = unbounded();
+        drop(std::mem::replace(&mut self.received, received));
+        // New peers (a server still accepting) report to a channel nobody
+        // reads; the old senders find theirs closed.
+        self.events = events;
+    }
+
     /// Closes every peer now; nothing they saw after this is reported.
     pub fn stop(&mut self) {
         for (_, server) in std::mem::take(&mut self.servers) {
@@ -484,6 +494,39 @@ mod tests {
             );
             assert!(wire.call("raw", "write", &[Value::Number(1.0)]).is_err());
             assert!(wire.connect("x", &[Value::Number(0.0)]).is_err());
+        });
+    }
+
+    #[test]
+    fn a_wire_server_names_its_connections_by_capture() {
+        async_std::task::block_on(async {
+            let mut wire = Wire::default();
+            wire.listen("srv", BTreeMap::from([(2, "second".to_string())]))
+                .unwrap();
+            let Some(Value::Number(port)) = wire.property("srv", "port") else {
+                panic!("a port")
+            };
+            let mut first = std::net::TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+            let e = next(&wire).await;
+            assert_eq!((e.object.as_str(), e.event), ("srv", "connection"));
+            assert_eq!(
+                e.args,
+                vec![Value::Handle {
+                    class: "wire.Peer".into(),
+                    id: "srv#1".into()
+                }]
+            );
+            let _second = std::net::TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+            let e = next(&wire).await;
+            assert!(matches!(&e.args[0], Value::Handle { id, .. } if id == "second"));
+            wire.call("srv#1", "end", &[Value::String("hi".into())])
+                .unwrap();
+            let mut got = Vec::new();
+            first.read_to_end(&mut got).unwrap();
+            assert_eq!(got, b"hi");
+            assert!(wire.property("srv", "nope").is_none());
+            assert!(wire.call("srv", "write", &[]).is_err());
+            wire.call("srv", "close", &[]).unwrap();
         });
     }
 }

@@ -179,6 +179,18 @@ impl Checker {
                 Ty::Value
             }
             Ast::Get(target, prop, pos) => {
+                // A wire object's property (`srv.port`): the harness reads
+                // it and gives the implementation the value.
+                if let Ast::Ident(name, _) = target.as_ref()
+                    && let Some(Kind::Obj(Ty::Class(cls))) = self.env.get(name)
+                    && vocab::harness_class(cls)
+                {
+                    let class = vocab::class(cls).expect("harness classes are in the vocabulary");
+                    if !class.has_property(prop) {
+                        self.err(*pos, format!("{} has no property `{prop}`", class.id));
+                    }
+                    return Ty::Value;
+                }
                 if let Some(m) = self.module_target(target) {
                     if !m.properties.contains(&prop.as_str())
                         && m.class(prop).is_none()

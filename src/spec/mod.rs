@@ -435,6 +435,11 @@ mod tests {
             errors("raw.write(\"GET\")\nraw.trickle(\"x\", 5)\nraw.end()"),
             Vec::<String>::new()
         );
+        // A wire server's port is a value the implementation may use.
+        assert_eq!(
+            errors("srv = wire.listen()\nc = net.connect(srv.port)\nsrv.close()"),
+            Vec::<String>::new()
+        );
         let taken = "belongs to the wire peer, which the harness runs";
         for (script, problem) in [
             ("x = server.listen(raw)", taken),
@@ -449,7 +454,8 @@ mod tests {
             ),
             ("observe raw data", "every event of it is reported already"),
             ("raw.send(\"a\")", "wire.Peer has no method `send`"),
-            ("wire.listen(0)", "`wire` has no function `listen`"),
+            ("wire.accept(0)", "`wire` has no function `accept`"),
+            ("x = raw.port", "wire.Peer has no property `port`"),
         ] {
             let found = errors(script);
             assert!(

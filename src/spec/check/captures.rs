@@ -198,7 +198,10 @@ fn class_for_capture_source(
             ..
         } = &s.kind
         {
-            let t = c.expr(expr);
+            let t = match c.harness_call(expr) {
+                Some(t) => t,
+                None => c.expr(expr),
+            };
             c.env.insert(n.clone(), Kind::Obj(t));
             if n == object {
                 return class_of(t);

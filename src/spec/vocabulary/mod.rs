@@ -296,6 +296,7 @@ pub static CLASSES: &[&Class] = &[
     &http::OUTGOING_MESSAGE,
     &http::SERVER_RESPONSE,
     &wire::PEER,
+    &wire::SERVER,
     &CALLBACK,
     &PROCESS,
 ];

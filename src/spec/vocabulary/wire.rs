@@ -31,10 +31,30 @@ pub static PEER: Class = Class {
     ],
 };
 
+/// `wire.Server`: a listening socket the harness runs, for testing an
+/// implementation's clients. `port` can be read by the implementation's
+/// expressions (`net.connect(srv.port)`): the harness puts the number in.
+pub static SERVER: Class = Class {
+    id: "wire.Server",
+    extends: &[],
+    methods: &[m("close", V)],
+    properties: &["port"],
+    events: &[Event {
+        args: &[Arg {
+            name: "peer",
+            ty: Ty::Class("wire.Peer"),
+        }],
+        ..ev("connection")
+    }],
+};
+
 /// The `wire` module.
 pub static WIRE: Module = Module {
     name: "wire",
-    functions: &[m("connect", Ty::Class("wire.Peer"))],
+    functions: &[
+        m("connect", Ty::Class("wire.Peer")),
+        m("listen", Ty::Class("wire.Server")),
+    ],
     classes: &[],
     properties: &[],
     kind: ModuleKind::Harness,
