@@ -270,7 +270,14 @@ impl Connection {
                 drop(st);
                 res.attach();
             } else {
+                // Its bytes follow the previous response's on the socket
+                // as soon as that one has ended (see `set_next`).
+                let previous = st.outgoing.back().or(st.current.as_ref()).cloned();
                 st.outgoing.push_back(res.clone());
+                drop(st);
+                if let Some(previous) = previous {
+                    previous.set_next(res.clone());
+                }
             }
         }
         // resOnFinish, before any listener the user adds.
@@ -404,8 +411,8 @@ impl Connection {
         }
         if res.last() {
             socket.destroy_soon();
-        } else if let Some(next) = next {
-            next.attach();
+        } else if next.is_some() {
+            // It writes already (it was attached when this one ended).
         } else if let Some(server) = self.server.upgrade() {
             let t = server.keep_alive_timeout();
             if t > 0 {

@@ -84,6 +84,9 @@ struct State {
     closed: bool,
     /// `res.destroyed`: `destroy()` was called, or the response closed.
     destroyed: bool,
+    /// The response after this one on the connection: it writes once this
+    /// one has ended.
+    next: Option<ServerResponse>,
     /// Errors of writes after `end()`, due between `'finish'` and
     /// `'close'` (Node's nextTick order).
     after_finish: Vec<(Error, Option<WriteCallback>)>,
@@ -152,6 +155,20 @@ pub fn http_date(now: SystemTime) -> String {
     )
 }
 
+/// Node's `utcDate()`: today's date, formatted once per second (Node
+/// caches it the same way).
+fn cached_date() -> String {
+    static CACHE: std::sync::Mutex<(u64, String)> =
+        std::sync::Mutex::new((u64::MAX, String::new()));
+    let now = SystemTime::now();
+    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.0 != second {
+        *cache = (second, http_date(now));
+    }
+    cache.1.clone()
+}
+
 /// Whether `b` is an IMF-fixdate as [`http_date`] writes it (`Mon, 30 Nov
 /// 2026 09:00:00 GMT`): 29 bytes, day and month names, digits, `GMT`.
 pub fn is_http_date(b: &[u8]) -> bool {
@@ -201,6 +218,7 @@ impl ServerResponse {
                     finished: false,
                     closed: false,
                     destroyed: false,
+                    next: None,
                     after_finish: Vec::new(),
                 }),
             }),
@@ -298,7 +316,7 @@ impl ServerResponse {
     ) -> Result<&Self, Error> {
         {
             let mut st = self.state();
-            st.core.date = http_date(SystemTime::now());
+            st.core.date = cached_date();
             st.core
                 .write_head(status, message, headers)
                 .map_err(|e| outgoing_error(e, "write"))?;
@@ -317,7 +335,7 @@ impl ServerResponse {
     ) -> Result<&Self, Error> {
         {
             let mut st = self.state();
-            st.core.date = http_date(SystemTime::now());
+            st.core.date = cached_date();
             st.core
                 .write_head_with(status, message, headers, odd)
                 .map_err(|e| outgoing_error(e, "write"))?;
@@ -338,7 +356,7 @@ impl ServerResponse {
     pub fn flush_headers(&self) -> Result<(), Error> {
         let out = {
             let mut st = self.state();
-            st.core.date = http_date(SystemTime::now());
+            st.core.date = cached_date();
             st.core
                 .flush_headers()
                 .map_err(|e| outgoing_error(e, "write"))?;
@@ -389,7 +407,7 @@ impl ServerResponse {
                 }
                 return Ok(false);
             }
-            st.core.date = http_date(SystemTime::now());
+            st.core.date = cached_date();
             st.core
                 .write(chunk)
                 .map_err(|e| outgoing_error(e, "write"))?;
@@ -417,7 +435,7 @@ impl ServerResponse {
             if st.ended {
                 return Ok(self);
             }
-            st.core.date = http_date(SystemTime::now());
+            st.core.date = cached_date();
             let result = st.core.end(chunk);
             if result.is_ok() {
                 st.ended = true;
@@ -488,6 +506,37 @@ impl ServerResponse {
         if attached {
             let me = self.clone();
             self.inner.socket.write_with(out, move |_| me.finish());
+            self.pass_on();
+        }
+    }
+
+    /// The next response of the connection (pipelining). Node writes it
+    /// once this one finished (`resOnFinish` → `assignSocket`); here its
+    /// bytes go to the socket's queue as soon as this one has ended, after
+    /// all of this one's, so that the answers to one read's requests leave
+    /// in one write. Its `'finish'` still comes after this one's: the
+    /// socket completes writes in order.
+    pub(crate) fn set_next(&self, next: ServerResponse) {
+        let now = {
+            let mut st = self.state();
+            if st.attached && st.ended {
+                true
+            } else {
+                st.next = Some(next.clone());
+                false
+            }
+        };
+        if now {
+            next.attach();
+        }
+    }
+
+    /// This response has handed all its bytes to the socket: the next may
+    /// write.
+    fn pass_on(&self) {
+        let next = self.state().next.take();
+        if let Some(next) = next {
+            next.attach();
         }
     }
 
@@ -502,6 +551,7 @@ impl ServerResponse {
         if ended {
             let me = self.clone();
             self.inner.socket.write_with(out, move |_| me.finish());
+            self.pass_on();
         } else if !out.is_empty() {
             self.inner.socket.write(out);
         }

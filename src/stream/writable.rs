@@ -156,6 +156,50 @@ impl Writable {
         self.queue.front().map(|w| &w.data[w.offset..])
     }
 
+    /// What the transport should write now, as one buffer: the queued
+    /// writes from the first, whole, while they add up to less than
+    /// `max` bytes (at least the first's rest). Small writes queued in one
+    /// turn (the responses to a read's worth of pipelined requests) go out
+    /// in one system call, as libuv's `writev` sends what `cork` held.
+    pub fn next_batch(&self, max: usize) -> Option<std::borrow::Cow<'_, [u8]>> {
+        let first = self.next_chunk()?;
+        let mut rest = self.queue.iter().skip(1);
+        match rest.next() {
+            Some(second) if first.len() + second.data.len() <= max => {
+                let mut out = Vec::with_capacity(max.min(self.length));
+                out.extend_from_slice(first);
+                out.extend_from_slice(&second.data);
+                for w in rest {
+                    if out.len() + w.data.len() > max {
+                        break;
+                    }
+                    out.extend_from_slice(&w.data);
+                }
+                Some(std::borrow::Cow::Owned(out))
+            }
+            _ => Some(std::borrow::Cow::Borrowed(first)),
+        }
+    }
+
+    /// The transport took `n` bytes of [`next_batch`](Writable::next_batch):
+    /// the callbacks of every write it completed, in order.
+    pub fn wrote_batch(&mut self, mut n: usize) -> Vec<WriteCallback> {
+        let mut done = Vec::new();
+        // Empty writes complete with the bytes around them.
+        while let Some(w) = self.queue.front() {
+            let left = w.data.len() - w.offset;
+            if n == 0 && left > 0 {
+                break;
+            }
+            let take = n.min(left);
+            n -= take;
+            if let Some(cb) = self.wrote(take) {
+                done.push(cb);
+            }
+        }
+        done
+    }
+
     /// Every byte queued and not yet written, in order, corked or not,
     /// destroyed or not: what a transport that writes synchronously (as
     /// libuv tries to in `write()`) would have handed the kernel already.
@@ -552,5 +596,33 @@ mod tests {
         assert_eq!(w.undestroy().len(), 0, "a write without callback");
         assert!(!w.ending() && !w.destroyed() && w.length() == 0);
         assert_eq!(w.write(b"x".to_vec(), None).ok(), Some(true));
+    }
+
+    #[test]
+    fn small_writes_go_out_together_and_complete_in_order() {
+        let log = Log::default();
+        let mut w = Writable::default();
+        w.write(b"ab".to_vec(), recorder(&log, "ab")).ok();
+        w.write(Vec::new(), recorder(&log, "empty")).ok();
+        w.write(b"cd".to_vec(), recorder(&log, "cd")).ok();
+        w.write(vec![b'x'; 10], recorder(&log, "big")).ok();
+        assert_eq!(w.next_batch(5).as_deref(), Some(&b"abcd"[..]));
+        // The transport took 3 bytes: "ab" and the empty write are done.
+        for cb in w.wrote_batch(3) {
+            cb(None);
+        }
+        assert_eq!(*log.lock().unwrap(), vec!["ab ok", "empty ok"]);
+        assert_eq!(w.next_batch(5).as_deref(), Some(&b"d"[..]));
+        for cb in w.wrote_batch(1) {
+            cb(None);
+        }
+        assert_eq!(w.next_batch(64).as_deref().map(<[u8]>::len), Some(10));
+        for cb in w.wrote_batch(10) {
+            cb(None);
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            vec!["ab ok", "empty ok", "cd ok", "big ok"]
+        );
     }
 }

@@ -17,6 +17,57 @@ use crate::error::Error;
 use crate::net::transport::{self, BoxTransport, ConnectFuture, Connected, Endpoint};
 use crate::stream::{Readable, ReadableEvent, Writable, WriteCallback};
 
+/// The most bytes of small queued writes joined into one system call.
+const WRITE_BATCH: usize = 64 * 1024;
+
+/// The idle timeout's clock. Activity only moves the deadline; one timer
+/// is armed for it and, when it fires early, re-armed for the deadline as
+/// it is then (Node's timers re-check `_idleStart` the same way), so a
+/// busy socket does not make a timer per read and per write.
+#[derive(Default)]
+struct IdleTimer {
+    due: Option<Instant>,
+    armed: Option<(Instant, Pin<Box<dyn Future<Output = ()> + Send>>)>,
+}
+
+impl IdleTimer {
+    /// The deadline is now `due` (none: no timeout).
+    fn set(&mut self, due: Option<Instant>) {
+        self.due = due;
+        match (due, &self.armed) {
+            (None, _) => self.armed = None,
+            // Sooner than the timer: it would fire too late.
+            (Some(due), Some((at, _))) if due < *at => self.armed = None,
+            _ => {}
+        }
+    }
+
+    fn clear(&mut self) {
+        self.set(None);
+    }
+
+    /// Ready once the deadline passed (and then cleared).
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let Some(due) = self.due else {
+                return Poll::Pending;
+            };
+            let (_, timer) = self.armed.get_or_insert_with(|| {
+                let left = due.saturating_duration_since(Instant::now());
+                (due, Box::pin(async_std::task::sleep(left)))
+            });
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.armed = None;
+            if Instant::now() >= due {
+                self.due = None;
+                return Poll::Ready(());
+            }
+        }
+    }
+}
+
 /// What the handle sees synchronously (Node's `_readableState`,
 /// `_writableState` and net's own fields), shared with the task.
 pub(super) struct State {
@@ -130,7 +181,7 @@ pub(super) struct Task {
     /// Reading is held back (pauseOnConnect) until `resume()`.
     hold_reading: bool,
     idle: Option<Duration>,
-    deadline: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    deadline: IdleTimer,
     closed: bool,
     /// `resetAndDestroy()` was called while connecting.
     reset_on_connect: bool,
@@ -146,7 +197,7 @@ impl Task {
             connecting: None,
             hold_reading: false,
             idle: None,
-            deadline: None,
+            deadline: IdleTimer::default(),
             closed: false,
             reset_on_connect: false,
         }
@@ -209,7 +260,7 @@ impl Task {
         self.connecting = None;
         self.hold_reading = false;
         self.idle = None;
-        self.deadline = None;
+        self.deadline.clear();
         self.closed = false;
         self.reset_on_connect = false;
     }
@@ -236,8 +287,8 @@ impl Task {
         }
         if let Some(t) = self.transport.as_mut() {
             let st = self.socket.state();
-            if let Some(chunk) = st.writable.next_chunk()
-                && let Poll::Ready(r) = t.poll_write(cx, chunk)
+            if let Some(batch) = st.writable.next_batch(WRITE_BATCH)
+                && let Poll::Ready(r) = t.poll_write(cx, &batch)
             {
                 return Poll::Ready(Wake::Wrote(r));
             }
@@ -248,10 +299,7 @@ impl Task {
         {
             return Poll::Ready(Wake::Read(r));
         }
-        if let Some(d) = self.deadline.as_mut()
-            && d.as_mut().poll(cx).is_ready()
-        {
-            self.deadline = None;
+        if self.deadline.poll(cx).is_ready() {
             return Poll::Ready(Wake::Timeout);
         }
         Poll::Pending
@@ -345,12 +393,7 @@ impl Task {
 
     /// Restarts the idle timer (Node's `_unrefTimer`).
     fn touch(&mut self) {
-        self.deadline = self.idle.map(|d| {
-            let at = Instant::now() + d;
-            Box::pin(async_std::task::sleep(
-                at.saturating_duration_since(Instant::now()),
-            )) as Pin<Box<dyn Future<Output = ()> + Send>>
-        });
+        self.deadline.set(self.idle.map(|d| Instant::now() + d));
     }
 
     fn on_connected(&mut self, connected: Connected) {
@@ -418,10 +461,10 @@ impl Task {
         {
             let polled = {
                 let st = self.socket.state();
-                let Some(chunk) = st.writable.next_chunk() else {
+                let Some(batch) = st.writable.next_batch(WRITE_BATCH) else {
                     break;
                 };
-                t.poll_write(&mut cx, chunk)
+                t.poll_write(&mut cx, &batch)
             };
             match polled {
                 Poll::Ready(r) => self.on_wrote(r),
@@ -461,9 +504,9 @@ impl Task {
     fn on_wrote(&mut self, result: io::Result<usize>) {
         match result {
             Ok(n) => {
-                let done = self.socket.state().writable.wrote(n);
+                let done = self.socket.state().writable.wrote_batch(n);
                 self.touch();
-                if let Some(cb) = done {
+                for cb in done {
                     cb(None);
                 }
             }
@@ -600,7 +643,7 @@ impl Task {
         }
         self.closed = true;
         self.connecting = None;
-        self.deadline = None;
+        self.deadline.clear();
         // Writes made while connecting: Node calls them back with
         // ERR_SOCKET_CLOSED_BEFORE_CONNECTION after 'close' if the
         // connection never came.
