@@ -27,8 +27,12 @@ const WRITE_BATCH: usize = 64 * 1024;
 #[derive(Default)]
 struct IdleTimer {
     due: Option<Instant>,
-    armed: Option<(Instant, Pin<Box<dyn Future<Output = ()> + Send>>)>,
+    /// The timer, and the deadline it was armed for.
+    armed: Option<(Instant, Sleep)>,
 }
+
+/// A pinned timer.
+type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 impl IdleTimer {
     /// The deadline is now `due` (none: no timeout).
