@@ -21,8 +21,11 @@
 //! stdin ends.
 //!
 //! `cargo build --release --examples`, then `target/release/examples/h1_server`.
-use std::io::{Read, Write};
+#[path = "support/mod.rs"]
+mod support;
+use std::io::Read;
 use std::sync::{Arc, Mutex};
+use support::{emit, fail};
 
 use nodecompat::error::ErrorProp;
 use nodecompat::events::Emits;
@@ -31,20 +34,7 @@ use nodecompat::http::{
     ServerOptions, ServerResponse,
 };
 use nodecompat::net::{self, ListenOptions, ServerAddress, SocketEventKind};
-use serde_json::{Value, json};
-
-/// Prints one JSON line on stdout; the process ends if stdout is gone.
-fn emit(value: Value) {
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{value}").and_then(|()| out.flush()).is_err() {
-        std::process::exit(1);
-    }
-}
-
-fn fail(message: &str) -> ! {
-    eprintln!("h1_server: {message}");
-    std::process::exit(1);
-}
+use serde_json::json;
 
 fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()

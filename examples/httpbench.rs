@@ -12,28 +12,15 @@
 //! A server error fails it: a message on stderr and exit status 1.
 //!
 //! `cargo build --release --examples`, then `target/release/examples/httpbench`.
-use std::io::Write as _;
+#[path = "support/mod.rs"]
+mod support;
+use support::{emit, fail};
 
 use async_std::io::ReadExt;
 use nodecompat::events::Emits;
 use nodecompat::http::{Server, ServerOptions};
 use nodecompat::net::{ListenOptions, ServerAddress, ServerEvent, ServerEventKind};
 use serde_json::json;
-
-/// Reports a failure and ends the process.
-fn fail(message: &str) -> ! {
-    eprintln!("httpbench (reference): {message}");
-    std::process::exit(1);
-}
-
-/// Prints one JSON line on stdout.
-fn emit(value: serde_json::Value) {
-    let mut out = std::io::stdout().lock();
-    let written = writeln!(out, "{value}").and_then(|_| out.flush());
-    if written.is_err() {
-        std::process::exit(1);
-    }
-}
 
 /// Whether stdin is a pipe or a socket (as the orchestrator makes it).
 fn stdin_piped() -> bool {

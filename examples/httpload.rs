@@ -31,10 +31,12 @@
 //! connections, and leaves the rest to the server it measures.
 //!
 //! `cargo build --release --examples`, then `target/release/examples/httpload`.
+#[path = "support/mod.rs"]
+mod support;
 use std::cell::Cell;
-use std::io::Write as _;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+use support::{emit, fail};
 
 use async_std::io::{ReadExt, WriteExt};
 use async_std::net::TcpStream;
@@ -47,21 +49,6 @@ const BODY: &[u8] = b"hello";
 const MAX_HEAD: usize = 8 * 1024;
 /// The size of each read.
 const READ_SIZE: usize = 64 * 1024;
-
-/// Reports a failure and ends the process.
-fn fail(message: &str) -> ! {
-    eprintln!("httpload: {message}");
-    std::process::exit(1);
-}
-
-/// Prints one JSON line on stdout.
-fn emit(value: serde_json::Value) {
-    let mut out = std::io::stdout().lock();
-    let written = writeln!(out, "{value}").and_then(|_| out.flush());
-    if written.is_err() {
-        std::process::exit(1);
-    }
-}
 
 struct Options {
     port: u16,

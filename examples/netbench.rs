@@ -21,10 +21,12 @@
 //! stdin ends, so that nothing outlives the orchestrator.
 //!
 //! `cargo build --release --examples`, then `target/release/examples/netbench`.
-use std::io::Write as _;
+#[path = "support/mod.rs"]
+mod support;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use support::{emit, fail};
 
 use async_std::channel::{Receiver, Sender, unbounded};
 use async_std::io::BufReader;
@@ -74,24 +76,9 @@ fn main() {
 
 // --- plumbing ----------------------------------------------------------------
 
-/// Reports a failure and ends the process.
-fn fail(message: &str) -> ! {
-    eprintln!("netbench (reference): {message}");
-    std::process::exit(1);
-}
-
 fn number<T: std::str::FromStr>(text: &str) -> T {
     text.parse()
         .unwrap_or_else(|_| fail(&format!("not a number: {text:?}")))
-}
-
-/// Prints one JSON line on stdout.
-fn emit(value: serde_json::Value) {
-    let mut out = std::io::stdout().lock();
-    let written = writeln!(out, "{value}").and_then(|_| out.flush());
-    if written.is_err() {
-        std::process::exit(1);
-    }
 }
 
 /// The lines of stdin, as commands. When stdin is a pipe or a socket (as

@@ -11,6 +11,7 @@
 //! - [`stream`]: Node's Readable and Writable state machines, without I/O
 //!   (what to emit, decided; emitting is the owner's).
 //! - [`tasks`]: the objects' background tasks, counted.
+//! - [`calendar`]: UTC calendar fields, for HTTP dates and timestamps.
 //!
 //! The reference implementation, one module per Node module:
 //! - [`net`]: `node:net` on async-std.
@@ -27,6 +28,7 @@
 //! - [`harness`]: replays cases against a driver, matches traces, reports.
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod dgram;
 pub mod dns;
 pub mod driver;
