@@ -404,6 +404,7 @@ impl Connection {
             st.current = next.clone();
             next
         };
+        res.detach();
         // Nobody read the body: let it flow away.
         if !req.consumed() {
             req.dump();

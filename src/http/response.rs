@@ -84,6 +84,8 @@ struct State {
     closed: bool,
     /// `res.destroyed`: `destroy()` was called, or the response closed.
     destroyed: bool,
+    /// `detachSocket` ran (the response finished): `res.socket` is null.
+    detached: bool,
     /// The response after this one on the connection: it writes once this
     /// one has ended.
     next: Option<ServerResponse>,
@@ -206,6 +208,7 @@ impl ServerResponse {
                     finished: false,
                     closed: false,
                     destroyed: false,
+                    detached: false,
                     next: None,
                     after_finish: Vec::new(),
                 }),
@@ -222,9 +225,16 @@ impl ServerResponse {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// `res.socket` (Node clears it once the response finished).
-    pub fn socket(&self) -> &Socket {
-        &self.inner.socket
+    /// `res.socket`: `None` once the response finished (Node's
+    /// `resOnFinish` calls `detachSocket` before any other `'finish'`
+    /// listener).
+    pub fn socket(&self) -> Option<&Socket> {
+        (!self.state().detached).then_some(&self.inner.socket)
+    }
+
+    /// Node's `detachSocket`.
+    pub(crate) fn detach(&self) {
+        self.state().detached = true;
     }
 
     /// Reads the h1 core: status, headers, flags.
