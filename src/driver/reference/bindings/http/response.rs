@@ -119,9 +119,7 @@ impl HostObject for ResponseHost {
             "destroyed" => JsVal::Bool(r.destroyed()),
             "strictContentLength" => JsVal::Bool(r.with_core(|c| c.strict_content_length)),
             "writableFinished" => JsVal::Bool(r.writable_finished()),
-            "socket" | "connection" => r
-                .socket()
-                .map_or(JsVal::Null, |s| socket_value(s.clone())),
+            "socket" | "connection" => r.socket().map_or(JsVal::Null, |s| socket_value(s.clone())),
             _ => return Ok(None),
         }))
     }
