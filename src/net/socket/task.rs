@@ -189,6 +189,11 @@ pub(super) struct Task {
     closed: bool,
     /// `resetAndDestroy()` was called while connecting.
     reset_on_connect: bool,
+    /// The last read did not fill the buffer: the kernel had no more, so
+    /// the batch does not read again before waiting (libuv's `uv__read`
+    /// stops the same way). Saves a read that finds nothing, and a
+    /// readiness registration, per turn.
+    drained: bool,
 }
 
 impl Task {
@@ -204,12 +209,14 @@ impl Task {
             deadline: IdleTimer::default(),
             closed: false,
             reset_on_connect: false,
+            drained: false,
         }
     }
 
     pub(super) async fn run(mut self) {
         let event_loop = self.socket.inner.event_loop.clone();
         loop {
+            self.drained = false;
             let mut wake = std::future::poll_fn(|cx| self.poll_wake(cx)).await;
             let _turn = event_loop.turn().await;
             // What is ready meanwhile is handled in the same turn, up to
@@ -297,7 +304,8 @@ impl Task {
                 return Poll::Ready(Wake::Wrote(r));
             }
         }
-        if self.wants_read()
+        if !self.drained
+            && self.wants_read()
             && let Some(t) = self.transport.as_mut()
             && let Poll::Ready(r) = read_ready(t.as_mut(), cx)
         {
@@ -528,6 +536,7 @@ impl Task {
             // empty stream (settle hands out 'end').
             Ok(bytes) if bytes.is_empty() => self.socket.state().readable.push_eof(),
             Ok(bytes) => {
+                self.drained = bytes.len() < READ_SIZE;
                 {
                     let mut st = self.socket.state();
                     st.bytes_read += bytes.len() as u64;
