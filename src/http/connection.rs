@@ -148,6 +148,14 @@ impl Connection {
         ids.push(socket.on(SocketEventKind::Timeout, move |sock, _| c.on_timeout(sock)));
         let c = conn.clone();
         ids.push(socket.on(SocketEventKind::Close, move |sock, _| c.on_close(sock)));
+        // socketOnDrain: the response writing now gets its 'drain'.
+        let c = conn.clone();
+        ids.push(socket.on(SocketEventKind::Drain, move |_, _| {
+            let current = c.state().current.clone();
+            if let Some(res) = current {
+                res.socket_drained();
+            }
+        }));
         conn.state().listeners = ids;
     }
 
@@ -305,8 +313,9 @@ impl Connection {
     ) {
         let head = req.head();
         if head.version == (1, 1) {
+            // `req.headers`, as far as `maxHeadersCount` lets it see.
             let header = |name: &str| {
-                headers_object(&head.headers)
+                headers_object(req.counted_headers())
                     .into_iter()
                     .find(|(k, _)| k == name)
                     .map(|(_, v)| match v {
@@ -400,7 +409,12 @@ impl Connection {
             let mut st = self.state();
             st.incoming.retain(|r| !r.ptr_eq(req));
             st.current = None;
-            let next = st.outgoing.pop_front();
+            // After a last response Node never assigns the next one.
+            let next = if res.last() {
+                None
+            } else {
+                st.outgoing.pop_front()
+            };
             st.current = next.clone();
             next
         };

@@ -86,6 +86,12 @@ struct State {
     destroyed: bool,
     /// `detachSocket` ran (the response finished): `res.socket` is null.
     detached: bool,
+    /// A `write()` returned false: `'drain'` is owed (Node's
+    /// `kNeedDrain`).
+    need_drain: bool,
+    /// `destroy()` before the response had the socket: done on attach
+    /// (Node's `once('socket', …)`).
+    destroy_on_attach: Option<Option<Error>>,
     /// The response after this one on the connection: it writes once this
     /// one has ended.
     next: Option<ServerResponse>,
@@ -209,6 +215,8 @@ impl ServerResponse {
                     closed: false,
                     destroyed: false,
                     detached: false,
+                    need_drain: false,
+                    destroy_on_attach: None,
                     next: None,
                     after_finish: Vec::new(),
                 }),
@@ -281,11 +289,12 @@ impl ServerResponse {
 
     /// `res.writeContinue()`: `HTTP/1.1 100 Continue`, straight to the
     /// socket (Node's `_writeRaw`), before anything of the response.
+    ///
+    /// Like the response's own bytes (Node's `_writeRaw`), it waits in
+    /// the queue while an earlier response is being written.
     pub fn write_continue(&self) {
         self.state().core.sent_100 = true;
-        self.inner
-            .socket
-            .write(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
+        self.send(b"HTTP/1.1 100 Continue\r\n\r\n".to_vec(), None);
     }
 
     /// `res.setHeader(name, value)`.
@@ -428,11 +437,45 @@ impl ServerResponse {
     /// byte, then `'close'`. A `strictContentLength` mismatch throws after
     /// the chunk went out, and the response is not ended.
     pub fn end(&self, chunk: Option<&[u8]>) -> Result<&Self, Error> {
+        self.end_with(chunk, None)
+    }
+
+    /// `res.end([chunk][, callback])`: the callback listens once to
+    /// `'finish'`. After `end()`, a chunk fails as a write after end
+    /// does, and a callback alone waits for `'finish'` or, once finished,
+    /// gets `ERR_STREAM_ALREADY_FINISHED` (Node's `OutgoingMessage.end`).
+    pub fn end_with(
+        &self,
+        chunk: Option<&[u8]>,
+        callback: Option<WriteCallback>,
+    ) -> Result<&Self, Error> {
+        let chunk = chunk.filter(|c| !c.is_empty());
+        let (ended, finished) = {
+            let st = self.state();
+            (st.ended, st.finished)
+        };
+        if ended {
+            match (chunk, callback) {
+                (Some(c), cb) => {
+                    self.write_with(c, cb)?;
+                }
+                (None, Some(cb)) if !finished => self.once_finished(cb),
+                (None, Some(cb)) => {
+                    let err = Error::plain(
+                        "ERR_STREAM_ALREADY_FINISHED",
+                        "Cannot call end after a stream was finished",
+                    );
+                    self.event_loop().defer(move || cb(Some(&err)));
+                }
+                (None, None) => {}
+            }
+            return Ok(self);
+        }
+        if let Some(cb) = callback {
+            self.once_finished(cb);
+        }
         let (out, result) = {
             let mut st = self.state();
-            if st.ended {
-                return Ok(self);
-            }
             st.core.date = cached_date();
             let result = st.core.end(chunk);
             if result.is_ok() {
@@ -452,19 +495,55 @@ impl ServerResponse {
         }
     }
 
+    fn once_finished(&self, cb: WriteCallback) {
+        let cb = std::sync::Mutex::new(Some(cb));
+        self.once(ResponseEventKind::Finish, move |_, _| {
+            if let Some(cb) = cb.lock().ok().and_then(|mut c| c.take()) {
+                cb(None);
+            }
+        });
+    }
+
     /// `res.destroyed`.
     pub fn destroyed(&self) -> bool {
         self.state().destroyed
     }
 
     /// `res.destroy([error])`: destroys the socket (the response closes
-    /// with it).
+    /// with it) — when the response has it: a response still waiting for
+    /// it (pipelined) destroys it once it gets it, and one that finished
+    /// (detached) leaves it alone (Node's `OutgoingMessage.destroy`).
     pub fn destroy(&self, error: Option<Error>) -> &Self {
-        let first = !std::mem::replace(&mut self.state().destroyed, true);
-        if first {
+        let now = {
+            let mut st = self.state();
+            if std::mem::replace(&mut st.destroyed, true) {
+                return self;
+            }
+            if st.detached {
+                false
+            } else if !st.attached {
+                st.destroy_on_attach = Some(error.clone());
+                false
+            } else {
+                true
+            }
+        };
+        if now {
             self.inner.socket.destroy(error);
         }
         self
+    }
+
+    /// Called by the connection when the socket emits `'drain'` (Node's
+    /// `socketOnDrain`): the response that owed it one emits it.
+    pub(crate) fn socket_drained(&self) {
+        let due = {
+            let mut st = self.state();
+            !st.ended && std::mem::take(&mut st.need_drain)
+        };
+        if due {
+            self.emit(ResponseEvent::Drain);
+        }
     }
 
     /// Writes now if attached, else queues. A queued write's callback runs
@@ -479,17 +558,22 @@ impl ServerResponse {
             st.attached
         };
         let socket = &self.inner.socket;
-        match (attached, callback) {
+        let ok = match (attached, callback) {
             (false, cb) => {
                 if let Some(cb) = cb {
                     self.event_loop().defer(move || cb(None));
                 }
-                false
+                // `_writeRaw` while queued: `outputSize < highWaterMark`.
+                return self.state().pending.len() < socket.writable_high_water_mark();
             }
             (true, Some(cb)) => socket.write_with(out, cb),
             (true, None) if out.is_empty() => true,
             (true, None) => socket.write(out),
+        };
+        if !ok {
+            self.state().need_drain = true;
         }
+        ok
     }
 
     /// The last bytes: `'finish'` follows their write.
@@ -502,10 +586,26 @@ impl ServerResponse {
             st.attached
         };
         if attached {
-            let me = self.clone();
-            self.inner.socket.write_with(out, move |_| me.finish());
-            self.pass_on();
+            self.write_last(out);
         }
+    }
+
+    /// Writes the last bytes; `'finish'` once the socket took them (not if
+    /// it failed, nor on a socket destroyed already: Node's `_writeRaw`
+    /// drops the write and its callback then), and the next response may
+    /// write after them.
+    fn write_last(&self, out: Vec<u8>) {
+        let socket = &self.inner.socket;
+        if socket.destroyed() {
+            return;
+        }
+        let me = self.clone();
+        socket.write_with(out, move |e| {
+            if e.is_none() {
+                me.finish();
+            }
+        });
+        self.pass_on();
     }
 
     /// The next response of the connection (pipelining). Node writes it
@@ -517,6 +617,11 @@ impl ServerResponse {
     pub(crate) fn set_next(&self, next: ServerResponse) {
         let now = {
             let mut st = self.state();
+            if st.core.last() && st.ended {
+                // The connection ends after this one: Node never gives the
+                // next its socket.
+                return;
+            }
             if st.attached && st.ended {
                 true
             } else {
@@ -532,33 +637,57 @@ impl ServerResponse {
     /// This response has handed all its bytes to the socket: the next may
     /// write.
     fn pass_on(&self) {
-        let next = self.state().next.take();
+        let next = {
+            let mut st = self.state();
+            let next = st.next.take();
+            // `Connection: close` on this one: the next is never sent.
+            next.filter(|_| !st.core.last())
+        };
         if let Some(next) = next {
-            next.attach();
+            if next.state().destroy_on_attach.is_some() {
+                // It destroys the socket as it gets it: not before this
+                // one finished, as in Node (assignSocket in resOnFinish).
+                self.state().next = Some(next);
+            } else {
+                next.attach();
+            }
         }
     }
 
     /// Node's `assignSocket`: the earlier responses are done; what waited
     /// goes out now.
     pub(crate) fn attach(&self) {
-        let (out, ended) = {
+        let (out, ended, destroy) = {
             let mut st = self.state();
             st.attached = true;
-            (std::mem::take(&mut st.pending), st.ended)
+            (
+                std::mem::take(&mut st.pending),
+                st.ended,
+                st.destroy_on_attach.take(),
+            )
         };
+        if let Some(error) = destroy {
+            self.inner.socket.destroy(error);
+            return;
+        }
         if ended {
-            let me = self.clone();
-            self.inner.socket.write_with(out, move |_| me.finish());
-            self.pass_on();
-        } else if !out.is_empty() {
-            self.inner.socket.write(out);
+            self.write_last(out);
+        } else if !out.is_empty() && !self.inner.socket.write(out) {
+            self.state().need_drain = true;
         }
     }
 
     /// The last byte is written: `'finish'` (the connection's own
     /// listener first), then `'close'` (Node's `emitCloseNT`).
     fn finish(&self) {
-        let first = !std::mem::replace(&mut self.state().finished, true);
+        let (first, next) = {
+            let mut st = self.state();
+            let first = !st.closed && !std::mem::replace(&mut st.finished, true);
+            (first, if first { st.next.take() } else { None })
+        };
+        if let Some(next) = next {
+            next.attach();
+        }
         if first {
             self.emit(ResponseEvent::Finish);
             let failed = std::mem::take(&mut self.state().after_finish);
@@ -572,11 +701,21 @@ impl ServerResponse {
     /// `'close'`, once: after `'finish'`, or when the socket closed first
     /// (Node's `onServerResponseClose`).
     pub(crate) fn close(&self) {
-        let first = {
+        let (first, failed) = {
             let mut st = self.state();
             st.destroyed = true;
-            !std::mem::replace(&mut st.closed, true)
+            (
+                !std::mem::replace(&mut st.closed, true),
+                std::mem::take(&mut st.after_finish),
+            )
         };
+        // Writes after end() that were waiting for 'finish': destroyed
+        // now, so only their callbacks hear of it (emitErrorNt).
+        for (err, cb) in failed {
+            if let Some(cb) = cb {
+                cb(Some(&err));
+            }
+        }
         if first {
             self.emit(ResponseEvent::Close);
         }

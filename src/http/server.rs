@@ -405,10 +405,16 @@ impl Server {
     /// `server.close()`: the idle connections first (Node 19+'s
     /// `httpServerPreClose`), then the net server's close.
     pub fn close(&self) -> &Server {
-        self.close_idle_connections();
-        self.stop_checking();
+        self.pre_close();
         self.inner.net.close();
         self
+    }
+
+    /// Node's `httpServerPreClose`: the idle connections closed and the
+    /// request-timeout checks stopped, before the net server's close.
+    pub fn pre_close(&self) {
+        self.close_idle_connections();
+        self.stop_checking();
     }
 
     /// `server.on('request', listener)`.

@@ -217,12 +217,25 @@ impl HostObject for ResponseHost {
                 });
                 Ok(JsVal::Bool(r.write_with(&bytes, callback)?))
             }
+            // end([data[, encoding]][, callback])
             "end" => {
                 let bytes = match arg(0) {
                     JsVal::Undefined | JsVal::Null | JsVal::Callback(_) => None,
-                    data => Some(chunk_bytes(&data, args.get(1))?),
+                    data => {
+                        let encoding = args.get(1).filter(|v| matches!(v, JsVal::String(_)));
+                        Some(chunk_bytes(&data, encoding)?)
+                    }
                 };
-                r.end(bytes.as_deref())?;
+                let callback = last_callback(&args).map(|cb| {
+                    let cx = cx.clone();
+                    Box::new(move |e: Option<&crate::Error>| {
+                        cx.callback(
+                            &cb,
+                            e.map(|e| vec![JsVal::from_error(e)]).unwrap_or_default(),
+                        )
+                    }) as crate::http::WriteCallback
+                });
+                r.end_with(bytes.as_deref(), callback)?;
                 Ok(this.clone())
             }
             "writeContinue" => {

@@ -112,9 +112,10 @@ impl HostObject for HttpServerHost {
                 self.http.close_idle_connections();
                 Ok(JsVal::Undefined)
             }
-            // httpServerPreClose, then net's close (callback and all).
+            // httpServerPreClose (idle connections closed, the timeout
+            // checks stopped), then net's close, callback and all.
             "close" => {
-                self.http.close_idle_connections();
+                self.http.pre_close();
                 self.net.call(cx, this, method, args)
             }
             // server.setTimeout([msecs][, callback]): the callback listens
