@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use super::h1::{self, Parsed, RequestParser};
+use super::h1::{self, Parsed, Phase, RequestParser};
 use super::incoming::{HeaderField, headers_object};
 use super::server::{Server, ServerEvent, ServerEventKind, WeakServer};
 use super::{IncomingMessage, ServerResponse};
@@ -91,6 +91,9 @@ struct State {
     message_start: Option<Instant>,
     /// Its headers are complete.
     headers_done: bool,
+    /// It timed out: not timed again until the next request begins
+    /// (Node erases it from the active connections).
+    timed_out: bool,
     /// The keep-alive timeout is on the socket (`keepAliveTimeoutSet`).
     keep_alive_timeout_set: bool,
     /// `maxHeadersCount` when the connection started.
@@ -175,14 +178,10 @@ impl Connection {
             st.parser.set_upgrades(upgrades);
             let start = st.fed;
             st.fed += bytes.len();
-            if !st.partial && !bytes.is_empty() {
-                st.message_start = Some(Instant::now());
-                st.headers_done = false;
-            }
-            st.partial = true;
             (st.parser.feed(bytes, &mut items), start)
         };
         let mut touched: Vec<IncomingMessage> = Vec::new();
+        let completed = items.iter().any(|i| matches!(i, Parsed::Complete));
         for item in items {
             if let Some(req) = self.parsed(socket, item)
                 && !touched.iter().any(|r| r.ptr_eq(&req))
@@ -190,6 +189,7 @@ impl Connection {
                 touched.push(req);
             }
         }
+        self.track_message(completed);
         // A parse error in the same read is answered before the requests
         // it follows flow: Node emits their 'end' on a later tick, after
         // socketOnError destroyed the socket (a handler answering on 'end'
@@ -221,12 +221,7 @@ impl Connection {
                 Some(req)
             }
             Parsed::Complete => {
-                let req = {
-                    let mut st = self.state();
-                    st.partial = false;
-                    st.message_start = None;
-                    st.reading.take()?
-                };
+                let req = self.state().reading.take()?;
                 req.push_eof();
                 Some(req)
             }
@@ -396,6 +391,28 @@ impl Connection {
         server.emit(event);
     }
 
+    /// After a read: when the request arriving began (llhttp's
+    /// `on_message_begin`, Node's `last_message_start_`), and whether its
+    /// headers are complete, from where the parser stands. A request that
+    /// began in the same read as the previous one completed is a new one.
+    fn track_message(&self, completed: bool) {
+        let mut st = self.state();
+        let phase = st.parser.phase();
+        st.partial = phase != Phase::Idle;
+        if completed || phase == Phase::Idle {
+            st.timed_out = false;
+        }
+        match phase {
+            Phase::Idle => st.message_start = None,
+            Phase::Head | Phase::Body => {
+                if (st.message_start.is_none() && !st.timed_out) || completed {
+                    st.message_start = Some(Instant::now());
+                }
+                st.headers_done = phase == Phase::Body;
+            }
+        }
+    }
+
     /// No request in progress: none arriving, none waiting for its
     /// response (Node's `ConnectionsList.idle()`).
     pub(crate) fn idle(&self) -> bool {
@@ -517,6 +534,7 @@ impl Connection {
             || (request > 0 && age > Duration::from_millis(request));
         if late {
             st.message_start = None;
+            st.timed_out = true;
         }
         late
     }

@@ -324,12 +324,19 @@ impl Socket {
         // Writable.prototype.end: the chunk is written first, even on a
         // stream that is ending already, where the write fails with
         // ERR_STREAM_WRITE_AFTER_END and destroys it (errorOrDestroy).
+        // The callback then gets that write's error (`err = ret`).
+        let write_failed = data.is_some() && self.state().writable.ending();
         if let Some(data) = data {
             self.write(data);
         }
         let outcome = self.state().writable.end(callback);
         match outcome {
             EndOutcome::Refused(err, callback) => {
+                let err = if write_failed {
+                    Error::write_after_end()
+                } else {
+                    err
+                };
                 if let Some(cb) = callback {
                     self.inner.event_loop.defer(move || cb(Some(&err)));
                 }

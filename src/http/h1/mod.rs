@@ -35,7 +35,7 @@ pub use head::{Framing, METHODS, RequestHead};
 pub use outgoing::{
     HeaderValue, OutgoingError, STATUS_CODES, ServerResponse, status_text, validate_header,
 };
-pub use parser::Parsed;
+pub use parser::{Parsed, Phase};
 pub use request::RequestParser;
 pub use response::{ResponseHead, ResponseParser};
 

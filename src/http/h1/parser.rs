@@ -40,6 +40,16 @@ pub(super) struct Decided<H> {
     pub(super) stop_after: bool,
 }
 
+/// Where a connection's parser is: between messages (llhttp has not seen
+/// a message begin; blank lines between messages do not begin one), in a
+/// head, or in a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Idle,
+    Head,
+    Body,
+}
+
 /// What comes after a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Next {
@@ -111,6 +121,16 @@ pub(super) struct Parser<K: Kind> {
 }
 
 impl<K: Kind> Parser<K> {
+    /// Where the connection is between messages or in one.
+    pub(super) fn phase(&self) -> Phase {
+        match &self.state {
+            State::Head { line, start, .. } if line.is_empty() && start.is_none() => Phase::Idle,
+            State::Head { .. } => Phase::Head,
+            State::Body(..) => Phase::Body,
+            State::Closed | State::Upgraded => Phase::Idle,
+        }
+    }
+
     /// The side's own settings.
     pub(super) fn kind_mut(&mut self) -> &mut K {
         &mut self.kind

@@ -4,7 +4,7 @@
 use super::ParseError;
 use super::framing::FramingRules;
 use super::head::{self, RequestLine};
-use super::parser::{Decided, Kind, Next, Parser};
+use super::parser::{Decided, Kind, Next, Parser, Phase};
 use super::{Parsed, RequestHead};
 
 /// The requests side.
@@ -93,6 +93,12 @@ impl RequestParser {
     /// body and all. A `CONNECT` always ends HTTP.
     pub fn set_upgrades(&mut self, upgrades: bool) {
         self.0.kind_mut().upgrades = upgrades;
+    }
+
+    /// Where the connection is now: between requests, in a head, in a
+    /// body (Node's `last_message_start_` and `headers_completed_`).
+    pub fn phase(&self) -> Phase {
+        self.0.phase()
     }
 
     /// The connection's end: an error if a message was cut short (llhttp's
