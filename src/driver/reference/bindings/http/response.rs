@@ -79,6 +79,20 @@ fn head_headers(v: Option<&JsVal>) -> (Vec<(String, Option<HeaderValue>)>, bool)
     }
 }
 
+/// The script's callback of `write()`/`end()`, if any (the last
+/// argument): called with the error, or nothing.
+fn write_callback(cx: &Session, args: &[JsVal]) -> Option<crate::http::WriteCallback> {
+    last_callback(args).map(|cb| {
+        let cx = cx.clone();
+        Box::new(move |e: Option<&crate::Error>| {
+            cx.callback(
+                &cb,
+                e.map(|e| vec![JsVal::from_error(e)]).unwrap_or_default(),
+            )
+        }) as crate::http::WriteCallback
+    })
+}
+
 /// `setHeader`'s value: `undefined` is Node's `ERR_HTTP_INVALID_HEADER_VALUE`
 /// (after the name's own check).
 fn required_value(name: &str, v: &JsVal) -> Result<HeaderValue, Failure> {
@@ -206,15 +220,7 @@ impl HostObject for ResponseHost {
             "write" => {
                 let encoding = args.get(1).filter(|v| matches!(v, JsVal::String(_)));
                 let bytes = chunk_bytes(&arg(0), encoding)?;
-                let callback = last_callback(&args).map(|cb| {
-                    let cx = cx.clone();
-                    Box::new(move |e: Option<&crate::Error>| {
-                        cx.callback(
-                            &cb,
-                            e.map(|e| vec![JsVal::from_error(e)]).unwrap_or_default(),
-                        )
-                    }) as crate::http::WriteCallback
-                });
+                let callback = write_callback(cx, &args);
                 Ok(JsVal::Bool(r.write_with(&bytes, callback)?))
             }
             // end([data[, encoding]][, callback])
@@ -226,15 +232,7 @@ impl HostObject for ResponseHost {
                         Some(chunk_bytes(&data, encoding)?)
                     }
                 };
-                let callback = last_callback(&args).map(|cb| {
-                    let cx = cx.clone();
-                    Box::new(move |e: Option<&crate::Error>| {
-                        cx.callback(
-                            &cb,
-                            e.map(|e| vec![JsVal::from_error(e)]).unwrap_or_default(),
-                        )
-                    }) as crate::http::WriteCallback
-                });
+                let callback = write_callback(cx, &args);
                 r.end_with(bytes.as_deref(), callback)?;
                 Ok(this.clone())
             }
