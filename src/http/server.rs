@@ -212,15 +212,27 @@ impl Server {
                 Connection::start(&server, socket);
             }
         });
-        // setupConnectionsTracking, on 'listening'.
+        // setupConnectionsTracking, on 'listening'. A listening server
+        // lives on without a handle, as the net server under it does (in
+        // Node the event loop holds it): it holds itself from
+        // 'listening' to 'close'.
+        let held: Arc<Mutex<Option<Server>>> = Arc::default();
         let weak = server.downgrade();
+        let hold = held.clone();
         server
             .inner
             .net
             .on(net::ServerEventKind::Listening, move |_, _| {
                 if let Some(server) = weak.upgrade() {
                     server.start_checking();
+                    *hold.lock().unwrap_or_else(|p| p.into_inner()) = Some(server);
                 }
+            });
+        server
+            .inner
+            .net
+            .on(net::ServerEventKind::Close, move |_, _| {
+                held.lock().unwrap_or_else(|p| p.into_inner()).take();
             });
         server
     }
@@ -451,5 +463,51 @@ impl std::fmt::Debug for Server {
         f.debug_struct("http::Server")
             .field("net", &self.inner.net)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// `http.createServer(h).listen(0)` with no handle kept: it still
+    /// answers, as in Node (the review found it accepted and never
+    /// answered when its connection listener held it weakly; this test
+    /// fails that way without the hold).
+    #[test]
+    fn a_listening_server_answers_without_a_handle() {
+        let server = Server::new(ServerOptions::default());
+        server.on_request(|_, req, res| {
+            req.resume();
+            let _ = res.end(Some(b"hello"));
+        });
+        let listening = server.net().next(net::ServerEventKind::Listening);
+        server
+            .net()
+            .listen(net::ListenOptions {
+                port: Some(0),
+                host: Some("127.0.0.1".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        async_std::task::block_on(listening);
+        let Some(net::ServerAddress::Inet(address)) = server.net().address() else {
+            panic!("an address")
+        };
+        let net_server = server.net().clone();
+        drop(server);
+        let mut client = std::net::TcpStream::connect(("127.0.0.1", address.port)).unwrap();
+        client
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
+        assert!(answer.ends_with("\r\n\r\nhello"), "{answer:?}");
+        net_server.close();
     }
 }
