@@ -12,6 +12,7 @@
 //!   (what to emit, decided; emitting is the owner's).
 //! - [`tasks`]: the objects' background tasks, counted.
 //! - [`calendar`]: UTC calendar fields, for HTTP dates and timestamps.
+//! - [`number`]: JavaScript's `String(n)`.
 //!
 //! The reference implementation, one module per Node module:
 //! - [`net`]: `node:net` on async-std.
@@ -39,6 +40,7 @@ pub mod harness;
 pub mod http;
 mod inbox;
 pub mod net;
+pub mod number;
 pub mod protocol;
 pub mod spec;
 pub mod stream;

@@ -102,19 +102,9 @@ impl HeaderValue {
     pub fn texts(&self) -> Vec<String> {
         match self {
             HeaderValue::One(v) => vec![v.clone()],
-            HeaderValue::Number(n) => vec![number_text(*n)],
+            HeaderValue::Number(n) => vec![crate::number::to_js_string(*n)],
             HeaderValue::Many(vs) => vs.clone(),
         }
-    }
-}
-
-/// `String(n)` for the numbers headers hold (integers, and plain
-/// decimals).
-fn number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
     }
 }
 

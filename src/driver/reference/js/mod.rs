@@ -336,17 +336,9 @@ impl JsVal {
     }
 }
 
-/// JavaScript's number-to-string for the common cases.
+/// JavaScript's `String(n)`.
 pub fn format_number(n: f64) -> String {
-    if n.is_nan() {
-        "NaN".into()
-    } else if n.is_infinite() {
-        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else if n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+    crate::number::to_js_string(n)
 }
 
 /// A Node error as a protocol value, for a `throw` reply.
