@@ -245,10 +245,50 @@ impl IncomingMessage {
         self
     }
 
-    /// `req.destroy([err])`.
+    /// `req.destroy([err])` (Node's `IncomingMessage._destroy`): a
+    /// request not read to its end is aborted, and its socket destroyed;
+    /// `'error'` (when someone listens) and `'close'` follow once the
+    /// socket has closed (`finished(socket, …)`).
     pub fn destroy(&self, err: Option<Error>) -> &IncomingMessage {
-        self.destroy_now(err);
+        let aborted = {
+            let mut st = self.state();
+            if st.destroyed {
+                return self;
+            }
+            st.destroyed = true;
+            st.readable.destroy(err.as_ref());
+            let aborted = !(st.readable.end_emitted() && st.complete);
+            st.aborted |= aborted;
+            aborted
+        };
+        if aborted {
+            self.emit(IncomingEvent::Aborted);
+        }
+        let socket = &self.inner.socket;
+        if aborted && !socket.destroyed() {
+            socket.destroy(err.clone());
+            let me = self.clone();
+            let err = std::sync::Mutex::new(err);
+            socket.once(crate::net::SocketEventKind::Close, move |_, _| {
+                let err = err.lock().ok().and_then(|mut e| e.take());
+                me.after_destroy(err);
+            });
+        } else {
+            let me = self.clone();
+            self.event_loop().defer(move || me.after_destroy(err));
+        }
         self
+    }
+
+    /// Node's `onError` after `_destroy`: `'error'` only when someone
+    /// listens, then `'close'`.
+    fn after_destroy(&self, err: Option<Error>) {
+        if let Some(e) = err
+            && self.listener_count(IncomingEventKind::Error) > 0
+        {
+            self.emit(IncomingEvent::Error(e));
+        }
+        self.close();
     }
 
     /// `_destroy`: `'aborted'` if the message was not read to its end,

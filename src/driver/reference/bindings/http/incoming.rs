@@ -102,7 +102,7 @@ impl HostObject for IncomingHost {
         }))
     }
 
-    fn call(&self, _cx: &Session, this: &JsVal, method: &str, _args: Vec<JsVal>) -> Eval {
+    fn call(&self, _cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
         match method {
             "resume" => {
                 self.0.resume();
@@ -110,6 +110,18 @@ impl HostObject for IncomingHost {
             }
             "pause" => {
                 self.0.pause();
+                Ok(this.clone())
+            }
+            "destroy" => {
+                let err = args.first().filter(|v| !v.is_nullish()).map(|v| {
+                    let text = |k: &str| match v {
+                        JsVal::Error(p) => p.get(k).map(JsVal::to_js_string).unwrap_or_default(),
+                        other if k == "message" => other.to_js_string(),
+                        _ => String::new(),
+                    };
+                    crate::Error::with_payload(&text("code"), text("message"), Arc::new(v.clone()))
+                });
+                self.0.destroy(err);
                 Ok(this.clone())
             }
             other => Err(Failure::unsupported(format!(
