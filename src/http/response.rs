@@ -486,6 +486,11 @@ impl ServerResponse {
         match result {
             Ok(()) => {
                 self.send_last(out);
+                // `_finish` at the end of `end()`, when the response owns
+                // the socket (else when it gets it: `_flush`).
+                if self.state().attached {
+                    self.emit(ResponseEvent::Prefinish);
+                }
                 Ok(self)
             }
             Err(e) => {
@@ -672,6 +677,7 @@ impl ServerResponse {
         }
         if ended {
             self.write_last(out);
+            self.emit(ResponseEvent::Prefinish);
         } else if !out.is_empty() && !self.inner.socket.write(out) {
             self.state().need_drain = true;
         }
