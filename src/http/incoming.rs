@@ -250,20 +250,9 @@ impl IncomingMessage {
     /// `'error'` (when someone listens) and `'close'` follow once the
     /// socket has closed (`finished(socket, …)`).
     pub fn destroy(&self, err: Option<Error>) -> &IncomingMessage {
-        let aborted = {
-            let mut st = self.state();
-            if st.destroyed {
-                return self;
-            }
-            st.destroyed = true;
-            st.readable.destroy(err.as_ref());
-            let aborted = !(st.readable.end_emitted() && st.complete);
-            st.aborted |= aborted;
-            aborted
+        let Some(aborted) = self.mark_destroyed(err.as_ref()) else {
+            return self;
         };
-        if aborted {
-            self.emit(IncomingEvent::Aborted);
-        }
         let socket = &self.inner.socket;
         if aborted && !socket.destroyed() {
             socket.destroy(err.clone());
@@ -291,17 +280,26 @@ impl IncomingMessage {
         self.close();
     }
 
-    /// `_destroy`: `'aborted'` if the message was not read to its end,
-    /// then `'error'` (only when someone listens: Node's `onError`) and
-    /// `'close'`.
+    /// `_destroy` where the socket is gone already (autoDestroy, the
+    /// connection's close): `'aborted'` if the message was not read to its
+    /// end, then `'error'` and `'close'` at once.
     pub(crate) fn destroy_now(&self, err: Option<Error>) {
+        if self.mark_destroyed(err.as_ref()).is_some() {
+            self.after_destroy(err);
+        }
+    }
+
+    /// The first part of `_destroy`: destroyed, and `'aborted'` if the
+    /// message was not read to its end. `None` if it was destroyed
+    /// already, else whether it was aborted.
+    fn mark_destroyed(&self, err: Option<&Error>) -> Option<bool> {
         let aborted = {
             let mut st = self.state();
             if st.destroyed {
-                return;
+                return None;
             }
             st.destroyed = true;
-            st.readable.destroy(err.as_ref());
+            st.readable.destroy(err);
             let aborted = !(st.readable.end_emitted() && st.complete);
             st.aborted |= aborted;
             aborted
@@ -309,12 +307,7 @@ impl IncomingMessage {
         if aborted {
             self.emit(IncomingEvent::Aborted);
         }
-        if let Some(e) = err
-            && self.listener_count(IncomingEventKind::Error) > 0
-        {
-            self.emit(IncomingEvent::Error(e));
-        }
-        self.close();
+        Some(aborted)
     }
 
     fn close(&self) {
