@@ -12,6 +12,9 @@ use crate::spec::version::Range;
 use crate::spec::{LoadedCase, render, vocabulary};
 
 use super::matcher::{self, Trace};
+
+mod harness_side;
+mod waits;
 use super::wire::{Wire, WireEvent};
 
 /// How long a `wait` waits unless it says otherwise.
@@ -296,35 +299,16 @@ impl Run<'_> {
     async fn statement(&mut self, stmt: &Stmt) -> Result<(), Stop> {
         let at = format!("line {} `{}`", stmt.pos.line, stmt.text);
         match &stmt.kind {
-            StmtKind::Eval { assign, expr, .. } if self.harness_call(expr).is_some() => {
-                let (target, method, args) = self.harness_call(expr).expect("checked above");
-                let mut values = Vec::new();
-                for a in args {
-                    values.push(self.value_of(a, &at).await?);
-                }
-                let done = match (&assign, target) {
-                    (Some(name), None) if method == "listen" => {
-                        let captures = self
-                            .lc
-                            .plan
-                            .captures
-                            .iter()
-                            .filter(|c| c.object == *name && c.event == "connection")
-                            .map(|c| (c.nth, c.name.clone()))
-                            .collect();
-                        self.wire.listen(name, captures)
-                    }
-                    (Some(name), None) => self.wire.connect(name, &values),
-                    (None, Some(peer)) => self.wire.call(peer, method, &values),
-                    _ => Err(format!("`{method}` cannot be used this way")),
-                };
-                done.map_err(|e| Stop::Fail(format!("{at}: {e}")))?;
-            }
             StmtKind::Eval {
                 assign,
                 expr,
                 expect,
             } => {
+                if let Some((target, method, args)) = self.harness_call(expr) {
+                    return self
+                        .harness_statement(assign.as_deref(), target, method, args, &at)
+                        .await;
+                }
                 let observe = assign
                     .as_ref()
                     .and_then(|n| self.lc.plan.observe.get(n))
@@ -395,61 +379,7 @@ impl Run<'_> {
                 ..
             } => {
                 let limit = within.unwrap_or(DEFAULT_WAIT);
-                let deadline = Instant::now() + limit;
-                let class = self.lc.plan.objects.get(object).copied();
-                if vocabulary::joins(class, event) {
-                    // Waits for a joined stream share one cursor per object:
-                    // a byte offset into everything it received. With text,
-                    // wait until it appears past the cursor; without, until
-                    // any new byte.
-                    let needle = match args.first().map(|a| &a.pattern) {
-                        Some(crate::spec::Pattern::Exact(Value::String(s))) => {
-                            s.as_bytes().to_vec()
-                        }
-                        Some(crate::spec::Pattern::Exact(Value::Buffer(b))) => b.clone(),
-                        _ => Vec::new(),
-                    };
-                    let from = self.data_consumed.get(object).copied().unwrap_or(0);
-                    loop {
-                        let bytes = self.trace.joined_bytes(object, event);
-                        let rest = &bytes[from.min(bytes.len())..];
-                        let reached = if needle.is_empty() {
-                            (!rest.is_empty()).then_some(bytes.len())
-                        } else {
-                            find(rest, &needle).map(|at| from + at + needle.len())
-                        };
-                        if let Some(cursor) = reached {
-                            self.data_consumed.insert(object.clone(), cursor);
-                            break;
-                        }
-                        self.pump_until(deadline, &at, limit).await?;
-                    }
-                } else {
-                    let key = (object.clone(), event.clone());
-                    let seen = self.consumed.get(&key).copied().unwrap_or(0);
-                    loop {
-                        let list = self
-                            .trace
-                            .objects
-                            .get(object)
-                            .map(Vec::as_slice)
-                            .unwrap_or(&[]);
-                        let hit = list
-                            .iter()
-                            .filter(|o| o.event == *event)
-                            .enumerate()
-                            .skip(seen)
-                            .find(|(_, o)| {
-                                matcher::wait_matches(class, event, args, o, &self.trace.vars)
-                            });
-                        if let Some((k, _)) = hit {
-                            self.consumed.insert(key, k + 1);
-                            self.trace.bind_captures(&self.lc.plan);
-                            break;
-                        }
-                        self.pump_until(deadline, &at, limit).await?;
-                    }
-                }
+                self.wait(object, event, args, limit, &at).await?;
             }
             // Declared at `begin`: attached when the object is named.
             StmtKind::On { .. } => {}
@@ -556,64 +486,6 @@ impl Run<'_> {
             )));
         }
         self.pump(deadline).await
-    }
-
-    /// A statement the harness runs itself (`wire.connect(…)`,
-    /// `peer.write(…)`): the peer's name (`None` for the module), the
-    /// method and the arguments.
-    fn harness_call<'e>(&self, e: &'e Ast) -> Option<(Option<&'e str>, &'e str, &'e [Ast])> {
-        let Ast::Call(target, method, args, _) = e else {
-            return None;
-        };
-        let Ast::Ident(name, _) = target.as_ref() else {
-            return None;
-        };
-        match self.lc.plan.objects.get(name) {
-            Some(class) if vocabulary::harness_class(class) => Some((Some(name), method, args)),
-            None if vocabulary::module(name)
-                .is_some_and(|m| m.kind == vocabulary::ModuleKind::Harness) =>
-            {
-                Some((None, method, args))
-            }
-            _ => None,
-        }
-    }
-
-    /// Whether `name` is one of the harness's own objects (a wire peer or
-    /// server).
-    fn is_harness_object(&self, name: &str) -> bool {
-        self.lc
-            .plan
-            .objects
-            .get(name)
-            .is_some_and(|c| vocabulary::harness_class(c))
-    }
-
-    /// The value of an argument of a harness statement: a literal as it
-    /// is, anything else evaluated by the implementation
-    /// (`server.address().port`).
-    async fn value_of(&mut self, a: &Ast, at: &str) -> Result<Value, Stop> {
-        if let Ast::Lit(v) = a {
-            return Ok(v.clone());
-        }
-        let id = self.id();
-        let request = Request::Eval {
-            id,
-            expr: self.to_expr(a),
-            assign: None,
-            observe: Vec::new(),
-        };
-        match self.request(request, Some(at)).await? {
-            Message::Result { value, .. } => Ok(value),
-            Message::Throw { error, .. } => Err(Stop::Fail(format!(
-                "{at}: an argument threw {}",
-                describe_error(&error)
-            ))),
-            Message::Error { message, .. } => Err(Stop::Fail(format!(
-                "{at}: the driver could not evaluate an argument: {message}"
-            ))),
-            other => Err(Stop::Lost(format!("{at}: unexpected reply {other:?}"))),
-        }
     }
 
     /// Receives one message by `deadline`: events are recorded, a reply is
@@ -766,10 +638,6 @@ impl Run<'_> {
             }
         }
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A thrown error as the expected pattern asks about it, with its message
