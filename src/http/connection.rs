@@ -84,8 +84,6 @@ struct State {
     current: Option<ServerResponse>,
     /// Bytes given to the parser so far.
     fed: usize,
-    /// Bytes of a request arrived since the last complete one.
-    partial: bool,
     /// When the request arriving began (llhttp's `on_message_begin`;
     /// Node's `last_message_start_`), until it is complete or timed out.
     message_start: Option<Instant>,
@@ -398,7 +396,6 @@ impl Connection {
     fn track_message(&self, completed: bool) {
         let mut st = self.state();
         let phase = st.parser.phase();
-        st.partial = phase != Phase::Idle;
         if completed || phase == Phase::Idle {
             st.timed_out = false;
         }
@@ -417,7 +414,7 @@ impl Connection {
     /// response (Node's `ConnectionsList.idle()`).
     pub(crate) fn idle(&self) -> bool {
         let st = self.state();
-        st.incoming.is_empty() && st.current.is_none() && !st.partial
+        st.incoming.is_empty() && st.current.is_none() && st.parser.phase() == Phase::Idle
     }
 
     /// `resOnFinish`.
