@@ -219,26 +219,42 @@ pub fn matches(pattern: &Pattern, value: &Value, vars: &Vars) -> bool {
         },
         Pattern::Class(c) => matches!(value, Value::Handle { class, .. } if class == c),
         Pattern::Template(pieces) => {
-            matches!(value, Value::Buffer(b) if template_matches(pieces, b, false))
+            matches!(value, Value::Buffer(b) if template_matches(pieces, b, false, vars))
         }
     }
 }
 
 /// Whether `got` is what a template describes, or with `prefix`, could be
-/// the start of it (a stream still arriving).
-pub fn template_matches(pieces: &[Piece], got: &[u8], prefix: bool) -> bool {
+/// the start of it (a stream still arriving). A variable's piece is
+/// its value's text; an unset variable matches nothing.
+pub fn template_matches(pieces: &[Piece], got: &[u8], prefix: bool, vars: &Vars) -> bool {
     let mut at = 0;
     for piece in pieces {
         let rest = &got[at..];
+        let text;
+        let piece = match piece {
+            Piece::Var(n) => match vars.get(n) {
+                Some(Value::String(s)) => {
+                    text = Piece::Bytes(s.clone().into_bytes());
+                    &text
+                }
+                Some(Value::Number(x)) => {
+                    text = Piece::Bytes(crate::number::to_js_string(*x).into_bytes());
+                    &text
+                }
+                _ => return false,
+            },
+            p => p,
+        };
         let (want, is_date) = match piece {
             Piece::Bytes(b) => (b.len(), false),
-            Piece::Date => (29, true),
+            Piece::Date | Piece::Var(_) => (29, true),
         };
         if rest.len() < want {
             return prefix
                 && match piece {
                     Piece::Bytes(b) => b.starts_with(rest),
-                    Piece::Date => true,
+                    Piece::Date | Piece::Var(_) => true,
                 };
         }
         let ok = if is_date {
@@ -481,7 +497,7 @@ pub fn diverged(
                     want.starts_with(got)
                 }
                 (Some(Pattern::Template(pieces)), Some(Value::Buffer(got))) => {
-                    template_matches(pieces, got, true)
+                    template_matches(pieces, got, true, &trace.vars)
                 }
                 _ => false,
             };
@@ -713,6 +729,24 @@ mod tests {
     }
 
     #[test]
+    fn a_template_variable_is_its_value_as_javascript_prints_it() {
+        let p =
+            crate::spec::parse::pattern(r#"Buffer.concat(["Host: h:", <port>, "\r\n"])"#).unwrap();
+        let got = |s: &str| Value::Buffer(s.as_bytes().to_vec());
+        let vars = Vars::from([("port".to_string(), Value::Number(8080.0))]);
+        assert!(matches(&p, &got("Host: h:8080\r\n"), &vars));
+        assert!(!matches(&p, &got("Host: h:8081\r\n"), &vars));
+        assert!(!matches(&p, &got("Host: h:8080.0\r\n"), &vars));
+        // Unset: nothing matches.
+        assert!(!matches(&p, &got("Host: h:8080\r\n"), &Vars::new()));
+        let Pattern::Template(pieces) = &p else {
+            unreachable!()
+        };
+        assert!(template_matches(pieces, b"Host: h:80", true, &vars));
+        assert!(!template_matches(pieces, b"Host: h:9", true, &vars));
+    }
+
+    #[test]
     fn a_template_matches_its_bytes_around_an_http_date() {
         let p = crate::spec::parse::pattern(
             r#"Buffer.concat(["HTTP/1.1 400 Bad\r\nDate: ", <date>, "\r\n\r\n"])"#,
@@ -738,8 +772,9 @@ mod tests {
         assert!(template_matches(
             pieces,
             b"HTTP/1.1 400 Bad\r\nDate: Mon, 3",
-            true
+            true,
+            &vars
         ));
-        assert!(!template_matches(pieces, b"HTTP/1.1 500", true));
+        assert!(!template_matches(pieces, b"HTTP/1.1 500", true, &vars));
     }
 }

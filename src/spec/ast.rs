@@ -112,7 +112,8 @@ pub enum Pattern {
     /// `Buffer.concat(["…Date: ", <date>, "\r\n…"])`: a Buffer of exactly
     /// these bytes, where each `<date>` stands for an HTTP date (an
     /// IMF-fixdate: `Mon, 30 Nov 2026 09:00:00 GMT`), the one part of a
-    /// response Node makes itself that a case cannot fix.
+    /// response Node makes itself that a case cannot fix, and `<name>`
+    /// for a script variable's value (a port in a client's `Host`).
     Template(Vec<Piece>),
 }
 
@@ -123,6 +124,9 @@ pub enum Piece {
     Bytes(Vec<u8>),
     /// An HTTP date, 29 bytes.
     Date,
+    /// `<port>`: the value of a script variable, as JavaScript's
+    /// `String(value)` writes it (a port the case learned at run time).
+    Var(String),
 }
 
 /// One argument pattern of an event line: positional or `name=pattern`.

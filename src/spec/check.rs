@@ -192,6 +192,9 @@ impl Checker {
                     return Ty::Value;
                 }
                 if let Some(m) = self.module_target(target) {
+                    if let Some((_, cls)) = m.instances.iter().find(|(n, _)| n == prop) {
+                        return Ty::Class(cls);
+                    }
                     if !m.properties.contains(&prop.as_str())
                         && m.class(prop).is_none()
                         && m.function(prop).is_none()
@@ -495,6 +498,15 @@ impl Checker {
             Pattern::Array(items) => {
                 for p in items {
                     self.patterns_refer(p, pos);
+                }
+            }
+            Pattern::Template(pieces) => {
+                for piece in pieces {
+                    if let Piece::Var(n) = piece
+                        && !self.env.contains_key(n)
+                    {
+                        self.err(pos, format!("unknown name `{n}` in a template"))
+                    }
                 }
             }
             _ => {}

@@ -337,25 +337,21 @@ impl<'a> Parser<'a> {
     // ---- patterns ----
 
     /// `Buffer.concat([piece, …])` as a pattern, `Buffer.concat` consumed:
-    /// each piece a string or Buffer literal, or `<date>`.
+    /// each piece a string or Buffer literal, `<date>`, or `<name>` (a
+    /// script variable).
     fn template(&mut self) -> Result<Pattern, ParseError> {
         self.expect_punct("(")?;
         self.expect_punct("[")?;
         let mut pieces = Vec::new();
         while !self.eat_punct("]") {
             if self.eat_punct("<") {
-                let col = self.col();
-                let t = self.ident("`date`")?;
-                if t != "date" {
-                    return Err((
-                        col,
-                        format!(
-                            "unknown piece `<{t}>`: a template holds strings, Buffers and <date>"
-                        ),
-                    ));
-                }
+                let t = self.ident("`date` or a script variable")?;
                 self.expect_punct(">")?;
-                pieces.push(Piece::Date);
+                pieces.push(if t == "date" {
+                    Piece::Date
+                } else {
+                    Piece::Var(t)
+                });
             } else {
                 let col = self.col();
                 match self.data_literal()? {
@@ -366,7 +362,7 @@ impl<'a> Parser<'a> {
                     _ => {
                         return Err((
                             col,
-                            "a template holds strings, Buffers and <date>".to_string(),
+                            "a template holds strings, Buffers, <date> and <variable>".to_string(),
                         ));
                     }
                 }

@@ -164,6 +164,7 @@ pub fn pattern(p: &Pattern) -> String {
                 .iter()
                 .map(|p| match p {
                     Piece::Date => "<date>".to_string(),
+                    Piece::Var(n) => format!("<{n}>"),
                     Piece::Bytes(b) => match std::str::from_utf8(b) {
                         Ok(s) => string_literal(s),
                         Err(_) => buffer(b),

@@ -57,5 +57,6 @@ pub static DGRAM: Module = Module {
     }],
     classes: &["dgram.Socket"],
     properties: &[],
+    instances: &[],
     kind: ModuleKind::Node,
 };

@@ -1,5 +1,6 @@
 //! `node:http`: the server side (`Server`, `IncomingMessage`,
-//! `ServerResponse` and its base `OutgoingMessage`).
+//! `ServerResponse` and its base `OutgoingMessage`) and the client side
+//! (`ClientRequest`, `Agent`).
 //!
 //! See <https://nodejs.org/api/http.html>.
 
@@ -183,6 +184,106 @@ pub static SERVER_RESPONSE: Class = Class {
     events: &[],
 };
 
+const INCOMING: Arg = Arg {
+    name: "response",
+    ty: Ty::Class("http.IncomingMessage"),
+};
+
+/// `http.ClientRequest`: a request on the client's side, an
+/// `OutgoingMessage` whose response arrives as an `IncomingMessage`.
+///
+/// With no `'response'` listener Node dumps the response unread, with no
+/// `'upgrade'`/`'connect'` listener it destroys the socket
+/// (`_http_client.js`: `parserOnIncomingClient`, `socketOnData`), so those
+/// are observed only when a case names them.
+pub static CLIENT_REQUEST: Class = Class {
+    id: "http.ClientRequest",
+    extends: &["http.OutgoingMessage"],
+    methods: &[
+        m("abort", V),
+        m("clearTimeout", V),
+        m("setNoDelay", V),
+        m("setSocketKeepAlive", V),
+    ],
+    properties: &[
+        "aborted",
+        "host",
+        "maxHeadersCount",
+        "method",
+        "path",
+        "protocol",
+        "res",
+        "reusedSocket",
+    ],
+    events: &[
+        // Deprecated, still emitted by `abort()` (Node 20).
+        ev("abort"),
+        Event {
+            args: &[INCOMING, SOCKET, arg("head")],
+            observe: Observe::Active,
+            ..ev("connect")
+        },
+        ev("continue"),
+        Event {
+            args: &[arg("info")],
+            ..ev("information")
+        },
+        Event {
+            args: &[INCOMING],
+            observe: Observe::Active,
+            ..ev("response")
+        },
+        Event {
+            args: &[SOCKET],
+            ..ev("socket")
+        },
+        ev("timeout"),
+        Event {
+            args: &[INCOMING, SOCKET, arg("head")],
+            observe: Observe::Active,
+            ..ev("upgrade")
+        },
+    ],
+};
+
+/// `http.Agent`: the pool of client connections.
+pub static AGENT: Class = Class {
+    id: "http.Agent",
+    extends: &["events.EventEmitter"],
+    methods: &[
+        m("createConnection", Ty::Class("net.Socket")),
+        m("destroy", V),
+        m("getName", V),
+        m("keepSocketAlive", V),
+        m("reuseSocket", V),
+    ],
+    properties: &[
+        "defaultPort",
+        "freeSockets",
+        "keepAlive",
+        "keepAliveMsecs",
+        "maxFreeSockets",
+        "maxSockets",
+        "maxTotalSockets",
+        "options",
+        "protocol",
+        "requests",
+        "scheduling",
+        "sockets",
+        "totalSocketCount",
+    ],
+    // `'free'` is how a socket comes back to the pool (the agent's own
+    // listener does the pooling). Its second argument is the agent's
+    // merged options object, internals included (`_agentKey`,
+    // `servername`…), so it is named by the cases about it, with the
+    // options matched loosely.
+    events: &[Event {
+        args: &[SOCKET, arg("options")],
+        observe: Observe::OptIn,
+        ..ev("free")
+    }],
+};
+
 /// The `http` module.
 pub static HTTP: Module = Module {
     name: "http",
@@ -191,15 +292,26 @@ pub static HTTP: Module = Module {
             callback: &[REQUEST, RESPONSE],
             ..m("createServer", Ty::Class("http.Server"))
         },
+        Method {
+            callback: &[INCOMING],
+            ..m("get", Ty::Class("http.ClientRequest"))
+        },
+        Method {
+            callback: &[INCOMING],
+            ..m("request", Ty::Class("http.ClientRequest"))
+        },
         m("validateHeaderName", V),
         m("validateHeaderValue", V),
     ],
     classes: &[
+        "http.Agent",
+        "http.ClientRequest",
         "http.IncomingMessage",
         "http.OutgoingMessage",
         "http.Server",
         "http.ServerResponse",
     ],
     properties: &["METHODS", "STATUS_CODES", "maxHeaderSize"],
+    instances: &[("globalAgent", "http.Agent")],
     kind: ModuleKind::Node,
 };

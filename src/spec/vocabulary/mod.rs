@@ -174,6 +174,10 @@ pub struct Module {
     pub classes: &'static [&'static str],
     /// Other properties (constants).
     pub properties: &'static [&'static str],
+    /// Objects the module holds, by property name and class id
+    /// (`http.globalAgent` is an `http.Agent`): a script can name them
+    /// and observe their events.
+    pub instances: &'static [(&'static str, &'static str)],
     /// Who runs it: a Node module, a JavaScript global, or the harness.
     pub kind: ModuleKind,
 }
@@ -275,6 +279,7 @@ pub static OBJECT: Module = Module {
     functions: &[m("keys", V)],
     classes: &[],
     properties: &[],
+    instances: &[],
     kind: ModuleKind::Global,
 };
 
@@ -295,6 +300,8 @@ pub static CLASSES: &[&Class] = &[
     &http::INCOMING_MESSAGE,
     &http::OUTGOING_MESSAGE,
     &http::SERVER_RESPONSE,
+    &http::CLIENT_REQUEST,
+    &http::AGENT,
     &wire::PEER,
     &wire::SERVER,
     &CALLBACK,

@@ -124,5 +124,6 @@ pub static NET: Module = Module {
     ],
     classes: &["net.Server", "net.Socket"],
     properties: &[],
+    instances: &[],
     kind: ModuleKind::Node,
 };

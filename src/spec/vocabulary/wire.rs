@@ -57,5 +57,6 @@ pub static WIRE: Module = Module {
     ],
     classes: &[],
     properties: &[],
+    instances: &[],
     kind: ModuleKind::Harness,
 };
