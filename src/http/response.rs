@@ -1,5 +1,5 @@
 //! `http.ServerResponse`: the head and body rules of the h1 core
-//! ([`h1::ServerResponse`]) written to the connection's socket, with the
+//! ([`h1::OutgoingMessage`]) written to the connection's socket, with the
 //! events Node's `OutgoingMessage` emits.
 //!
 //! A response made while an earlier one on the same connection is still
@@ -71,7 +71,7 @@ struct Inner {
 }
 
 struct State {
-    core: h1::ServerResponse,
+    core: h1::OutgoingMessage,
     /// Writing to the socket (Node's `assignSocket`); before that,
     /// output waits in `pending`.
     attached: bool,
@@ -203,7 +203,7 @@ impl ServerResponse {
                 socket,
                 emitter: Emitter::default(),
                 state: Mutex::new(State {
-                    core: h1::ServerResponse::new(
+                    core: h1::OutgoingMessage::response(
                         request,
                         keep_alive_timeout,
                         max_requests_per_socket,
@@ -246,13 +246,13 @@ impl ServerResponse {
     }
 
     /// Reads the h1 core: status, headers, flags.
-    pub fn with_core<R>(&self, f: impl FnOnce(&h1::ServerResponse) -> R) -> R {
+    pub fn with_core<R>(&self, f: impl FnOnce(&h1::OutgoingMessage) -> R) -> R {
         f(&self.state().core)
     }
 
     /// Changes what the h1 core allows before the head is sent
     /// (`statusCode`, `statusMessage`, `sendDate`).
-    pub fn with_core_mut<R>(&self, f: impl FnOnce(&mut h1::ServerResponse) -> R) -> R {
+    pub fn with_core_mut<R>(&self, f: impl FnOnce(&mut h1::OutgoingMessage) -> R) -> R {
         f(&mut self.state().core)
     }
 
@@ -332,7 +332,7 @@ impl ServerResponse {
     }
 
     /// `res.writeHead` with Node's argument shapes (see
-    /// [`h1::ServerResponse::write_head_with`]).
+    /// [`h1::OutgoingMessage::write_head_with`]).
     pub fn write_head_with(
         &self,
         status: u16,

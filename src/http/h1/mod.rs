@@ -17,9 +17,10 @@
 //!   the final head, its body (`Content-Length`, chunked, or until the
 //!   connection ends; none after HEAD, 204, 304), with the same header
 //!   rules and error codes.
-//! - [`ServerResponse`]: `setHeader`, `writeHead`, `write`, `end`,
-//!   `addTrailers` in, the bytes Node writes out (its head rules: `Date`,
-//!   `Connection`, `Keep-Alive`, `Content-Length` or chunked).
+//! - [`OutgoingMessage`]: a response's or a request's `setHeader`,
+//!   `writeHead`, `write`, `end`, `addTrailers` in, the bytes Node writes
+//!   out (its head rules: `Date`, `Connection`, `Keep-Alive`,
+//!   `Content-Length` or chunked).
 
 mod body;
 mod framing;
@@ -33,7 +34,7 @@ mod tests;
 
 pub use head::{Framing, METHODS, RequestHead};
 pub use outgoing::{
-    HeaderValue, OutgoingError, STATUS_CODES, ServerResponse, status_text, validate_header,
+    HeaderValue, OutgoingError, OutgoingMessage, STATUS_CODES, status_text, validate_header,
 };
 pub use parser::{Parsed, Phase};
 pub use request::RequestParser;

@@ -1,7 +1,9 @@
-//! What a response (or any outgoing message) puts on the wire, decided
-//! the way Node's `OutgoingMessage` and `ServerResponse` decide it
-//! (`_http_outgoing.js`: `_storeHeader`, `write_`, `end`; `_http_server.js`:
-//! `writeHead`), without I/O: calls in, bytes out.
+//! What an outgoing message — a server's response or a client's request —
+//! puts on the wire, decided the way Node's `OutgoingMessage`,
+//! `ServerResponse` and `ClientRequest` decide it (`_http_outgoing.js`:
+//! `_storeHeader`, `write_`, `end`; `_http_server.js`: `writeHead`;
+//! `_http_client.js`: the `ClientRequest` constructor and
+//! `_implicitHeader`), without I/O: calls in, bytes out.
 //!
 //! The head is stored when it is decided (`writeHead`, or the first
 //! write) and goes out with the first bytes after it, as Node's `_send`
@@ -169,9 +171,17 @@ fn has_word(value: &str, word: &str) -> bool {
     })
 }
 
-/// A server's response, from its first call to its end.
+/// An outgoing message from its first call to its end: a server's
+/// response ([`OutgoingMessage::response`]) or a client's request
+/// ([`OutgoingMessage::request`]).
 #[derive(Debug, Clone)]
-pub struct ServerResponse {
+pub struct OutgoingMessage {
+    /// A request's first line (`GET /x HTTP/1.1\r\n`); `None` for a
+    /// response, whose line `writeHead` makes.
+    request_line: Option<String>,
+    /// A request made through an agent (Node's `this.agent`): it may say
+    /// `Connection: keep-alive` without a known length.
+    agent: bool,
     /// `res.statusCode`.
     pub status_code: u16,
     /// `res.statusMessage` (unset: the code's text when the head is made).
@@ -212,14 +222,38 @@ pub struct ServerResponse {
     out: Vec<u8>,
 }
 
-impl ServerResponse {
+impl OutgoingMessage {
+    /// A client's request (`new ClientRequest`): no `Date`, chunked by
+    /// default unless the method is one that has no body by convention
+    /// (GET, HEAD, DELETE, OPTIONS, TRACE, CONNECT), `Connection:
+    /// keep-alive` when `keep_alive` (an agent that may reuse the socket),
+    /// else `Connection: close`.
+    pub fn request(method: &str, path: &str, keep_alive: bool) -> OutgoingMessage {
+        let bodiless = ["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"].contains(&method);
+        OutgoingMessage {
+            request_line: Some(format!("{method} {path} HTTP/1.1\r\n")),
+            // `agent: false` still makes one (`new Agent()`); only a
+            // `createConnection` option goes without, and it is not
+            // supported here.
+            agent: true,
+            send_date: false,
+            should_keep_alive: keep_alive,
+            use_chunked_by_default: !bodiless,
+            keep_alive_timeout_ms: 0,
+            // `_last` is set from the agent's choice; `_storeHeader` sets
+            // it again when it writes `Connection: close`.
+            last: !keep_alive,
+            ..OutgoingMessage::blank()
+        }
+    }
+
     /// The response to `request`, on a server with this `keepAliveTimeout`
     /// (Node's default 5000) and `maxRequestsPerSocket` (0: no limit).
-    pub fn new(
+    pub fn response(
         request: &RequestHead,
         keep_alive_timeout_ms: u64,
         max_requests_per_socket: u32,
-    ) -> ServerResponse {
+    ) -> OutgoingMessage {
         // ServerResponse(): below HTTP/1.1 (major or minor 0: 0.9, 1.0,
         // 2.0) chunked only if the request's TE asks for it.
         let use_chunked_by_default = if request.version.0 < 1 || request.version.1 < 1 {
@@ -230,18 +264,32 @@ impl ServerResponse {
         } else {
             true
         };
-        ServerResponse {
-            status_code: 200,
-            status_message: None,
-            send_date: true,
-            date: String::new(),
-            headers: Vec::new(),
+        OutgoingMessage {
             // parserOnIncoming: res.shouldKeepAlive = keepAlive.
             should_keep_alive: request.keep_alive,
             use_chunked_by_default,
             has_body: request.method != "HEAD",
             keep_alive_timeout_ms,
             max_requests_per_socket,
+            ..OutgoingMessage::blank()
+        }
+    }
+
+    /// Node's `OutgoingMessage` before its subclass sets it up.
+    fn blank() -> OutgoingMessage {
+        OutgoingMessage {
+            request_line: None,
+            agent: false,
+            status_code: 200,
+            status_message: None,
+            send_date: true,
+            date: String::new(),
+            headers: Vec::new(),
+            should_keep_alive: false,
+            use_chunked_by_default: true,
+            has_body: true,
+            keep_alive_timeout_ms: 0,
+            max_requests_per_socket: 0,
             max_requests_reached: false,
             default_keep_alive: true,
             content_length: None,
@@ -492,8 +540,21 @@ impl ServerResponse {
         Ok(())
     }
 
+    /// Node's `_implicitHeader`: a response's `writeHead(statusCode)`,
+    /// a request's `_storeHeader(method + ' ' + path + ' HTTP/1.1')`.
     fn implicit_head(&mut self) -> Result<(), OutgoingError> {
-        self.write_head(self.status_code, None, &[])
+        match self.request_line.clone() {
+            Some(line) => {
+                let list = self.headers.clone();
+                self.store_head(line, &list)
+            }
+            None => self.write_head(self.status_code, None, &[]),
+        }
+    }
+
+    /// Whether `end()` ran (Node's `finished`).
+    pub fn finished(&self) -> bool {
+        self.finished
     }
 
     /// Node's `write_`.
@@ -599,7 +660,7 @@ impl ServerResponse {
         }
         if !connection {
             let send_keep_alive =
-                self.should_keep_alive && (cont_len || self.use_chunked_by_default);
+                self.should_keep_alive && (cont_len || self.use_chunked_by_default || self.agent);
             if send_keep_alive && self.max_requests_reached {
                 // The limit is reached: the client is told, but Node does
                 // not make this response the last (`_last` stays).
