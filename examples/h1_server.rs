@@ -30,8 +30,8 @@ use support::{emit, fail};
 use nodecompat::error::ErrorProp;
 use nodecompat::events::Emits;
 use nodecompat::http::{
-    IncomingEvent, IncomingEventKind, IncomingMessage, Server, ServerEvent, ServerEventKind,
-    ServerOptions, ServerResponse,
+    IncomingEvent, IncomingEventKind, IncomingMessage, MessageHead, Server, ServerEvent,
+    ServerEventKind, ServerOptions, ServerResponse,
 };
 use nodecompat::net::{self, ListenOptions, ServerAddress, SocketEventKind};
 use serde_json::json;
@@ -52,7 +52,10 @@ fn handle(req: &IncomingMessage, res: &ServerResponse) {
     // That 'request' was emitted, whether or not the request ends.
     emit(json!({
         "remotePort": port,
-        "started": format!("{} {}", req.head().method, req.head().url),
+        "started": match req.head() {
+            MessageHead::Request(h) => format!("{} {}", h.method, h.url),
+            MessageHead::Response(_) => unreachable!("a server reads requests"),
+        },
     }));
     let body = Arc::new(Mutex::new(Vec::<u8>::new()));
     let sink = body.clone();
@@ -63,7 +66,9 @@ fn handle(req: &IncomingMessage, res: &ServerResponse) {
     });
     let res = res.clone();
     req.on(IncomingEventKind::End, move |req, _| {
-        let head = req.head();
+        let MessageHead::Request(head) = req.head() else {
+            unreachable!("a server reads requests")
+        };
         let body = latin1(&body.lock().unwrap());
         let trailers = req.trailers();
         emit(json!({

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use super::h1::{self, Parsed, Phase, RequestParser};
-use super::incoming::{HeaderField, headers_object};
+use super::incoming::{HeaderField, MessageHead, headers_object};
 use super::server::{Server, ServerEvent, ServerEventKind, WeakServer};
 use super::{IncomingMessage, ServerResponse};
 use crate::error::{Error, ErrorProp};
@@ -48,7 +48,7 @@ fn continue_expected(expect: &str) -> bool {
 
 /// A parse error as Node makes it: `code`, `reason`, and the message
 /// `"Parse Error: " + reason`.
-fn parse_error(e: &h1::ParseError, chunk: &[u8], chunk_start: usize) -> Error {
+pub(crate) fn parse_error(e: &h1::ParseError, chunk: &[u8], chunk_start: usize) -> Error {
     // `bytesParsed` counts from the start of the chunk being parsed
     // (llhttp's position in the buffer it was given); `rawPacket` is that
     // chunk (prepareError).
@@ -255,13 +255,14 @@ impl Connection {
                 && server
                     .as_ref()
                     .is_some_and(|s| s.listener_count(ServerEventKind::Upgrade) > 0));
-        let req = IncomingMessage::new(head, socket.clone(), max_headers);
         if upgrades {
             // parserOnIncoming returns 2: no response, not in flight.
+            let req = IncomingMessage::new(MessageHead::Request(head), socket.clone(), max_headers);
             self.state().upgrade = Some((req.clone(), Vec::new()));
             return req;
         }
-        let res = ServerResponse::new(req.head(), socket.clone(), keep_alive_timeout, max_requests);
+        let res = ServerResponse::new(&head, socket.clone(), keep_alive_timeout, max_requests);
+        let req = IncomingMessage::new(MessageHead::Request(head), socket.clone(), max_headers);
         {
             let mut st = self.state();
             st.incoming.push_back(req.clone());
@@ -304,8 +305,7 @@ impl Connection {
         req: &IncomingMessage,
         res: ServerResponse,
     ) {
-        let head = req.head();
-        if head.version == (1, 1) {
+        if req.head().version() == (1, 1) {
             // `req.headers`, as far as `maxHeadersCount` lets it see.
             let header = |name: &str| {
                 headers_object(req.counted_headers())
@@ -375,7 +375,7 @@ impl Connection {
             return;
         };
         server.remove_connection(socket);
-        let connect = req.head().method == "CONNECT";
+        let connect = req.method() == Some("CONNECT");
         if connect && server.listener_count(ServerEventKind::Connect) == 0 {
             socket.destroy(None);
             return;

@@ -1,5 +1,6 @@
-//! `http.IncomingMessage`: a request as the server reads it, a
-//! `stream.Readable` the connection pushes the body into.
+//! `http.IncomingMessage`: a request as the server reads it, or a
+//! response as the client reads it; a `stream.Readable` the connection
+//! pushes the body into.
 //!
 //! The readable side is the shared state machine ([`Readable`]); this
 //! file emits what it hands out, and adds what Node's
@@ -9,7 +10,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::h1::RequestHead;
+use super::h1::{RequestHead, ResponseHead};
 use crate::error::Error;
 use crate::event_loop::EventLoop;
 use crate::events::{Emits, Emitter, Event};
@@ -67,14 +68,41 @@ impl Event for IncomingEvent {
     }
 }
 
-/// A request on the server's side.
+/// What an `IncomingMessage` is the body of.
+#[derive(Debug, Clone)]
+pub enum MessageHead {
+    /// A request, on the server's side.
+    Request(RequestHead),
+    /// A response, on the client's side.
+    Response(ResponseHead),
+}
+
+impl MessageHead {
+    /// `rawHeaders`, as pairs.
+    pub fn raw_headers(&self) -> &[(String, String)] {
+        match self {
+            MessageHead::Request(h) => &h.headers,
+            MessageHead::Response(h) => &h.headers,
+        }
+    }
+
+    /// `httpVersionMajor` and `httpVersionMinor`.
+    pub fn version(&self) -> (u8, u8) {
+        match self {
+            MessageHead::Request(h) => h.version,
+            MessageHead::Response(h) => h.version,
+        }
+    }
+}
+
+/// A request on the server's side, or a response on the client's.
 #[derive(Clone)]
 pub struct IncomingMessage {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    head: RequestHead,
+    head: MessageHead,
     /// How many header pairs `headers` and `headersDistinct` show
     /// (`maxHeadersCount`; `rawHeaders` has them all).
     headers_count: usize,
@@ -106,7 +134,7 @@ struct State {
 
 impl IncomingMessage {
     pub(crate) fn new(
-        head: RequestHead,
+        head: MessageHead,
         socket: Socket,
         max_headers: Option<u32>,
     ) -> IncomingMessage {
@@ -116,7 +144,7 @@ impl IncomingMessage {
         let limit = max_headers.filter(|n| *n > 0).unwrap_or(2000) as usize;
         IncomingMessage {
             inner: Arc::new(Inner {
-                headers_count: head.headers.len().min(limit),
+                headers_count: head.raw_headers().len().min(limit),
                 head,
                 socket,
                 emitter: Emitter::default(),
@@ -137,14 +165,22 @@ impl IncomingMessage {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// The parsed head: method, url, version, raw headers.
-    pub fn head(&self) -> &RequestHead {
+    /// The parsed head: a request's or a response's.
+    pub fn head(&self) -> &MessageHead {
         &self.inner.head
+    }
+
+    /// `req.method`: `None` for a response (Node's `null`).
+    pub fn method(&self) -> Option<&str> {
+        match &self.inner.head {
+            MessageHead::Request(h) => Some(&h.method),
+            MessageHead::Response(_) => None,
+        }
     }
 
     /// The header pairs `req.headers` is made of (`maxHeadersCount`).
     pub fn counted_headers(&self) -> &[(String, String)] {
-        &self.inner.head.headers[..self.inner.headers_count]
+        &self.inner.head.raw_headers()[..self.inner.headers_count]
     }
 
     /// `req.socket`.
@@ -407,8 +443,7 @@ impl Emits for IncomingMessage {
 impl std::fmt::Debug for IncomingMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IncomingMessage")
-            .field("method", &self.inner.head.method)
-            .field("url", &self.inner.head.url)
+            .field("head", &self.inner.head)
             .finish()
     }
 }

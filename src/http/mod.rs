@@ -1,17 +1,20 @@
-//! `node:http`: the HTTP/1 core without I/O ([`h1`]), and the server's
-//! classes on top of it and of the `net` sockets: [`Server`],
-//! [`IncomingMessage`], [`ServerResponse`].
-//!
-//! The client side (`ClientRequest`, `Agent`) is not implemented yet.
+//! `node:http`: the HTTP/1 core without I/O ([`h1`]), and the classes on
+//! top of it and of the `net` sockets: the server's [`Server`],
+//! [`IncomingMessage`], [`ServerResponse`]; the client's
+//! [`ClientRequest`] and [`Agent`].
 
+mod agent;
+mod client;
 mod connection;
 pub mod h1;
 mod incoming;
 mod response;
 mod server;
 
+pub use agent::{Agent, AgentEvent, AgentEventKind, AgentOptions, Origin, Pool, Scheduling};
+pub use client::{ClientEvent, ClientEventKind, ClientRequest, RequestOptions};
 pub use incoming::{
-    HeaderField, IncomingEvent, IncomingEventKind, IncomingMessage, headers_distinct,
+    HeaderField, IncomingEvent, IncomingEventKind, IncomingMessage, MessageHead, headers_distinct,
     headers_object,
 };
 pub use response::{

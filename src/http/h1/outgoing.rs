@@ -552,6 +552,15 @@ impl OutgoingMessage {
         }
     }
 
+    /// Makes the head now if it is not made (a request with `Expect`:
+    /// Node's constructor calls `_storeHeader` at once).
+    pub fn make_head(&mut self) -> Result<(), OutgoingError> {
+        if self.head.is_some() {
+            return fail("ERR_HTTP_HEADERS_SENT");
+        }
+        self.implicit_head()
+    }
+
     /// Whether `end()` ran (Node's `finished`).
     pub fn finished(&self) -> bool {
         self.finished

@@ -9,7 +9,10 @@ use crate::driver::reference::host::{
 };
 use crate::driver::reference::js::{JsVal, Props};
 use crate::driver::reference::session::Session;
-use crate::http::{HeaderField, IncomingEvent, IncomingMessage, headers_distinct, headers_object};
+use crate::http::h1::ResponseHead;
+use crate::http::{
+    HeaderField, IncomingEvent, IncomingMessage, MessageHead, headers_distinct, headers_object,
+};
 
 /// An `IncomingMessage` as scripts see it.
 pub struct IncomingHost(pub IncomingMessage);
@@ -63,6 +66,20 @@ fn distinct(pairs: &[(String, String)]) -> JsVal {
     JsVal::Object(p)
 }
 
+/// The object `'information'` gives (`_http_client.js`,
+/// `parserOnIncomingClient`).
+pub fn info_object(head: &ResponseHead) -> JsVal {
+    let mut p = Props::new();
+    p.insert("statusCode", JsVal::Number(head.status.into()));
+    p.insert("statusMessage", JsVal::String(head.reason.clone()));
+    p.insert("httpVersion", JsVal::String(head.http_version()));
+    p.insert("httpVersionMajor", JsVal::Number(head.version.0.into()));
+    p.insert("httpVersionMinor", JsVal::Number(head.version.1.into()));
+    p.insert("headers", headers(&head.headers));
+    p.insert("rawHeaders", raw(&head.headers));
+    JsVal::Object(p)
+}
+
 impl HostObject for IncomingHost {
     fn class(&self) -> &'static str {
         "http.IncomingMessage"
@@ -79,15 +96,25 @@ impl HostObject for IncomingHost {
     fn get(&self, _cx: &Session, property: &str) -> Result<Option<JsVal>, Failure> {
         let r = &self.0;
         let head = r.head();
+        let (request, response) = match head {
+            MessageHead::Request(h) => (Some(h), None),
+            MessageHead::Response(h) => (None, Some(h)),
+        };
+        let version = head.version();
         Ok(Some(match property {
-            "method" => JsVal::String(head.method.clone()),
-            "url" => JsVal::String(head.url.clone()),
-            "httpVersion" => JsVal::String(head.http_version()),
-            "httpVersionMajor" => JsVal::Number(head.version.0.into()),
-            "httpVersionMinor" => JsVal::Number(head.version.1.into()),
+            // A response's `method` is null and its `url` empty; a
+            // request's `statusCode` and `statusMessage` are null
+            // (`IncomingMessage`'s constructor).
+            "method" => request.map_or(JsVal::Null, |h| JsVal::String(h.method.clone())),
+            "url" => JsVal::String(request.map(|h| h.url.clone()).unwrap_or_default()),
+            "statusCode" => response.map_or(JsVal::Null, |h| JsVal::Number(h.status.into())),
+            "statusMessage" => response.map_or(JsVal::Null, |h| JsVal::String(h.reason.clone())),
+            "httpVersion" => JsVal::String(format!("{}.{}", version.0, version.1)),
+            "httpVersionMajor" => JsVal::Number(version.0.into()),
+            "httpVersionMinor" => JsVal::Number(version.1.into()),
             "headers" => headers(r.counted_headers()),
             "headersDistinct" => distinct(r.counted_headers()),
-            "rawHeaders" => raw(&head.headers),
+            "rawHeaders" => raw(head.raw_headers()),
             "trailers" => headers(&r.trailers()),
             "trailersDistinct" => distinct(&r.trailers()),
             "rawTrailers" => raw(&r.trailers()),
@@ -97,7 +124,6 @@ impl HostObject for IncomingHost {
             "readableEnded" => JsVal::Bool(r.readable_ended()),
             "readableFlowing" => r.readable_flowing().map_or(JsVal::Null, JsVal::Bool),
             "socket" | "connection" => socket_value(r.socket().clone()),
-            "statusCode" | "statusMessage" => JsVal::Null,
             _ => return Ok(None),
         }))
     }

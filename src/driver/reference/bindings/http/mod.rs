@@ -1,12 +1,17 @@
 //! The `node:http` bindings: the module's functions here, one file per
 //! class. `http.Server` delegates what it inherits to the `net.Server`
-//! binding.
+//! binding; `ServerResponse` and `ClientRequest` share `OutgoingMessage`'s
+//! methods.
 
+mod agent;
+mod client;
 mod incoming;
+mod outgoing;
+mod request_options;
 mod response;
 mod server;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use server::http_server_value;
 
@@ -19,10 +24,35 @@ use crate::driver::reference::js::validate::validate_integer;
 /// `Number.MAX_SAFE_INTEGER`.
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 use crate::driver::reference::session::Session;
+use crate::events::Emits;
 use crate::http::{self as h, Server, ServerOptions};
 
-/// The `http` module.
-pub struct HttpModule;
+/// The `http` module; `http.globalAgent` is made on first use, one per
+/// session (one per Node process).
+#[derive(Default)]
+pub struct HttpModule {
+    global_agent: Mutex<Option<h::Agent>>,
+}
+
+impl HttpModule {
+    fn global_agent(&self, cx: &Session) -> h::Agent {
+        let mut slot = self.global_agent.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert_with(|| new_agent(cx, h::AgentOptions::global()))
+            .clone()
+    }
+}
+
+/// An agent whose sockets the session tears down with the case.
+fn new_agent(cx: &Session, options: h::AgentOptions) -> h::Agent {
+    let agent = h::Agent::new_in(&cx.event_loop, options);
+    let s = cx.clone();
+    agent.on_create(move |sock| {
+        if let JsVal::Host(h) = socket_value(sock.clone()) {
+            s.track(&h);
+        }
+    });
+    agent
+}
 
 impl HostModule for HttpModule {
     fn name(&self) -> &'static str {
@@ -32,6 +62,27 @@ impl HostModule for HttpModule {
     fn call(&self, cx: &Session, function: &str, args: Vec<JsVal>) -> Eval {
         match function {
             "createServer" => create_server(cx, &args),
+            "request" | "get" => {
+                let (options, agent, callback) = request_options::parse(&args)?;
+                let agent = match agent {
+                    request_options::AgentChoice::Global => self.global_agent(cx),
+                    request_options::AgentChoice::Fresh => {
+                        new_agent(cx, h::AgentOptions::default())
+                    }
+                    request_options::AgentChoice::This(a) => a,
+                };
+                let req = h::ClientRequest::new_in(&cx.event_loop, options, agent)?;
+                if let Some(cb) = callback {
+                    let s = cx.clone();
+                    req.once(h::ClientEventKind::Response, move |_, e| {
+                        s.callback(&cb, client::event_args(e))
+                    });
+                }
+                if function == "get" {
+                    req.end_with(None, None)?;
+                }
+                Ok(tracked(cx, client::client_value(req)))
+            }
             other => Err(Failure::unsupported(format!("http.{other}"))),
         }
     }
@@ -39,12 +90,17 @@ impl HostModule for HttpModule {
     fn construct(&self, cx: &Session, class: &str, args: Vec<JsVal>) -> Eval {
         match class {
             "Server" => create_server(cx, &args),
+            "Agent" => {
+                let options = request_options::agent_options(args.first())?;
+                Ok(agent::agent_value(new_agent(cx, options)))
+            }
             other => Err(Failure::unsupported(format!("new http.{other}"))),
         }
     }
 
-    fn get(&self, _cx: &Session, property: &str) -> Eval {
+    fn get(&self, cx: &Session, property: &str) -> Eval {
         match property {
+            "globalAgent" => Ok(agent::agent_value(self.global_agent(cx))),
             "maxHeaderSize" => Ok(JsVal::Number(h::h1::MAX_HEADER_SIZE as f64)),
             "METHODS" => Ok(JsVal::Array(
                 h::h1::METHODS
@@ -131,5 +187,5 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
 
 /// For the session's registry of modules.
 pub fn module() -> Arc<dyn HostModule> {
-    Arc::new(HttpModule)
+    Arc::new(HttpModule::default())
 }

@@ -1,0 +1,255 @@
+//! `http.request()`'s arguments as Node's `ClientRequest` constructor
+//! reads them: a URL string, an options object, or both, and a callback;
+//! and `new http.Agent(options)`'s.
+
+use super::agent::AgentHost;
+use super::outgoing::header_value;
+use crate::driver::reference::host::Failure;
+use crate::driver::reference::js::JsVal;
+use crate::driver::reference::js::validate::invalid_arg_type;
+use crate::http::{Agent, AgentOptions, RequestOptions, Scheduling};
+
+/// Which agent a request goes through.
+pub(super) enum AgentChoice {
+    /// `agent` undefined or null: `http.globalAgent`.
+    Global,
+    /// `agent: false`: a new default `Agent`, for this request alone.
+    Fresh,
+    /// An `Agent` the script made.
+    This(Agent),
+}
+
+/// Node's `urlToHttpOptions(new URL(input))`, for `http:` URLs: host,
+/// port, path (with the query), and `auth` from the user info.
+fn url_options(input: &str) -> Result<JsVal, Failure> {
+    let invalid =
+        || -> Failure { crate::Error::type_error("ERR_INVALID_URL", "Invalid URL").into() };
+    let (scheme, rest) = input.split_once("://").ok_or_else(invalid)?;
+    let protocol = format!("{}:", scheme.to_ascii_lowercase());
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (auth, hostport) = match authority.rsplit_once('@') {
+        Some((a, h)) => (Some(a.to_string()), h),
+        None => (None, authority),
+    };
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or_else(invalid)?;
+        (h.to_string(), after.strip_prefix(':').unwrap_or(""))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h.to_ascii_lowercase(), p),
+            None => (hostport.to_ascii_lowercase(), ""),
+        }
+    };
+    if host.is_empty() {
+        return Err(invalid());
+    }
+    let path_end = tail.find('#').unwrap_or(tail.len());
+    let mut path = tail[..path_end].to_string();
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    let mut p = crate::driver::reference::js::Props::new();
+    p.insert("protocol", JsVal::String(protocol));
+    p.insert("hostname", JsVal::String(host));
+    p.insert("path", JsVal::String(path));
+    // The URL's default port is dropped (`new URL` keeps no `:80`).
+    if !port.is_empty() && port != "80" {
+        let n: u16 = port.parse().map_err(|_| invalid())?;
+        p.insert("port", JsVal::Number(n.into()));
+    }
+    if let Some(a) = auth {
+        p.insert("auth", JsVal::String(a));
+    }
+    Ok(JsVal::Object(p))
+}
+
+/// `http.request(url[, options][, callback])` or
+/// `http.request(options[, callback])`.
+pub(super) fn parse(
+    args: &[JsVal],
+) -> Result<(RequestOptions, AgentChoice, Option<String>), Failure> {
+    let callback = args.iter().find_map(|a| match a {
+        JsVal::Callback(c) => Some(c.clone()),
+        _ => None,
+    });
+    let options = match (args.first(), args.get(1)) {
+        (Some(JsVal::String(url)), Some(JsVal::Object(extra))) => {
+            let JsVal::Object(mut base) = url_options(url)? else {
+                unreachable!("url_options makes an object")
+            };
+            for (k, v) in extra.iter() {
+                base.insert(k.clone(), v.clone());
+            }
+            JsVal::Object(base)
+        }
+        (Some(JsVal::String(url)), _) => url_options(url)?,
+        (Some(o @ JsVal::Object(_)), _) => o.clone(),
+        _ => JsVal::Object(Default::default()),
+    };
+    let o = |k: &str| options.opt(k).filter(|v| !matches!(v, JsVal::Null));
+    let agent = match options.opt("agent") {
+        None | Some(JsVal::Null) => AgentChoice::Global,
+        Some(JsVal::Bool(false)) => AgentChoice::Fresh,
+        Some(JsVal::Host(h)) if h.as_any().downcast_ref::<AgentHost>().is_some() => {
+            let a = h.as_any().downcast_ref::<AgentHost>().expect("checked");
+            AgentChoice::This(a.0.clone())
+        }
+        Some(other) => {
+            return Err(invalid_arg_type(
+                "\"options.agent\" property",
+                "of type Agent-like Object, undefined, or false",
+                other,
+            )
+            .into());
+        }
+    };
+    if let Some(p) = o("protocol")
+        && p.to_js_string() != "http:"
+    {
+        return Err(crate::Error::type_error(
+            "ERR_INVALID_PROTOCOL",
+            format!(
+                "Protocol \"{}\" not supported. Expected \"http:\"",
+                p.to_js_string()
+            ),
+        )
+        .into());
+    }
+    let mut out = RequestOptions::default();
+    if let Some(path) = o("path").filter(|p| p.truthy()) {
+        let path = path.to_js_string();
+        // INVALID_PATH_REGEX: anything outside U+0021..U+00FF.
+        if path.chars().any(|c| !('\u{21}'..='\u{ff}').contains(&c)) {
+            return Err(crate::Error::type_error(
+                "ERR_UNESCAPED_CHARACTERS",
+                "Request path contains unescaped characters",
+            )
+            .into());
+        }
+        out.path = path;
+    }
+    if let Some(port) = o("port").filter(|p| p.truthy()) {
+        out.port = port.to_number() as u16;
+    }
+    for key in ["hostname", "host"] {
+        match o(key) {
+            Some(JsVal::String(h)) if !h.is_empty() => {
+                out.host = h.clone();
+                break;
+            }
+            Some(JsVal::String(_)) | None => {}
+            Some(other) => {
+                return Err(invalid_arg_type(
+                    &format!("\"options.{key}\" property"),
+                    "of type string",
+                    other,
+                )
+                .into());
+            }
+        }
+    }
+    match o("method") {
+        None => {}
+        Some(JsVal::String(m)) if m.is_empty() => {}
+        Some(JsVal::String(m)) => {
+            let token = m
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !token {
+                return Err(crate::Error::type_error(
+                    "ERR_INVALID_HTTP_TOKEN",
+                    format!("Method must be a valid HTTP token [\"{m}\"]"),
+                )
+                .into());
+            }
+            out.method = m.to_ascii_uppercase();
+        }
+        Some(other) => {
+            return Err(
+                invalid_arg_type("\"options.method\" property", "of type string", other).into(),
+            );
+        }
+    }
+    if let Some(JsVal::Object(headers)) = o("headers") {
+        for (k, v) in headers.iter() {
+            let value = header_value(v).ok_or_else(|| -> Failure {
+                crate::Error::type_error(
+                    "ERR_HTTP_INVALID_HEADER_VALUE",
+                    format!("Invalid value \"undefined\" for header \"{k}\""),
+                )
+                .into()
+            })?;
+            out.headers.push((k.clone(), value));
+        }
+    }
+    if let Some(v) = options.opt("setHost") {
+        out.set_host = v.truthy();
+    }
+    if let Some(a) = o("auth") {
+        out.auth = Some(a.to_js_string());
+    }
+    if let Some(t) = o("timeout") {
+        out.timeout = Some(t.to_number().max(0.0) as u64);
+    }
+    Ok((out, agent, callback))
+}
+
+/// `new http.Agent(options)`.
+pub(super) fn agent_options(options: Option<&JsVal>) -> Result<AgentOptions, Failure> {
+    let mut out = AgentOptions::default();
+    let Some(options) = options else {
+        return Ok(out);
+    };
+    // `this.options.x || default`: a falsy value is the default.
+    let num = |k: &str| options.opt(k).filter(|v| v.truthy()).map(JsVal::to_number);
+    out.keep_alive = options.opt("keepAlive").is_some_and(JsVal::truthy);
+    if let Some(n) = num("keepAliveMsecs") {
+        out.keep_alive_msecs = n as u64;
+    }
+    if let Some(n) = num("maxSockets") {
+        out.max_sockets = n;
+    }
+    if let Some(n) = num("maxFreeSockets") {
+        out.max_free_sockets = n;
+    }
+    if let Some(v) = options.opt("maxTotalSockets") {
+        let JsVal::Number(n) = v else {
+            return Err(
+                invalid_arg_type("\"maxTotalSockets\" argument", "of type number", v).into(),
+            );
+        };
+        if *n < 1.0 || n.is_nan() {
+            return Err(crate::Error::range_error(
+                "ERR_OUT_OF_RANGE",
+                format!("The value of \"maxTotalSockets\" is out of range. It must be >= 1 && <= 9007199254740991. Received {}", crate::number::to_js_string(*n)),
+            )
+            .into());
+        }
+        out.max_total_sockets = *n;
+    }
+    if let Some(n) = num("timeout") {
+        out.timeout = n as u64;
+    }
+    if let Some(v) = options.opt("noDelay") {
+        out.no_delay = v.truthy();
+    }
+    match options
+        .opt("scheduling")
+        .map(JsVal::to_js_string)
+        .as_deref()
+    {
+        None | Some("lifo") => {}
+        Some("fifo") => out.scheduling = Scheduling::Fifo,
+        Some(other) => {
+            return Err(crate::Error::type_error(
+                "ERR_INVALID_ARG_VALUE",
+                format!(
+                    "The argument 'scheduling' must be one of: 'fifo', 'lifo'. Received '{other}'"
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,1141 @@
+//! `http.ClientRequest`: a request written by the h1 core
+//! ([`h1::OutgoingMessage::request`]) to a socket an [`Agent`] gives it,
+//! and the response read back into an [`IncomingMessage`].
+//!
+//! The rules are Node 20's `lib/_http_client.js`, named after its
+//! functions: the `ClientRequest` constructor, `onSocket`/`onSocketNT`,
+//! `tickOnSocket`, `socketOnData`, `parserOnIncomingClient`,
+//! `responseOnEnd`, `requestOnFinish`, `responseKeepAlive`,
+//! `socketCloseListener`, `socketErrorListener`, `socketOnEnd`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::IncomingMessage;
+use super::agent::{Agent, Origin};
+use super::connection::parse_error;
+use super::h1::{self, HeaderValue, OutgoingError, Parsed, ResponseHead, ResponseParser};
+use super::incoming::{HeaderField, IncomingEventKind, MessageHead, headers_object};
+use super::response::{WriteCallback, outgoing_error};
+use crate::error::Error;
+use crate::event_loop::EventLoop;
+use crate::events::{Emits, Emitter, Event, ListenerId};
+use crate::net::{Socket, SocketEvent, SocketEventKind};
+
+crate::event_kinds! {
+    /// The Node event names of a `ClientRequest`.
+    pub enum ClientEventKind {
+        Abort = "abort",
+        Close = "close",
+        Continue = "continue",
+        Drain = "drain",
+        Error = "error",
+        Finish = "finish",
+        Information = "information",
+        Prefinish = "prefinish",
+        Response = "response",
+        Socket = "socket",
+        Timeout = "timeout",
+        Upgrade = "upgrade",
+    }
+}
+
+/// An event of a `ClientRequest`.
+#[derive(Debug, Clone)]
+pub enum ClientEvent {
+    /// `abort()` was called (deprecated, still emitted).
+    Abort,
+    Close,
+    /// `100 Continue` arrived.
+    Continue,
+    Drain,
+    Error(Error),
+    Finish,
+    /// A 1xx head other than 101: Node's info object is made of it.
+    Information(ResponseHead),
+    Prefinish,
+    Response(IncomingMessage),
+    Socket(Socket),
+    Timeout,
+    /// `101 Switching Protocols`: the response, the socket handed over,
+    /// and the bytes after the head.
+    Upgrade(IncomingMessage, Socket, Vec<u8>),
+}
+
+impl Event for ClientEvent {
+    type Kind = ClientEventKind;
+
+    fn kind(&self) -> ClientEventKind {
+        match self {
+            ClientEvent::Abort => ClientEventKind::Abort,
+            ClientEvent::Close => ClientEventKind::Close,
+            ClientEvent::Continue => ClientEventKind::Continue,
+            ClientEvent::Drain => ClientEventKind::Drain,
+            ClientEvent::Error(_) => ClientEventKind::Error,
+            ClientEvent::Finish => ClientEventKind::Finish,
+            ClientEvent::Information(_) => ClientEventKind::Information,
+            ClientEvent::Prefinish => ClientEventKind::Prefinish,
+            ClientEvent::Response(_) => ClientEventKind::Response,
+            ClientEvent::Socket(_) => ClientEventKind::Socket,
+            ClientEvent::Timeout => ClientEventKind::Timeout,
+            ClientEvent::Upgrade(..) => ClientEventKind::Upgrade,
+        }
+    }
+
+    fn error(&self) -> Option<&Error> {
+        match self {
+            ClientEvent::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// What `http.request(options)` was asked for, validated.
+#[derive(Debug, Clone)]
+pub struct RequestOptions {
+    /// `method`, upper-cased (default `GET`).
+    pub method: String,
+    /// `path` (default `/`).
+    pub path: String,
+    /// `hostname` or `host` (default `localhost`).
+    pub host: String,
+    /// `port` (default 80).
+    pub port: u16,
+    /// `headers`, in order.
+    pub headers: Vec<(String, HeaderValue)>,
+    /// `setHost` (default true): add a `Host` header.
+    pub set_host: bool,
+    /// `auth`: `user:password` for `Authorization: Basic`.
+    pub auth: Option<String>,
+    /// `timeout`, in milliseconds.
+    pub timeout: Option<u64>,
+}
+
+impl Default for RequestOptions {
+    fn default() -> RequestOptions {
+        RequestOptions {
+            method: "GET".into(),
+            path: "/".into(),
+            host: "localhost".into(),
+            port: 80,
+            headers: Vec::new(),
+            set_host: true,
+            auth: None,
+            timeout: None,
+        }
+    }
+}
+
+/// A request on the client's side.
+#[derive(Clone)]
+pub struct ClientRequest {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    event_loop: EventLoop,
+    agent: Agent,
+    origin: Origin,
+    method: String,
+    path: String,
+    emitter: Emitter<ClientRequest, ClientEvent>,
+    state: Mutex<State>,
+}
+
+/// The listeners `tickOnSocket` adds to the socket.
+#[derive(Default)]
+struct SocketListeners {
+    data: Option<ListenerId>,
+    end: Option<ListenerId>,
+    close: Option<ListenerId>,
+    error: Option<ListenerId>,
+    drain: Option<ListenerId>,
+    timeout: Option<ListenerId>,
+}
+
+struct State {
+    core: h1::OutgoingMessage,
+    /// `req.socket`, from `tickOnSocket` on.
+    socket: Option<Socket>,
+    listeners: SocketListeners,
+    parser: Option<ResponseParser>,
+    /// Bytes written before the socket (Node's `outputData`), with their
+    /// callbacks.
+    pending: Vec<(Vec<u8>, Option<WriteCallback>)>,
+    /// `end()` was called (`finished`).
+    ended: bool,
+    /// `'finish'` was emitted (`writableFinished`).
+    finished: bool,
+    closed: bool,
+    /// `req.destroyed`.
+    destroyed: bool,
+    /// `req.aborted`.
+    aborted: bool,
+    /// `destroy(err)`'s error (Node's `kError`).
+    error: Option<Error>,
+    /// `req.shouldKeepAlive`.
+    should_keep_alive: bool,
+    /// `req.res`.
+    res: Option<IncomingMessage>,
+    /// The response ended (`req._ended`).
+    response_ended: bool,
+    /// `socket._hadError`: an error went out already.
+    had_error: bool,
+    /// `req.reusedSocket`.
+    reused_socket: bool,
+    /// `req.timeout` (the `timeout` option).
+    timeout: Option<u64>,
+    /// `setTimeout(ms)` before the socket: applied when it comes.
+    pending_timeout: Option<u64>,
+    /// `req.timeoutCb`: the socket's `'timeout'` is the request's.
+    timeout_listening: bool,
+    /// A `write()` returned false (Node's `kNeedDrain`).
+    need_drain: bool,
+    /// A 101 head: the socket leaves HTTP after this read.
+    upgrade: Option<(IncomingMessage, Vec<u8>)>,
+}
+
+impl ClientRequest {
+    /// `new ClientRequest(options)` on `agent`: the head is prepared
+    /// (`Host`, `Authorization`, the options' headers) and the agent asked
+    /// for a socket. Invalid headers fail as Node throws.
+    pub fn new_in(
+        event_loop: &EventLoop,
+        options: RequestOptions,
+        agent: Agent,
+    ) -> Result<ClientRequest, Error> {
+        // "If it's not a keepAlive agent, and the maxSockets==Infinity,
+        // then there's never a case where this socket will actually be
+        // reused."
+        let should_keep_alive =
+            agent.options().keep_alive || agent.options().max_sockets.is_finite();
+        let mut core =
+            h1::OutgoingMessage::request(&options.method, &options.path, should_keep_alive);
+        let set = |core: &mut h1::OutgoingMessage, n: &str, v: HeaderValue| {
+            core.set_header(n, v).map_err(|e| outgoing_error(e, "set"))
+        };
+        for (name, value) in &options.headers {
+            set(&mut core, name, value.clone())?;
+        }
+        if !options.host.is_empty() && core.get_header("host").is_none() && options.set_host {
+            let mut host = options.host.clone();
+            // An IPv6 address goes in brackets (RFC 3986, 3.2.2).
+            if host.matches(':').count() >= 2 && !host.starts_with('[') {
+                host = format!("[{host}]");
+            }
+            if options.port != 80 {
+                host = format!("{host}:{}", options.port);
+            }
+            set(&mut core, "Host", HeaderValue::One(host))?;
+        }
+        if let Some(auth) = &options.auth
+            && core.get_header("authorization").is_none()
+        {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(auth.as_bytes());
+            set(
+                &mut core,
+                "Authorization",
+                HeaderValue::One(format!("Basic {b64}")),
+            )?;
+        }
+        // An `Expect` header: the head is made now (later setHeader calls
+        // throw), sent with the first bytes.
+        if core.get_header("expect").is_some() {
+            core.make_head().map_err(|e| outgoing_error(e, "render"))?;
+        }
+        let origin = Origin {
+            host: options.host.clone(),
+            port: options.port,
+        };
+        let req = ClientRequest {
+            inner: Arc::new(Inner {
+                event_loop: event_loop.clone(),
+                agent: agent.clone(),
+                origin: origin.clone(),
+                method: options.method.clone(),
+                path: options.path.clone(),
+                emitter: Emitter::default(),
+                state: Mutex::new(State {
+                    core,
+                    socket: None,
+                    listeners: SocketListeners::default(),
+                    parser: None,
+                    pending: Vec::new(),
+                    ended: false,
+                    finished: false,
+                    closed: false,
+                    destroyed: false,
+                    aborted: false,
+                    error: None,
+                    should_keep_alive,
+                    res: None,
+                    response_ended: false,
+                    had_error: false,
+                    reused_socket: false,
+                    timeout: options.timeout,
+                    pending_timeout: None,
+                    timeout_listening: false,
+                    need_drain: false,
+                    upgrade: None,
+                }),
+            }),
+        };
+        agent.add_request(&req, origin);
+        Ok(req)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether two handles are the same request.
+    pub fn ptr_eq(&self, other: &ClientRequest) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    // --- what scripts read -----------------------------------------------
+
+    /// `req.method`.
+    pub fn method(&self) -> &str {
+        &self.inner.method
+    }
+
+    /// `req.path`.
+    pub fn path(&self) -> &str {
+        &self.inner.path
+    }
+
+    /// `req.host`.
+    pub fn host(&self) -> &str {
+        &self.inner.origin.host
+    }
+
+    /// `req.agent`.
+    pub fn agent(&self) -> &Agent {
+        &self.inner.agent
+    }
+
+    /// `req.socket`.
+    pub fn socket(&self) -> Option<Socket> {
+        self.state().socket.clone()
+    }
+
+    /// `req.res`.
+    pub fn res(&self) -> Option<IncomingMessage> {
+        self.state().res.clone()
+    }
+
+    /// `req.reusedSocket`.
+    pub fn reused_socket(&self) -> bool {
+        self.state().reused_socket
+    }
+
+    /// `req.aborted`.
+    pub fn aborted(&self) -> bool {
+        self.state().aborted
+    }
+
+    /// `req.destroyed`.
+    pub fn destroyed(&self) -> bool {
+        self.state().destroyed
+    }
+
+    /// `req.writableEnded` (`finished`).
+    pub fn writable_ended(&self) -> bool {
+        self.state().ended
+    }
+
+    /// `req.writableFinished`.
+    pub fn writable_finished(&self) -> bool {
+        self.state().finished
+    }
+
+    /// `req.shouldKeepAlive`.
+    pub fn should_keep_alive(&self) -> bool {
+        self.state().should_keep_alive
+    }
+
+    /// `req.timeout`.
+    pub fn timeout(&self) -> Option<u64> {
+        self.state().timeout
+    }
+
+    /// Reads the h1 core: headers, whether the head was made.
+    pub fn with_core<R>(&self, f: impl FnOnce(&h1::OutgoingMessage) -> R) -> R {
+        f(&self.state().core)
+    }
+
+    /// The response's `Keep-Alive: timeout=N`, in seconds
+    /// (`keepSocketAlive` reads it).
+    pub(crate) fn keep_alive_hint(&self) -> Option<u64> {
+        let res = self.state().res.clone()?;
+        let value = headers_object(res.counted_headers())
+            .into_iter()
+            .find(|(k, _)| k == "keep-alive")
+            .map(|(_, v)| match v {
+                HeaderField::One(s) => s,
+                HeaderField::Many(vs) => vs.join(", "),
+            })?;
+        let digits: String = value
+            .strip_prefix("timeout=")?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    }
+
+    pub(crate) fn set_reused_socket(&self) {
+        self.state().reused_socket = true;
+    }
+
+    // --- the head ----------------------------------------------------------
+
+    /// `req.setHeader(name, value)`.
+    pub fn set_header(&self, name: &str, value: HeaderValue) -> Result<&Self, Error> {
+        self.state()
+            .core
+            .set_header(name, value)
+            .map_err(|e| outgoing_error(e, "set"))?;
+        Ok(self)
+    }
+
+    /// `req.appendHeader(name, value)`.
+    pub fn append_header(&self, name: &str, value: HeaderValue) -> Result<&Self, Error> {
+        self.state()
+            .core
+            .append_header(name, value)
+            .map_err(|e| outgoing_error(e, "append"))?;
+        Ok(self)
+    }
+
+    /// `req.removeHeader(name)`.
+    pub fn remove_header(&self, name: &str) -> Result<(), Error> {
+        self.state()
+            .core
+            .remove_header(name)
+            .map_err(|e| outgoing_error(e, "remove"))
+    }
+
+    /// `req.flushHeaders()`.
+    pub fn flush_headers(&self) -> Result<(), Error> {
+        let out = {
+            let mut st = self.state();
+            st.core
+                .flush_headers()
+                .map_err(|e| outgoing_error(e, "write"))?;
+            st.core.take_output()
+        };
+        self.send(out, None);
+        Ok(())
+    }
+
+    // --- the body ----------------------------------------------------------
+
+    /// `req.write(chunk[, callback])`: whether the socket's buffer is below
+    /// its high-water mark. After `end()` the error comes later, to the
+    /// callback and as `'error'` (Node's `write_`).
+    pub fn write_with(&self, chunk: &[u8], callback: Option<WriteCallback>) -> Result<bool, Error> {
+        let out = {
+            let mut st = self.state();
+            if st.ended || st.destroyed {
+                let code = if st.destroyed {
+                    "ERR_STREAM_DESTROYED"
+                } else {
+                    "ERR_STREAM_WRITE_AFTER_END"
+                };
+                let err = if st.destroyed {
+                    Error::plain(code, "Cannot call write after a stream was destroyed")
+                } else {
+                    outgoing_error(OutgoingError { code }, "write")
+                };
+                let destroyed = st.destroyed;
+                drop(st);
+                let me = self.clone();
+                self.inner.event_loop.defer(move || {
+                    if let Some(cb) = callback {
+                        cb(Some(&err));
+                    }
+                    if !destroyed {
+                        me.emit(ClientEvent::Error(err));
+                    }
+                });
+                return Ok(false);
+            }
+            st.core
+                .write(chunk)
+                .map_err(|e| outgoing_error(e, "write"))?;
+            st.core.take_output()
+        };
+        Ok(self.send(out, callback))
+    }
+
+    /// `req.end([chunk][, callback])`: `'finish'` once the socket wrote
+    /// the last byte (the callback listens to it).
+    pub fn end_with(
+        &self,
+        chunk: Option<&[u8]>,
+        callback: Option<WriteCallback>,
+    ) -> Result<&Self, Error> {
+        let chunk = chunk.filter(|c| !c.is_empty());
+        if self.state().ended {
+            if let Some(c) = chunk {
+                self.write_with(c, callback)?;
+            } else if let Some(cb) = callback {
+                self.once_finished(cb);
+            }
+            return Ok(self);
+        }
+        if let Some(cb) = callback {
+            self.once_finished(cb);
+        }
+        let out = {
+            let mut st = self.state();
+            st.core.end(chunk).map_err(|e| outgoing_error(e, "write"))?;
+            st.ended = true;
+            st.core.take_output()
+        };
+        let me = self.clone();
+        let finish: WriteCallback = Box::new(move |e| {
+            if e.is_none() {
+                me.finish();
+            }
+        });
+        let attached = self.state().socket.is_some();
+        self.send(out, Some(finish));
+        // `_finish` at the end of `end()` when the request has its socket,
+        // else when it gets it (`_flush`).
+        if attached {
+            self.emit(ClientEvent::Prefinish);
+        }
+        Ok(self)
+    }
+
+    fn once_finished(&self, cb: WriteCallback) {
+        let cb = Mutex::new(Some(cb));
+        self.once(ClientEventKind::Finish, move |_, _| {
+            if let Some(cb) = cb.lock().ok().and_then(|mut c| c.take()) {
+                cb(None);
+            }
+        });
+    }
+
+    /// Writes to the socket, or keeps the bytes until it comes.
+    fn send(&self, out: Vec<u8>, callback: Option<WriteCallback>) -> bool {
+        let socket = {
+            let mut st = self.state();
+            match st.socket.clone() {
+                Some(s) => s,
+                None => {
+                    st.pending.push((out, callback));
+                    let size: usize = st.pending.iter().map(|(b, _)| b.len()).sum();
+                    let ok = size < crate::stream::HIGH_WATER_MARK;
+                    st.need_drain |= !ok;
+                    return ok;
+                }
+            }
+        };
+        let ok = match callback {
+            Some(cb) => socket.write_with(out, cb),
+            None if out.is_empty() => true,
+            None => socket.write(out),
+        };
+        if !ok {
+            self.state().need_drain = true;
+        }
+        ok
+    }
+
+    /// `onFinish`: `'finish'`, unless the socket failed.
+    fn finish(&self) {
+        let emit = {
+            let mut st = self.state();
+            let emit = !st.had_error && !st.finished;
+            st.finished = true;
+            emit
+        };
+        if emit {
+            self.emit(ClientEvent::Finish);
+            // requestOnFinish: the response may have ended first.
+            let keep = {
+                let st = self.state();
+                st.should_keep_alive && st.response_ended
+            };
+            if keep {
+                self.response_keep_alive();
+            }
+        }
+    }
+
+    // --- ending early --------------------------------------------------------
+
+    /// `req.abort()` (deprecated): `'abort'` in the next tick, then as
+    /// `destroy()`.
+    pub fn abort(&self) {
+        if std::mem::replace(&mut self.state().aborted, true) {
+            return;
+        }
+        let me = self.clone();
+        self.inner.event_loop.defer(move || {
+            me.emit(ClientEvent::Abort);
+        });
+        self.destroy(None);
+    }
+
+    /// `req.destroy([err])`: the response dumped, the socket destroyed
+    /// with the error (which comes back as the request's `'error'`).
+    pub fn destroy(&self, err: Option<Error>) -> &Self {
+        let (res, socket) = {
+            let mut st = self.state();
+            if std::mem::replace(&mut st.destroyed, true) {
+                return self;
+            }
+            st.error = err.clone();
+            (st.res.clone(), st.socket.clone())
+        };
+        if let Some(res) = res {
+            res.dump();
+        }
+        if let Some(s) = socket {
+            s.destroy(err);
+        }
+        self
+    }
+
+    /// `req.setNoDelay([noDelay])`: on the socket once it is connected
+    /// (Node's `_deferToConnect`).
+    pub fn set_no_delay(&self, no_delay: bool) {
+        let socket = self.state().socket.clone();
+        match socket {
+            Some(s) if !s.connecting() => {
+                s.set_no_delay(no_delay);
+            }
+            Some(s) => {
+                s.once(SocketEventKind::Connect, move |s, _| {
+                    s.set_no_delay(no_delay);
+                });
+            }
+            None => {
+                self.once(ClientEventKind::Socket, move |_, e| {
+                    if let ClientEvent::Socket(s) = e {
+                        s.set_no_delay(no_delay);
+                    }
+                });
+            }
+        }
+    }
+
+    // --- timeouts ----------------------------------------------------------
+
+    /// `req.setTimeout(ms)`: the socket's idle timeout, its `'timeout'`
+    /// the request's (set when the socket connects, if it is connecting).
+    pub fn set_timeout(&self, ms: u64) -> &Self {
+        let socket = {
+            let mut st = self.state();
+            if st.response_ended {
+                return self;
+            }
+            if st.socket.is_none() {
+                st.pending_timeout = Some(ms);
+            }
+            st.socket.clone()
+        };
+        self.listen_socket_timeout();
+        if let Some(s) = socket {
+            set_socket_timeout(&s, ms);
+        }
+        self
+    }
+
+    /// `listenSocketTimeout`: the socket's next `'timeout'` is emitted on
+    /// the request.
+    fn listen_socket_timeout(&self) {
+        let socket = {
+            let mut st = self.state();
+            if std::mem::replace(&mut st.timeout_listening, true) {
+                return;
+            }
+            st.socket.clone()
+        };
+        if let Some(s) = socket {
+            self.add_timeout_listener(&s);
+        }
+    }
+
+    fn add_timeout_listener(&self, socket: &Socket) {
+        let me = self.clone();
+        let id = socket.once(SocketEventKind::Timeout, move |_, _| {
+            me.emit(ClientEvent::Timeout);
+        });
+        self.state().listeners.timeout = Some(id);
+    }
+
+    // --- the socket --------------------------------------------------------
+
+    /// `onSocket`: the socket is the request's in the next tick.
+    pub(crate) fn on_socket(&self, socket: Socket) {
+        let me = self.clone();
+        self.inner.event_loop.defer(move || me.on_socket_nt(socket));
+    }
+
+    /// `onSocketNT`.
+    fn on_socket_nt(&self, socket: Socket) {
+        let (destroyed, err) = {
+            let st = self.state();
+            (st.destroyed, st.error.clone())
+        };
+        if !destroyed {
+            self.tick_on_socket(&socket);
+            self.flush();
+            return;
+        }
+        if err.is_none() && !socket.destroyed() {
+            // Back to the agent, unused.
+            self.inner.agent.free(&socket, None, &self.inner.origin);
+            self.destroyed_without_socket(None);
+        } else {
+            let me = self.clone();
+            socket.once(SocketEventKind::Close, move |_, _| {
+                let err = me.state().error.clone();
+                me.destroyed_without_socket(err);
+            });
+            socket.destroy(err);
+        }
+    }
+
+    /// `onSocketNT`'s `_destroy`: `'error'` (a hang-up unless aborted),
+    /// `'close'`.
+    fn destroyed_without_socket(&self, err: Option<Error>) {
+        let aborted = self.state().aborted;
+        let err = match err {
+            None if !aborted => Some(conn_reset("socket hang up")),
+            e => e,
+        };
+        if let Some(e) = err {
+            self.emit(ClientEvent::Error(e));
+        }
+        self.close();
+    }
+
+    /// `tickOnSocket`: the parser, the socket's listeners, `'socket'`.
+    fn tick_on_socket(&self, socket: &Socket) {
+        {
+            let mut st = self.state();
+            st.socket = Some(socket.clone());
+            st.parser = Some(ResponseParser::new(&self.inner.method));
+        }
+        let me = self.clone();
+        let error = socket.on(SocketEventKind::Error, move |s, e| {
+            if let SocketEvent::Error(err) = e {
+                me.socket_error(s, err.clone());
+            }
+        });
+        let me = self.clone();
+        let data = socket.on_data(move |s, chunk| me.socket_data(s, chunk.as_bytes()));
+        let me = self.clone();
+        let end = socket.on(SocketEventKind::End, move |s, _| me.socket_end(s));
+        let me = self.clone();
+        let close = socket.on(SocketEventKind::Close, move |_, _| me.socket_close());
+        let me = self.clone();
+        let drain = socket.on(SocketEventKind::Drain, move |_, _| me.socket_drain());
+        let (timeout, pending_timeout) = {
+            let mut st = self.state();
+            st.listeners = SocketListeners {
+                data: Some(data),
+                end: Some(end),
+                close: Some(close),
+                error: Some(error),
+                drain: Some(drain),
+                timeout: None,
+            };
+            let timeout = st.timeout.is_some()
+                || self.inner.agent.options().timeout > 0
+                || st.timeout_listening;
+            (timeout, st.pending_timeout.take())
+        };
+        if timeout {
+            self.state().timeout_listening = true;
+            self.add_timeout_listener(socket);
+        }
+        if let Some(ms) = pending_timeout {
+            set_socket_timeout(socket, ms);
+        }
+        self.emit(ClientEvent::Socket(socket.clone()));
+    }
+
+    /// `_flush`: what was written before the socket goes out now.
+    fn flush(&self) {
+        let (socket, pending, ended) = {
+            let mut st = self.state();
+            let Some(s) = st.socket.clone() else {
+                return;
+            };
+            (s, std::mem::take(&mut st.pending), st.ended)
+        };
+        if !socket.writable() {
+            return;
+        }
+        socket.cork();
+        for (bytes, cb) in pending {
+            match cb {
+                Some(cb) => {
+                    socket.write_with(bytes, cb);
+                }
+                None if bytes.is_empty() => {}
+                None => {
+                    socket.write(bytes);
+                }
+            }
+        }
+        socket.uncork();
+        if ended {
+            self.emit(ClientEvent::Prefinish);
+        } else if std::mem::take(&mut self.state().need_drain) {
+            self.emit(ClientEvent::Drain);
+        }
+    }
+
+    /// `ondrain`.
+    fn socket_drain(&self) {
+        let due = {
+            let mut st = self.state();
+            !st.ended && std::mem::take(&mut st.need_drain)
+        };
+        if due {
+            self.emit(ClientEvent::Drain);
+        }
+    }
+
+    /// Removes the listeners `tickOnSocket` added, of these kinds.
+    fn remove_listeners(&self, socket: &Socket, which: &[SocketEventKind]) {
+        let ids: Vec<ListenerId> = {
+            let mut st = self.state();
+            let l = &mut st.listeners;
+            which
+                .iter()
+                .filter_map(|k| match k {
+                    SocketEventKind::Data => l.data.take(),
+                    SocketEventKind::End => l.end.take(),
+                    SocketEventKind::Close => l.close.take(),
+                    SocketEventKind::Error => l.error.take(),
+                    SocketEventKind::Drain => l.drain.take(),
+                    SocketEventKind::Timeout => l.timeout.take(),
+                    _ => None,
+                })
+                .collect()
+        };
+        for id in ids {
+            socket.off(id);
+        }
+    }
+
+    /// `socketOnData`: bytes through the parser.
+    fn socket_data(&self, socket: &Socket, bytes: &[u8]) {
+        let mut items = Vec::new();
+        let result = {
+            let mut st = self.state();
+            match st.parser.as_mut() {
+                Some(p) => p.feed(bytes, &mut items),
+                None => return,
+            }
+        };
+        let mut complete = false;
+        for item in items {
+            complete |= matches!(item, Parsed::Complete);
+            self.parsed(socket, item);
+        }
+        if let Some(res) = self.state().res.clone() {
+            res.settle();
+        }
+        if let Err(e) = result {
+            self.remove_listeners(socket, &[SocketEventKind::Data, SocketEventKind::End]);
+            self.state().parser = None;
+            socket.destroy(None);
+            self.state().had_error = true;
+            self.emit(ClientEvent::Error(parse_error(&e, bytes, 0)));
+            return;
+        }
+        let upgrade = self.state().upgrade.take();
+        if let Some((res, head)) = upgrade {
+            self.upgraded(socket, res, head);
+        } else if complete {
+            self.remove_listeners(
+                socket,
+                &[
+                    SocketEventKind::Data,
+                    SocketEventKind::End,
+                    SocketEventKind::Drain,
+                ],
+            );
+            self.state().parser = None;
+        }
+    }
+
+    /// One item of the parser's output.
+    fn parsed(&self, socket: &Socket, item: Parsed<ResponseHead>) {
+        match item {
+            Parsed::Head(head) => self.on_incoming(socket, head),
+            Parsed::Body(bytes) => {
+                if let Some(res) = self.state().res.clone() {
+                    res.push(bytes);
+                }
+            }
+            Parsed::Trailers(t) => {
+                if let Some(res) = self.state().res.clone() {
+                    res.set_trailers(t);
+                }
+            }
+            Parsed::Complete => {
+                if let Some(res) = self.state().res.clone() {
+                    res.push_eof();
+                }
+            }
+            Parsed::Upgraded(rest) => {
+                if let Some((_, head)) = self.state().upgrade.as_mut() {
+                    head.extend_from_slice(&rest);
+                }
+            }
+        }
+    }
+
+    /// `parserOnIncomingClient`: a head arrived.
+    fn on_incoming(&self, socket: &Socket, head: ResponseHead) {
+        if self.state().res.is_some() {
+            // A second response to one request.
+            socket.destroy(None);
+            return;
+        }
+        let status = head.status;
+        if status == 101 {
+            let res = IncomingMessage::new(MessageHead::Response(head), socket.clone(), None);
+            let mut st = self.state();
+            st.res = Some(res.clone());
+            st.upgrade = Some((res, Vec::new()));
+            return;
+        }
+        if (100..200).contains(&status) {
+            if status == 100 {
+                self.emit(ClientEvent::Continue);
+            }
+            self.emit(ClientEvent::Information(head));
+            return;
+        }
+        let server_keeps = head.keep_alive;
+        let res = IncomingMessage::new(MessageHead::Response(head), socket.clone(), None);
+        let aborted = {
+            let mut st = self.state();
+            if st.should_keep_alive && !server_keeps {
+                // The server must say keep-alive for the socket to be
+                // reused.
+                st.should_keep_alive = false;
+            }
+            st.res = Some(res.clone());
+            st.aborted
+        };
+        // Our listeners first, so that the socket is cleaned up.
+        let me = self.clone();
+        res.on(IncomingEventKind::End, move |_, _| me.response_on_end());
+        // With nobody to read it, the response is dumped.
+        if aborted || !self.emit(ClientEvent::Response(res.clone())) {
+            res.dump();
+        }
+    }
+
+    /// `socketOnData`'s upgrade branch: the socket leaves HTTP, to the
+    /// `'upgrade'` listener, or is destroyed if there is none.
+    fn upgraded(&self, socket: &Socket, res: IncomingMessage, head: Vec<u8>) {
+        self.remove_listeners(
+            socket,
+            &[
+                SocketEventKind::Data,
+                SocketEventKind::End,
+                SocketEventKind::Drain,
+                SocketEventKind::Timeout,
+            ],
+        );
+        self.state().parser = None;
+        if self.listener_count(ClientEventKind::Upgrade) == 0 {
+            socket.destroy(None);
+            return;
+        }
+        self.inner.agent.detach(socket, &self.inner.origin);
+        self.remove_listeners(socket, &[SocketEventKind::Close, SocketEventKind::Error]);
+        socket.set_readable_flowing(None);
+        self.emit(ClientEvent::Upgrade(res, socket.clone(), head));
+        self.state().destroyed = true;
+        self.close();
+    }
+
+    /// `responseOnEnd`.
+    fn response_on_end(&self) {
+        let (socket, keep, finished, aborted) = {
+            let mut st = self.state();
+            st.response_ended = true;
+            let aborted = st.res.as_ref().is_some_and(IncomingMessage::aborted);
+            (
+                st.socket.clone(),
+                st.should_keep_alive,
+                st.finished,
+                aborted,
+            )
+        };
+        if let Some(s) = &socket {
+            self.remove_listeners(s, &[SocketEventKind::Timeout]);
+        }
+        if !keep {
+            if let Some(s) = socket
+                && s.writable()
+            {
+                s.destroy_soon();
+            }
+        } else if finished && !aborted {
+            self.response_keep_alive();
+        }
+    }
+
+    /// `responseKeepAlive`: the socket goes back to the agent in the next
+    /// tick, after `'close'`.
+    fn response_keep_alive(&self) {
+        let Some(socket) = self.state().socket.clone() else {
+            return;
+        };
+        let timed = std::mem::take(&mut self.state().timeout_listening);
+        if timed {
+            socket.set_timeout(0);
+        }
+        self.remove_listeners(
+            &socket,
+            &[
+                SocketEventKind::Close,
+                SocketEventKind::Error,
+                SocketEventKind::Data,
+                SocketEventKind::End,
+                SocketEventKind::Timeout,
+            ],
+        );
+        self.state().destroyed = true;
+        let me = self.clone();
+        self.inner.event_loop.defer(move || {
+            // emitFreeNT
+            me.close();
+            me.inner.agent.free(&socket, Some(&me), &me.inner.origin);
+        });
+    }
+
+    /// `socketOnEnd`: the server ended before a response is an error; a
+    /// body read until the end is complete now.
+    fn socket_end(&self, socket: &Socket) {
+        let hang_up = {
+            let mut st = self.state();
+            let hang_up = st.res.is_none() && !st.had_error;
+            st.had_error |= hang_up;
+            hang_up
+        };
+        if hang_up {
+            self.emit(ClientEvent::Error(conn_reset("socket hang up")));
+        }
+        self.finish_parser();
+        socket.destroy(None);
+    }
+
+    /// `parser.finish()`: the end of the connection ends a body read until
+    /// it (a message cut short stays incomplete).
+    fn finish_parser(&self) {
+        let mut items = Vec::new();
+        let parser = self.state().parser.take();
+        if let Some(mut p) = parser {
+            let _ = p.finish(&mut items);
+        }
+        let res = self.state().res.clone();
+        if let Some(res) = res {
+            if items.iter().any(|i| matches!(i, Parsed::Complete)) {
+                res.push_eof();
+            }
+            res.settle();
+        }
+    }
+
+    /// `socketErrorListener`.
+    fn socket_error(&self, socket: &Socket, err: Error) {
+        self.state().had_error = true;
+        self.emit(ClientEvent::Error(err));
+        self.finish_parser();
+        self.remove_listeners(socket, &[SocketEventKind::Data, SocketEventKind::End]);
+        socket.destroy(None);
+    }
+
+    /// `socketCloseListener`: the response, if any, is cut short; else the
+    /// request hangs up; then `'close'`.
+    fn socket_close(&self) {
+        let (res, hang_up) = {
+            let mut st = self.state();
+            st.destroyed = true;
+            let res = st.res.clone();
+            let hang_up = res.is_none() && !st.had_error;
+            st.had_error |= hang_up;
+            (res, hang_up)
+        };
+        match res {
+            Some(res) => {
+                if !res.complete() {
+                    res.destroy_now(Some(conn_reset("aborted")));
+                }
+                self.close();
+            }
+            None => {
+                if hang_up {
+                    self.emit(ClientEvent::Error(conn_reset("socket hang up")));
+                }
+                self.close();
+            }
+        }
+        self.finish_parser();
+    }
+
+    fn close(&self) {
+        let first = !std::mem::replace(&mut self.state().closed, true);
+        if first {
+            self.emit(ClientEvent::Close);
+        }
+    }
+
+    fn emit(&self, event: ClientEvent) -> bool {
+        Emits::emit(self, &event)
+    }
+}
+
+/// `setSocketTimeout`: once connected if connecting.
+fn set_socket_timeout(socket: &Socket, ms: u64) {
+    if socket.connecting() {
+        socket.once(SocketEventKind::Connect, move |s, _| {
+            s.set_timeout(ms);
+        });
+    } else {
+        socket.set_timeout(ms);
+    }
+}
+
+/// Node's `ConnResetException`: an `Error` with code `ECONNRESET`.
+fn conn_reset(message: &str) -> Error {
+    Error::plain("ECONNRESET", message)
+}
+
+impl Emits for ClientRequest {
+    type Event = ClientEvent;
+
+    fn emitter(&self) -> &Emitter<ClientRequest, ClientEvent> {
+        &self.inner.emitter
+    }
+
+    fn event_loop(&self) -> &EventLoop {
+        &self.inner.event_loop
+    }
+}
+
+impl std::fmt::Debug for ClientRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRequest")
+            .field("method", &self.inner.method)
+            .field("origin", &self.inner.origin)
+            .finish_non_exhaustive()
+    }
+}
