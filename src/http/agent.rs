@@ -261,7 +261,18 @@ impl Agent {
             self.set_request_socket(req, socket);
         } else if create {
             let socket = self.create_socket(&origin);
-            self.set_request_socket(req, socket);
+            // Node connects to an IP literal on the tick after
+            // createConnection, the tick before the request's
+            // `onSocketNT`: the socket's `connectionAttempt` comes just
+            // before `'socket'`, and its `'connect'` after.
+            if crate::net::is_ip(&origin.host) != 0 {
+                let (agent, req) = (self.clone(), req.clone());
+                socket.once(SocketEventKind::ConnectionAttempt, move |s, _| {
+                    agent.set_request_socket_now(&req, s.clone());
+                });
+            } else {
+                self.set_request_socket(req, socket);
+            }
         }
     }
 
@@ -334,6 +345,17 @@ impl Agent {
     /// `setRequestSocket`: the request gets it (in the next tick).
     fn set_request_socket(&self, req: &ClientRequest, socket: Socket) {
         req.on_socket(socket.clone());
+        self.request_timeout(req, &socket);
+    }
+
+    /// `setRequestSocket` where the next tick is now.
+    fn set_request_socket_now(&self, req: &ClientRequest, socket: Socket) {
+        self.request_timeout(req, &socket);
+        req.on_socket_nt(socket);
+    }
+
+    /// The request's `timeout` on the socket, unless it is the agent's.
+    fn request_timeout(&self, req: &ClientRequest, socket: &Socket) {
         if let Some(t) = req.timeout()
             && t != self.inner.options.timeout
         {

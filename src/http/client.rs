@@ -678,7 +678,7 @@ impl ClientRequest {
     }
 
     /// `onSocketNT`.
-    fn on_socket_nt(&self, socket: Socket) {
+    pub(crate) fn on_socket_nt(&self, socket: Socket) {
         let (destroyed, err) = {
             let st = self.state();
             (st.destroyed, st.error.clone())
@@ -840,10 +840,12 @@ impl ClientRequest {
         };
         let mut complete = false;
         for item in items {
-            complete |= matches!(item, Parsed::Complete);
+            // An informational head's end is not the response's: the
+            // parser stays for the final one.
+            complete |= matches!(item, Parsed::Complete) && self.state().res.is_some();
             self.parsed(socket, item);
         }
-        if let Some(res) = self.state().res.clone() {
+        if let Some(res) = self.res() {
             res.settle();
         }
         if let Err(e) = result {
@@ -875,17 +877,17 @@ impl ClientRequest {
         match item {
             Parsed::Head(head) => self.on_incoming(socket, head),
             Parsed::Body(bytes) => {
-                if let Some(res) = self.state().res.clone() {
+                if let Some(res) = self.res() {
                     res.push(bytes);
                 }
             }
             Parsed::Trailers(t) => {
-                if let Some(res) = self.state().res.clone() {
+                if let Some(res) = self.res() {
                     res.set_trailers(t);
                 }
             }
             Parsed::Complete => {
-                if let Some(res) = self.state().res.clone() {
+                if let Some(res) = self.res() {
                     res.push_eof();
                 }
             }

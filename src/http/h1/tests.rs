@@ -508,3 +508,25 @@ fn requests_are_framed_as_node_frames_them() {
         "GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\nzz"
     );
 }
+
+/// Informational heads, one after another and in separate reads, before
+/// the final one (Node's client emits `'information'` for each).
+#[test]
+fn informational_heads_follow_one_another() {
+    let mut p = ResponseParser::new("GET");
+    let mut out = Vec::new();
+    p.feed(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", &mut out)
+        .unwrap();
+    p.feed(b"HTTP/1.1 100 Continue\r\n\r\n", &mut out).unwrap();
+    p.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &mut out)
+        .unwrap();
+    let statuses: Vec<u16> = out
+        .iter()
+        .filter_map(|i| match i {
+            Parsed::Head(h) => Some(h.status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(statuses, [103, 100, 200]);
+    assert!(matches!(out.last(), Some(Parsed::Complete)));
+}
