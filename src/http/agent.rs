@@ -154,6 +154,9 @@ struct State {
     total: usize,
     /// Sockets handed over (`'agentRemove'`): no longer the agent's.
     detached: Vec<Socket>,
+    /// The request each socket served last (`socket._httpMessage`), until
+    /// it is pooled or closes.
+    messages: Vec<(Socket, ClientRequest)>,
 }
 
 impl Agent {
@@ -319,6 +322,7 @@ impl Agent {
         socket.on(SocketEventKind::Close, move |s, _| {
             {
                 let mut st = agent.state();
+                st.messages.retain(|(m, _)| !m.ptr_eq(s));
                 if st.detached.iter().any(|d| d.ptr_eq(s)) {
                     st.detached.retain(|d| !d.ptr_eq(s));
                     return;
@@ -371,8 +375,25 @@ impl Agent {
         self.emit(&AgentEvent::Free(socket.clone(), origin.clone()));
     }
 
+    /// `tickOnSocket`'s `socket._httpMessage = req`.
+    pub(crate) fn set_http_message(&self, socket: &Socket, req: &ClientRequest) {
+        let mut st = self.state();
+        st.messages.retain(|(m, _)| !m.ptr_eq(socket));
+        st.messages.push((socket.clone(), req.clone()));
+    }
+
     fn free_socket(&self, socket: &Socket, req: Option<&ClientRequest>, origin: &Origin) {
         let name = origin.name();
+        // The agent's listener reads `socket._httpMessage`: the request
+        // that used the socket last, whoever freed it.
+        let owner = req.cloned().or_else(|| {
+            self.state()
+                .messages
+                .iter()
+                .find(|(m, _)| m.ptr_eq(socket))
+                .map(|(_, r)| r.clone())
+        });
+        let req = owner.as_ref();
         if !socket.writable() {
             socket.destroy(None);
             return;
@@ -411,6 +432,7 @@ impl Agent {
         {
             let mut st = self.state();
             st.free.entry(name).or_default().push(socket.clone());
+            st.messages.retain(|(m, _)| !m.ptr_eq(socket));
         }
         self.remove_socket(socket, origin);
     }

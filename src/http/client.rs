@@ -26,6 +26,7 @@ crate::event_kinds! {
     pub enum ClientEventKind {
         Abort = "abort",
         Close = "close",
+        Connect = "connect",
         Continue = "continue",
         Drain = "drain",
         Error = "error",
@@ -45,6 +46,9 @@ pub enum ClientEvent {
     /// `abort()` was called (deprecated, still emitted).
     Abort,
     Close,
+    /// The answer to a `CONNECT`: the response, the socket handed over,
+    /// and the tunnel's first bytes.
+    Connect(IncomingMessage, Socket, Vec<u8>),
     /// `100 Continue` arrived.
     Continue,
     Drain,
@@ -68,6 +72,7 @@ impl Event for ClientEvent {
         match self {
             ClientEvent::Abort => ClientEventKind::Abort,
             ClientEvent::Close => ClientEventKind::Close,
+            ClientEvent::Connect(..) => ClientEventKind::Connect,
             ClientEvent::Continue => ClientEventKind::Continue,
             ClientEvent::Drain => ClientEventKind::Drain,
             ClientEvent::Error(_) => ClientEventKind::Error,
@@ -100,8 +105,11 @@ pub struct RequestOptions {
     pub host: String,
     /// `port` (default 80).
     pub port: u16,
-    /// `headers`, in order.
+    /// `headers` given as an object, in order.
     pub headers: Vec<(String, HeaderValue)>,
+    /// `headers` given as an array: the head as it is, made at once,
+    /// with no `Host` or `Authorization` added.
+    pub raw_headers: Option<Vec<(String, HeaderValue)>>,
     /// `setHost` (default true): add a `Host` header.
     pub set_host: bool,
     /// `auth`: `user:password` for `Authorization: Basic`.
@@ -118,6 +126,7 @@ impl Default for RequestOptions {
             host: "localhost".into(),
             port: 80,
             headers: Vec::new(),
+            raw_headers: None,
             set_host: true,
             auth: None,
             timeout: None,
@@ -213,10 +222,20 @@ impl ClientRequest {
         let set = |core: &mut h1::OutgoingMessage, n: &str, v: HeaderValue| {
             core.set_header(n, v).map_err(|e| outgoing_error(e, "set"))
         };
+        let mut pending = Vec::new();
+        if let Some(list) = &options.raw_headers {
+            core.store_request_head(list)
+                .map_err(|e| outgoing_error(e, "set"))?;
+            // With an `Expect` among them the head goes out at once.
+            pending.push((core.take_output(), None));
+        }
         for (name, value) in &options.headers {
             set(&mut core, name, value.clone())?;
         }
-        if !options.host.is_empty() && core.get_header("host").is_none() && options.set_host {
+        if options.raw_headers.is_some() {
+            // No Host, no Authorization: the head is made.
+        } else if !options.host.is_empty() && core.get_header("host").is_none() && options.set_host
+        {
             let mut host = options.host.clone();
             // An IPv6 address goes in brackets (RFC 3986, 3.2.2).
             if host.matches(':').count() >= 2 && !host.starts_with('[') {
@@ -228,6 +247,7 @@ impl ClientRequest {
             set(&mut core, "Host", HeaderValue::One(host))?;
         }
         if let Some(auth) = &options.auth
+            && options.raw_headers.is_none()
             && core.get_header("authorization").is_none()
         {
             use base64::Engine as _;
@@ -240,8 +260,9 @@ impl ClientRequest {
         }
         // An `Expect` header: the head is made now (later setHeader calls
         // throw), sent with the first bytes.
-        if core.get_header("expect").is_some() {
+        if options.raw_headers.is_none() && core.get_header("expect").is_some() {
             core.make_head().map_err(|e| outgoing_error(e, "render"))?;
+            pending.push((core.take_output(), None));
         }
         let origin = Origin {
             host: options.host.clone(),
@@ -260,7 +281,7 @@ impl ClientRequest {
                     socket: None,
                     listeners: SocketListeners::default(),
                     parser: None,
-                    pending: Vec::new(),
+                    pending,
                     ended: false,
                     finished: false,
                     closed: false,
@@ -718,6 +739,7 @@ impl ClientRequest {
 
     /// `tickOnSocket`: the parser, the socket's listeners, `'socket'`.
     fn tick_on_socket(&self, socket: &Socket) {
+        self.inner.agent.set_http_message(socket, self);
         {
             let mut st = self.state();
             st.socket = Some(socket.clone());
@@ -907,7 +929,8 @@ impl ClientRequest {
             return;
         }
         let status = head.status;
-        if status == 101 {
+        // A 101, or any answer to a CONNECT: not HTTP after the head.
+        if status == 101 || self.inner.method == "CONNECT" {
             let res = IncomingMessage::new(MessageHead::Response(head), socket.clone(), None);
             let mut st = self.state();
             st.res = Some(res.clone());
@@ -943,7 +966,8 @@ impl ClientRequest {
     }
 
     /// `socketOnData`'s upgrade branch: the socket leaves HTTP, to the
-    /// `'upgrade'` listener, or is destroyed if there is none.
+    /// `'upgrade'` (or, for a `CONNECT`, `'connect'`) listener, or is
+    /// destroyed if there is none.
     fn upgraded(&self, socket: &Socket, res: IncomingMessage, head: Vec<u8>) {
         self.remove_listeners(
             socket,
@@ -955,14 +979,24 @@ impl ClientRequest {
             ],
         );
         self.state().parser = None;
-        if self.listener_count(ClientEventKind::Upgrade) == 0 {
+        let connect = self.inner.method == "CONNECT";
+        let kind = if connect {
+            ClientEventKind::Connect
+        } else {
+            ClientEventKind::Upgrade
+        };
+        if self.listener_count(kind) == 0 {
             socket.destroy(None);
             return;
         }
         self.inner.agent.detach(socket, &self.inner.origin);
         self.remove_listeners(socket, &[SocketEventKind::Close, SocketEventKind::Error]);
         socket.set_readable_flowing(None);
-        self.emit(ClientEvent::Upgrade(res, socket.clone(), head));
+        self.emit(if connect {
+            ClientEvent::Connect(res, socket.clone(), head)
+        } else {
+            ClientEvent::Upgrade(res, socket.clone(), head)
+        });
         self.state().destroyed = true;
         self.close();
     }

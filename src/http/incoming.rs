@@ -252,7 +252,7 @@ impl IncomingMessage {
         let first = !std::mem::replace(&mut self.state().dumped, true);
         if first {
             self.emitter().remove_kind(IncomingEventKind::Data);
-            self.resume_now();
+            self.resume();
         }
     }
 

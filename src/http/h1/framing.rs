@@ -180,7 +180,11 @@ impl FramingRules {
         }
         let name = String::from_utf8_lossy(&line[..colon]);
         let after = &line[colon + 1..];
-        let first = after.iter().find(|&&b| !matches!(b, b' ' | b'\t'));
+        let ws = after
+            .iter()
+            .take_while(|&&b| matches!(b, b' ' | b'\t'))
+            .count();
+        let first = after.get(ws);
         let found = match first {
             // The value has not started yet (or the line's end is a
             // partial CR): a duplicate is not known.
@@ -190,6 +194,20 @@ impl FramingRules {
             None | Some(b'\r' | b'\n') => self.before_value(&name, false, at),
             Some(_) => self.before_value(&name, true, at),
         };
+        // llhttp blames the byte after the colon for a conflict it sees
+        // at the name's end, the value's first byte for a duplicate (as
+        // Node's `bytesParsed` shows: fixtures/http/llhttp-facts.jsonl).
+        let found = found.map(|mut e| {
+            e.position = at
+                + colon
+                + 1
+                + if e.code == "HPE_UNEXPECTED_CONTENT_LENGTH" {
+                    ws
+                } else {
+                    0
+                };
+            e
+        });
         // Then the value's digits.
         found.or_else(|| self.content_length_chars(&name, after, at))
     }

@@ -552,6 +552,21 @@ impl OutgoingMessage {
         }
     }
 
+    /// A request's head from headers given as an array (`headers: [name,
+    /// value, …]`): stored at once as they are, duplicates and order
+    /// kept, without the headers set so far (Node's constructor calls
+    /// `_storeHeader(firstLine, options.headers)`: no `Host` is added).
+    pub fn store_request_head(
+        &mut self,
+        list: &[(String, HeaderValue)],
+    ) -> Result<(), OutgoingError> {
+        for (name, value) in list {
+            validate_header(name, Some(value))?;
+        }
+        let line = self.request_line.clone().unwrap_or_default();
+        self.store_head(line, list)
+    }
+
     /// Makes the head now if it is not made (a request with `Expect`:
     /// Node's constructor calls `_storeHeader` at once).
     pub fn make_head(&mut self) -> Result<(), OutgoingError> {
@@ -620,8 +635,8 @@ impl OutgoingMessage {
         list: &[(String, HeaderValue)],
     ) -> Result<(), OutgoingError> {
         let mut head = first_line;
-        let (mut connection, mut cont_len, mut te, mut date, mut trailer) =
-            (false, false, false, false, false);
+        let (mut connection, mut cont_len, mut te, mut date, mut trailer, mut expect) =
+            (false, false, false, false, false, false);
         for (name, value) in list {
             let values: Vec<String> = match value {
                 // processHeader: a `Cookie` of two or more values is one
@@ -655,6 +670,7 @@ impl OutgoingMessage {
                     }
                     "date" => date = true,
                     "trailer" => trailer = true,
+                    "expect" => expect = true,
                     "keep-alive" => self.default_keep_alive = false,
                     _ => {}
                 }
@@ -709,6 +725,11 @@ impl OutgoingMessage {
         }
         head.push_str("\r\n");
         self.head = Some(head.into_bytes());
+        // `if (state.expect) this._send('')`: the head goes out at once,
+        // so that the peer can answer `100 Continue` before the body.
+        if expect {
+            self.send(b"");
+        }
         Ok(())
     }
 }

@@ -43,6 +43,9 @@ pub(super) struct StatusLine {
 #[derive(Debug)]
 pub(super) struct Responses {
     head_request: bool,
+    /// The request was a `CONNECT`: whatever the answer, what follows its
+    /// head is the tunnel (Node's `parserOnIncomingClient` returns 2).
+    connect_request: bool,
 }
 
 /// Checks what has arrived of a status line (`HTTP/1.1 200 OK`), as
@@ -151,7 +154,7 @@ impl Kind for Responses {
             rules.finish_response(start.status, start.version, self.head_request);
         // An informational response is followed by another head; 101
         // hands the connection over.
-        let next = if upgrade {
+        let next = if upgrade || self.connect_request {
             Next::Upgrade
         } else if (100..200).contains(&start.status) {
             Next::FinalResponse
@@ -187,6 +190,7 @@ impl ResponseParser {
     pub fn new(method: &str) -> ResponseParser {
         ResponseParser(Parser::new(Responses {
             head_request: method.eq_ignore_ascii_case("HEAD"),
+            connect_request: method.eq_ignore_ascii_case("CONNECT"),
         }))
     }
 

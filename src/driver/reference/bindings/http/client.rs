@@ -37,7 +37,7 @@ pub(super) fn event_args(e: &ClientEvent) -> Vec<JsVal> {
         ClientEvent::Response(res) => vec![incoming_value(res.clone())],
         ClientEvent::Socket(s) => vec![socket_value(s.clone())],
         ClientEvent::Information(head) => vec![info_object(head)],
-        ClientEvent::Upgrade(res, s, head) => vec![
+        ClientEvent::Upgrade(res, s, head) | ClientEvent::Connect(res, s, head) => vec![
             incoming_value(res.clone()),
             socket_value(s.clone()),
             JsVal::Buffer(head.clone()),
@@ -157,7 +157,7 @@ mod tests {
         super::super::super::assert_events_match(
             "http.ClientRequest",
             &emitted,
-            &["newListener", "removeListener", "connect"],
+            &["newListener", "removeListener"],
         );
     }
 }

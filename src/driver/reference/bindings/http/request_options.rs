@@ -171,6 +171,45 @@ pub(super) fn parse(
             );
         }
     }
+    if let Some(JsVal::Array(items)) = o("headers") {
+        // `[[name, value], …]` or `[name, value, …]` (even length).
+        let pairs: Vec<(JsVal, JsVal)> = if matches!(items.first(), Some(JsVal::Array(_))) {
+            items
+                .iter()
+                .map(|e| {
+                    let at = |i: usize| match e {
+                        JsVal::Array(v) => v.get(i).cloned().unwrap_or(JsVal::Undefined),
+                        _ => JsVal::Undefined,
+                    };
+                    (at(0), at(1))
+                })
+                .collect()
+        } else if items.len() % 2 == 1 {
+            return Err(crate::Error::type_error(
+                "ERR_INVALID_ARG_VALUE",
+                "The argument 'headers' is invalid.",
+            )
+            .into());
+        } else {
+            items
+                .chunks(2)
+                .map(|c| (c[0].clone(), c[1].clone()))
+                .collect()
+        };
+        let mut list = Vec::new();
+        for (name, value) in pairs {
+            let name = name.to_js_string();
+            let value = header_value(&value).ok_or_else(|| -> Failure {
+                crate::Error::type_error(
+                    "ERR_HTTP_INVALID_HEADER_VALUE",
+                    format!("Invalid value \"undefined\" for header \"{name}\""),
+                )
+                .into()
+            })?;
+            list.push((name, value));
+        }
+        out.raw_headers = Some(list);
+    }
     if let Some(JsVal::Object(headers)) = o("headers") {
         for (k, v) in headers.iter() {
             let value = header_value(v).ok_or_else(|| -> Failure {
