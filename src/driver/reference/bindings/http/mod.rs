@@ -83,6 +83,45 @@ impl HostModule for HttpModule {
                 }
                 Ok(tracked(cx, client::client_value(req)))
             }
+            "validateHeaderName" => {
+                let name = args.first().map(JsVal::to_js_string).unwrap_or_default();
+                let label = args
+                    .get(1)
+                    .filter(|v| !matches!(v, JsVal::Undefined))
+                    .map_or("Header name".to_string(), JsVal::to_js_string);
+                match h::h1::validate_header(&name, Some(&h::h1::HeaderValue::One(String::new()))) {
+                    Err(_) => Err(crate::Error::type_error(
+                        "ERR_INVALID_HTTP_TOKEN",
+                        format!("{label} must be a valid HTTP token [{}]", js_quote(&name)),
+                    )
+                    .into()),
+                    Ok(()) => Ok(JsVal::Undefined),
+                }
+            }
+            "validateHeaderValue" => {
+                let name = args.first().map(JsVal::to_js_string).unwrap_or_default();
+                let value = args.get(1).unwrap_or(&JsVal::Undefined);
+                let text = match value {
+                    JsVal::Undefined => {
+                        return Err(crate::Error::type_error(
+                            "ERR_HTTP_INVALID_HEADER_VALUE",
+                            format!("Invalid value \"undefined\" for header {}", js_quote(&name)),
+                        )
+                        .into());
+                    }
+                    JsVal::Array(items) => items.iter().map(JsVal::to_js_string).collect(),
+                    other => vec![other.to_js_string()],
+                };
+                // The value's characters only: a token name is not asked for.
+                match h::h1::validate_header("x", Some(&h::h1::HeaderValue::Many(text))) {
+                    Err(_) => Err(crate::Error::type_error(
+                        "ERR_INVALID_CHAR",
+                        format!("Invalid character in header content [{}]", js_quote(&name)),
+                    )
+                    .into()),
+                    Ok(()) => Ok(JsVal::Undefined),
+                }
+            }
             other => Err(Failure::unsupported(format!("http.{other}"))),
         }
     }
@@ -101,6 +140,13 @@ impl HostModule for HttpModule {
     fn get(&self, cx: &Session, property: &str) -> Eval {
         match property {
             "globalAgent" => Ok(agent::agent_value(self.global_agent(cx))),
+            "STATUS_CODES" => {
+                let mut p = crate::driver::reference::js::Props::new();
+                for (code, text) in h::h1::STATUS_CODES {
+                    p.insert(code.to_string(), JsVal::String(text.to_string()));
+                }
+                Ok(JsVal::Object(p))
+            }
             "maxHeaderSize" => Ok(JsVal::Number(h::h1::MAX_HEADER_SIZE as f64)),
             "METHODS" => Ok(JsVal::Array(
                 h::h1::METHODS
@@ -111,6 +157,11 @@ impl HostModule for HttpModule {
             other => Err(Failure::unsupported(format!("http.{other}"))),
         }
     }
+}
+
+/// A string as `JSON.stringify` quotes it in Node's messages.
+fn js_quote(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
 }
 
 /// `http.createServer([options][, requestListener])`.
