@@ -81,19 +81,30 @@ fn redact_ports(v: &mut Value) {
     }
 }
 
-/// A response's `Date` header holds the clock: snapshots show
-/// `Date: <date>`.
+/// A response's `Date` header holds the clock, a client's `Host` the
+/// port the OS chose: snapshots show `Date: <date>` and
+/// `Host: 127.0.0.1:<port>`.
 fn redact_dates(v: &mut Value) {
     if let Value::Buffer(b) = v {
         let mut out = Vec::with_capacity(b.len());
         let mut i = 0;
         while i < b.len() {
+            let host = b"Host: 127.0.0.1:";
             if b[i..].starts_with(b"Date: ")
                 && b.len() >= i + 35
                 && nodecompat::http::is_http_date(&b[i + 6..i + 35])
             {
                 out.extend_from_slice(b"Date: <date>");
                 i += 35;
+            } else if b[i..].starts_with(host)
+                && b.get(i + host.len()).is_some_and(u8::is_ascii_digit)
+            {
+                out.extend_from_slice(host);
+                out.extend_from_slice(b"<port>");
+                i += host.len();
+                while b.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
             } else {
                 out.push(b[i]);
                 i += 1;

@@ -589,16 +589,16 @@ impl ClientRequest {
 
     // --- ending early --------------------------------------------------------
 
-    /// `req.abort()` (deprecated): `'abort'` in the next tick, then as
-    /// `destroy()`.
+    /// `req.abort()` (deprecated): `'abort'`, then as `destroy()`.
     pub fn abort(&self) {
         if std::mem::replace(&mut self.state().aborted, true) {
             return;
         }
-        let me = self.clone();
-        self.inner.event_loop.defer(move || {
-            me.emit(ClientEvent::Abort);
-        });
+        // Node emits it on the next tick, which always runs before the
+        // socket's 'close' (an I/O callback): emitted here, before the
+        // socket is destroyed, it keeps that place whatever the socket's
+        // task does meanwhile.
+        self.emit(ClientEvent::Abort);
         self.destroy(None);
     }
 
@@ -615,6 +615,10 @@ impl ClientRequest {
         };
         if let Some(res) = res {
             res.dump();
+            // The dump's 'resume' is due on the next tick, before the
+            // socket's 'close' can abort the response: emitted now, it
+            // keeps that place.
+            res.settle();
         }
         if let Some(s) = socket {
             s.destroy(err);
