@@ -116,6 +116,8 @@ pub struct RequestOptions {
     pub auth: Option<String>,
     /// `timeout`, in milliseconds.
     pub timeout: Option<u64>,
+    /// `maxHeaderSize` for the response (0: Node's default).
+    pub max_header_size: usize,
 }
 
 impl Default for RequestOptions {
@@ -130,6 +132,7 @@ impl Default for RequestOptions {
             set_host: true,
             auth: None,
             timeout: None,
+            max_header_size: 0,
         }
     }
 }
@@ -146,6 +149,7 @@ struct Inner {
     origin: Origin,
     method: String,
     path: String,
+    max_header_size: usize,
     emitter: Emitter<ClientRequest, ClientEvent>,
     state: Mutex<State>,
 }
@@ -275,6 +279,7 @@ impl ClientRequest {
                 origin: origin.clone(),
                 method: options.method.clone(),
                 path: options.path.clone(),
+                max_header_size: options.max_header_size,
                 emitter: Emitter::default(),
                 state: Mutex::new(State {
                     core,
@@ -747,7 +752,9 @@ impl ClientRequest {
         {
             let mut st = self.state();
             st.socket = Some(socket.clone());
-            st.parser = Some(ResponseParser::new(&self.inner.method));
+            let mut parser = ResponseParser::new(&self.inner.method);
+            parser.set_max_header_size(self.inner.max_header_size);
+            st.parser = Some(parser);
         }
         let me = self.clone();
         let error = socket.on(SocketEventKind::Error, move |s, e| {

@@ -123,12 +123,13 @@ impl Connection {
             me: me.clone(),
             server: server.downgrade(),
             state: Mutex::new(State {
-                // The h1 core holds Node's default limit (16 KiB); the
-                // `maxHeaderSize` option is not applied yet.
                 parser: RequestParser::new(),
                 ..State::default()
             }),
         });
+        conn.state()
+            .parser
+            .set_max_header_size(server.options().max_header_size);
         conn.state().max_headers = server.max_headers_count();
         // connectionListenerInternal: `server.timeout` on each socket.
         if server.timeout() > 0 {

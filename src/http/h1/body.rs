@@ -285,7 +285,8 @@ fn chunked(
                     // Checked now and then while it grows (by position: the
                     // same error whenever it is found).
                     if line.len() % 1024 == 0
-                        && let Some(e) = scan_header_prefix(&line, line_at, place, rules.counted)
+                        && let Some(e) =
+                            scan_header_prefix(&line, line_at, place, rules.counted, rules.limit)
                     {
                         return Err(e);
                     }
@@ -295,7 +296,9 @@ fn chunked(
                     out.push(BodyItem::End);
                     return Ok(i + 1);
                 } else {
-                    if let Some(e) = scan_header_prefix(&line, line_at, place, rules.counted) {
+                    if let Some(e) =
+                        scan_header_prefix(&line, line_at, place, rules.counted, rules.limit)
+                    {
                         return Err(e);
                     }
                     let parsed = header_line(&line, line_at, place)?;

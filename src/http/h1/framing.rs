@@ -4,10 +4,10 @@
 //! and the count of header bytes against `maxHeaderSize`.
 
 use super::head::{RequestHead, RequestLine, err};
-use super::{Framing, MAX_HEADER_SIZE, ParseError};
+use super::{Framing, ParseError};
 
 /// What the framing headers said so far, checked as each arrives.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct FramingRules {
     content_length: Option<u64>,
     transfer_encoding: bool,
@@ -21,9 +21,27 @@ pub(super) struct FramingRules {
     /// `maxHeaderSize` (`TrackHeader` in node_http_parser.cc): at the
     /// limit, `HPE_HEADER_OVERFLOW`.
     pub(super) counted: usize,
+    /// That limit (`maxHeaderSize`).
+    pub(super) limit: usize,
 }
 
 impl FramingRules {
+    /// The rules of a head whose size is limited to `limit` bytes.
+    pub(super) fn with_limit(limit: usize) -> FramingRules {
+        FramingRules {
+            transfer_encoding: false,
+            chunked_seen: false,
+            chunked_last: false,
+            close: false,
+            keep_alive: false,
+            upgrade_token: false,
+            upgrade_header: false,
+            content_length: None,
+            counted: 0,
+            limit,
+        }
+    }
+
     /// Takes one header (raw value as sent, `value` trimmed) at `at`.
     pub(super) fn header(
         &mut self,
@@ -215,7 +233,7 @@ impl FramingRules {
     /// Counts bytes against `maxHeaderSize`.
     pub(super) fn count(&mut self, n: usize, at: usize) -> Result<(), ParseError> {
         self.counted += n;
-        if self.counted >= MAX_HEADER_SIZE {
+        if self.counted >= self.limit {
             return Err(err("HPE_HEADER_OVERFLOW", "Header overflow", at));
         }
         Ok(())

@@ -4,7 +4,7 @@
 //! enforces), each failing with llhttp's code and reason. The framing
 //! headers' rules are `framing.rs`'s.
 
-use super::{MAX_HEADER_SIZE, ParseError};
+use super::ParseError;
 
 /// Node's `http.METHODS`: the methods llhttp knows (Node 20). Anything
 /// else is `HPE_INVALID_METHOD`.
@@ -111,7 +111,11 @@ pub(super) struct RequestLine {
 /// byte, so a bad line fails before it is complete: `line` is the line so
 /// far (up to and including its `\n` once that came); `at` is its position
 /// in the stream. `Ok(None)`: valid so far, more is needed.
-pub(super) fn request_line(line: &[u8], at: usize) -> Result<Option<RequestLine>, ParseError> {
+pub(super) fn request_line(
+    line: &[u8],
+    at: usize,
+    limit: usize,
+) -> Result<Option<RequestLine>, ParseError> {
     let fail = |code, reason, i: usize| Err(err(code, reason, at + i));
     let mut i = 0;
     // The method, matched against the methods llhttp knows.
@@ -177,7 +181,7 @@ pub(super) fn request_line(line: &[u8], at: usize) -> Result<Option<RequestLine>
     loop {
         // Node counts the url against maxHeaderSize: at the limit the
         // overflow is the error, wherever the line is split.
-        if i - url_start >= MAX_HEADER_SIZE {
+        if i - url_start >= limit {
             return fail("HPE_HEADER_OVERFLOW", "Header overflow", i);
         }
         let Some(&b) = line.get(i) else {
@@ -314,6 +318,7 @@ pub(super) fn scan_header_prefix(
     at: usize,
     place: LinePlace,
     counted: usize,
+    limit: usize,
 ) -> Option<ParseError> {
     let overflow = |i: usize| Some(err("HPE_HEADER_OVERFLOW", "Header overflow", at + i));
     // A lone CR may be the blank line's: the next byte decides.
@@ -333,7 +338,7 @@ pub(super) fn scan_header_prefix(
             return header_line(&line[..=i], at, place).err();
         }
         count += 1;
-        if count >= MAX_HEADER_SIZE {
+        if count >= limit {
             return overflow(i + 1);
         }
         i += 1;
@@ -354,14 +359,14 @@ pub(super) fn scan_header_prefix(
             ));
         }
         count += 1;
-        if count >= MAX_HEADER_SIZE {
+        if count >= limit {
             return overflow(i + 1);
         }
         i += 1;
     }
     // Leading blanks are not counted; a line of nothing else is refused
     // at some point all the same.
-    if line.len() > 2 * MAX_HEADER_SIZE {
+    if line.len() > 2 * limit {
         return overflow(line.len());
     }
     None

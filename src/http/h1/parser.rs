@@ -69,7 +69,13 @@ pub(super) trait Kind: std::fmt::Debug {
     type Head;
     /// Checks what has arrived of a start line (`Ok(None)`: valid so
     /// far).
-    fn start_line(&self, line: &[u8], at: usize) -> Result<Option<Self::Start>, ParseError>;
+    /// `limit` is `maxHeaderSize` (a request's url counts against it).
+    fn start_line(
+        &self,
+        line: &[u8],
+        at: usize,
+        limit: usize,
+    ) -> Result<Option<Self::Start>, ParseError>;
     /// What Node counts of the start line against `maxHeaderSize`.
     fn counted(start: &Self::Start) -> usize;
     /// The head is complete: what it decides.
@@ -99,13 +105,13 @@ enum State<S> {
 }
 
 impl<S> State<S> {
-    fn head() -> State<S> {
+    fn head(limit: usize) -> State<S> {
         State::Head {
             line: Vec::new(),
             line_at: 0,
             start: None,
             headers: Vec::new(),
-            rules: FramingRules::default(),
+            rules: FramingRules::with_limit(limit),
         }
     }
 }
@@ -118,6 +124,8 @@ pub(super) struct Parser<K: Kind> {
     state: State<K::Start>,
     position: usize,
     failed: Option<ParseError>,
+    /// `maxHeaderSize`.
+    limit: usize,
 }
 
 impl<K: Kind> Parser<K> {
@@ -140,9 +148,22 @@ impl<K: Kind> Parser<K> {
     pub(super) fn new(kind: K) -> Parser<K> {
         Parser {
             kind,
-            state: State::head(),
+            state: State::head(super::MAX_HEADER_SIZE),
             position: 0,
             failed: None,
+            limit: super::MAX_HEADER_SIZE,
+        }
+    }
+
+    /// `maxHeaderSize` from now on (0: Node's default, 16 KiB).
+    pub(super) fn set_limit(&mut self, limit: usize) {
+        self.limit = if limit == 0 {
+            super::MAX_HEADER_SIZE
+        } else {
+            limit
+        };
+        if let State::Head { rules, .. } = &mut self.state {
+            rules.limit = self.limit;
         }
     }
 
@@ -234,7 +255,7 @@ impl<K: Kind> Parser<K> {
                             BodyItem::Trailers(t) => out.push(Parsed::Trailers(t)),
                             BodyItem::End => {
                                 out.push(Parsed::Complete);
-                                self.state = after_message(keep_alive);
+                                self.state = after_message(keep_alive, self.limit);
                             }
                         }
                     }
@@ -285,11 +306,10 @@ impl<K: Kind> Parser<K> {
             return Ok(());
         };
         if start.is_none() {
-            self.kind.start_line(line, at)?;
-        } else if let Some(e) = rules
-            .before_value_in(line, at)
-            .or_else(|| head::scan_header_prefix(line, at, place_after(headers), rules.counted))
-        {
+            self.kind.start_line(line, at, rules.limit)?;
+        } else if let Some(e) = rules.before_value_in(line, at).or_else(|| {
+            head::scan_header_prefix(line, at, place_after(headers), rules.counted, rules.limit)
+        }) {
             return Err(e);
         }
         Ok(())
@@ -312,7 +332,7 @@ impl<K: Kind> Parser<K> {
         if start.is_none() {
             // A whole line (ended by LF, or by CR and another byte) is
             // always decided; were it not, llhttp would still be waiting.
-            let Some(parsed) = self.kind.start_line(&text, at)? else {
+            let Some(parsed) = self.kind.start_line(&text, at, rules.limit)? else {
                 *line = text;
                 return Ok(());
             };
@@ -324,7 +344,7 @@ impl<K: Kind> Parser<K> {
             let place = place_after(headers);
             if let Some(e) = rules
                 .before_value_in(&text, at)
-                .or_else(|| head::scan_header_prefix(&text, at, place, rules.counted))
+                .or_else(|| head::scan_header_prefix(&text, at, place, rules.counted, rules.limit))
             {
                 return Err(e);
             }
@@ -338,7 +358,7 @@ impl<K: Kind> Parser<K> {
         }
         // The blank line: the head is complete.
         let start = start.take().expect("the start line came first");
-        let rules = std::mem::take(rules);
+        let rules = std::mem::replace(rules, FramingRules::with_limit(self.limit));
         let headers = std::mem::take(headers);
         let decided = self.kind.decide(start, rules, headers, at)?;
         out.push(Parsed::Head(decided.head));
@@ -360,16 +380,17 @@ impl<K: Kind> Parser<K> {
             }
             (Next::FinalResponse, _) => {
                 out.push(Parsed::Complete);
-                State::head()
+                State::head(self.limit)
             }
             (Next::Message, Framing::None) => {
                 out.push(Parsed::Complete);
-                after_message(after)
+                after_message(after, self.limit)
             }
             (Next::Message, Framing::Length(n)) => State::Body(BodyDecoder::length(n), after),
-            (Next::Message, Framing::Chunked) => {
-                State::Body(BodyDecoder::chunked(FramingRules::default()), after)
-            }
+            (Next::Message, Framing::Chunked) => State::Body(
+                BodyDecoder::chunked(FramingRules::with_limit(self.limit)),
+                after,
+            ),
             (Next::Message, Framing::UntilEof) => {
                 let after = if after == After::Stopped {
                     after
@@ -418,9 +439,9 @@ enum After {
     Stopped,
 }
 
-fn after_message<S>(after: After) -> State<S> {
+fn after_message<S>(after: After, limit: usize) -> State<S> {
     match after {
-        After::Next => State::head(),
+        After::Next => State::head(limit),
         After::Closed => State::Closed,
         After::Stopped => State::Upgraded,
     }

@@ -19,8 +19,13 @@ impl Kind for Requests {
     type Start = RequestLine;
     type Head = RequestHead;
 
-    fn start_line(&self, line: &[u8], at: usize) -> Result<Option<RequestLine>, ParseError> {
-        head::request_line(line, at)
+    fn start_line(
+        &self,
+        line: &[u8],
+        at: usize,
+        limit: usize,
+    ) -> Result<Option<RequestLine>, ParseError> {
+        head::request_line(line, at, limit)
     }
 
     fn counted(start: &RequestLine) -> usize {
@@ -93,6 +98,12 @@ impl RequestParser {
     /// body and all. A `CONNECT` always ends HTTP.
     pub fn set_upgrades(&mut self, upgrades: bool) {
         self.0.kind_mut().upgrades = upgrades;
+    }
+
+    /// `maxHeaderSize`: the limit on the url, header names and values
+    /// together (0: Node's default, [`MAX_HEADER_SIZE`](super::MAX_HEADER_SIZE)).
+    pub fn set_max_header_size(&mut self, limit: usize) {
+        self.0.set_limit(limit);
     }
 
     /// Where the connection is now: between requests, in a head, in a

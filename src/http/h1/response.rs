@@ -135,7 +135,12 @@ impl Kind for Responses {
     type Start = StatusLine;
     type Head = ResponseHead;
 
-    fn start_line(&self, line: &[u8], at: usize) -> Result<Option<StatusLine>, ParseError> {
+    fn start_line(
+        &self,
+        line: &[u8],
+        at: usize,
+        _limit: usize,
+    ) -> Result<Option<StatusLine>, ParseError> {
         status_line(line, at)
     }
 
@@ -192,6 +197,11 @@ impl ResponseParser {
             head_request: method.eq_ignore_ascii_case("HEAD"),
             connect_request: method.eq_ignore_ascii_case("CONNECT"),
         }))
+    }
+
+    /// `maxHeaderSize` (0: Node's default).
+    pub fn set_max_header_size(&mut self, limit: usize) {
+        self.0.set_limit(limit);
     }
 
     /// Parses `input`, appending what it makes to `out` (what came before

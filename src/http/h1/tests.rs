@@ -530,3 +530,33 @@ fn informational_heads_follow_one_another() {
     assert_eq!(statuses, [103, 100, 200]);
     assert!(matches!(out.last(), Some(Parsed::Complete)));
 }
+
+/// `maxHeaderSize` counts the url and the names and values, and is
+/// reached when the count equals it (as Node 20 answered, see
+/// spec/http/parser-options.md).
+#[test]
+fn max_header_size_is_the_url_names_and_values() {
+    let head =
+        |value: &str| format!("GET /0123456789 HTTP/1.1\r\nHost: a\r\nX-Long: {value}\r\n\r\n");
+    let mut fits = RequestParser::new();
+    fits.set_max_header_size(40);
+    let mut out = Vec::new();
+    assert!(
+        fits.feed(head("01234567890123456").as_bytes(), &mut out)
+            .is_ok()
+    );
+    let mut over = RequestParser::new();
+    over.set_max_header_size(40);
+    let e = over
+        .feed(head("012345678901234567").as_bytes(), &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(e.code, "HPE_HEADER_OVERFLOW");
+    // 0 is Node's default.
+    let mut default = RequestParser::new();
+    default.set_max_header_size(0);
+    assert!(
+        default
+            .feed(head(&"x".repeat(1000)).as_bytes(), &mut Vec::new())
+            .is_ok()
+    );
+}

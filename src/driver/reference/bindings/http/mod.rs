@@ -159,6 +159,35 @@ impl HostModule for HttpModule {
     }
 }
 
+/// The parser's options of `createServer` and `request`: `maxHeaderSize`
+/// (validated as Node does; `Some(0)` is the default) and
+/// `insecureHTTPParser`, whose lenient parsing the reference does not
+/// have: asked for, it fails as unsupported rather than parse strictly.
+pub(super) fn parser_options(options: &JsVal) -> Result<Option<usize>, Failure> {
+    if let Some(v) = options.opt("insecureHTTPParser") {
+        if !matches!(v, JsVal::Bool(_)) {
+            return Err(crate::driver::reference::js::validate::invalid_arg_type(
+                "\"options.insecureHTTPParser\" property",
+                "of type boolean",
+                v,
+            )
+            .into());
+        }
+        if v.truthy() {
+            return Err(Failure::unsupported(
+                "http's insecureHTTPParser (lenient parsing)".to_string(),
+            ));
+        }
+    }
+    match options.opt("maxHeaderSize") {
+        None => Ok(None),
+        Some(v) => {
+            validate_integer(v, "maxHeaderSize", 0.0, MAX_SAFE)?;
+            Ok(Some(v.to_number() as usize))
+        }
+    }
+}
+
 /// A string as `JSON.stringify` quotes it in Node's messages.
 fn js_quote(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
@@ -181,6 +210,9 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
     }
     if let Some(v) = options.opt("requireHostHeader") {
         opts.require_host_header = v.truthy();
+    }
+    if let Some(n) = parser_options(&options)? {
+        opts.max_header_size = n;
     }
     // Server(): validateInteger(…, 0) on each, then headersTimeout must
     // not exceed requestTimeout.

@@ -228,6 +228,9 @@ pub(super) fn parse(
     if let Some(a) = o("auth") {
         out.auth = Some(a.to_js_string());
     }
+    if let Some(n) = super::parser_options(&options)? {
+        out.max_header_size = n;
+    }
     if let Some(t) = o("timeout") {
         out.timeout = Some(t.to_number().max(0.0) as u64);
     }
