@@ -105,12 +105,26 @@ pub struct Origin {
     pub host: String,
     /// `port`.
     pub port: u16,
+    /// `socketPath`: a Unix socket instead of `host:port`.
+    pub socket_path: Option<String>,
 }
 
 impl Origin {
-    /// Node's `agent.getName(options)`: `host:port:localAddress`.
+    /// Node's `agent.getName(options)`:
+    /// `host:port:localAddress[:socketPath]`.
     pub fn name(&self) -> String {
-        format!("{}:{}:", self.host, self.port)
+        match &self.socket_path {
+            Some(p) => format!("{}:{}::{p}", self.host, self.port),
+            None => format!("{}:{}:", self.host, self.port),
+        }
+    }
+
+    /// Whether connecting starts on the tick after `createConnection`
+    /// (an IP literal: no lookup, Node's `internalConnect` in a tick of
+    /// its own), so that its `connectionAttempt` comes before the
+    /// request's `'socket'`.
+    fn connects_next_tick(&self) -> bool {
+        self.socket_path.is_none() && crate::net::is_ip(&self.host) != 0
     }
 }
 
@@ -268,7 +282,7 @@ impl Agent {
             // createConnection, the tick before the request's
             // `onSocketNT`: the socket's `connectionAttempt` comes just
             // before `'socket'`, and its `'connect'` after.
-            if crate::net::is_ip(&origin.host) != 0 {
+            if origin.connects_next_tick() {
                 let (agent, req) = (self.clone(), req.clone());
                 socket.once(SocketEventKind::ConnectionAttempt, move |s, _| {
                     agent.set_request_socket_now(&req, s.clone());
@@ -308,7 +322,10 @@ impl Agent {
         if opts.timeout > 0 {
             socket.set_timeout(opts.timeout);
         }
-        socket.connect(ConnectOptions::port_host(origin.port, origin.host.clone()));
+        socket.connect(match &origin.socket_path {
+            Some(path) => ConnectOptions::path(path),
+            None => ConnectOptions::port_host(origin.port, origin.host.clone()),
+        });
         {
             let mut st = self.state();
             st.sockets
@@ -371,7 +388,7 @@ impl Agent {
     /// listener (the first) decides where the socket goes, then the
     /// `'free'` event is the application's.
     pub(crate) fn free(&self, socket: &Socket, req: Option<&ClientRequest>, origin: &Origin) {
-        self.free_socket(socket, req, origin);
+        self.free_socket(socket, req, origin, false);
         self.emit(&AgentEvent::Free(socket.clone(), origin.clone()));
     }
 
@@ -382,7 +399,15 @@ impl Agent {
         st.messages.push((socket.clone(), req.clone()));
     }
 
-    fn free_socket(&self, socket: &Socket, req: Option<&ClientRequest>, origin: &Origin) {
+    /// The agent's `'free'` listener; `now`: a queued request gets the
+    /// socket at once (its next tick has come: see `add_request`).
+    fn free_socket(
+        &self,
+        socket: &Socket,
+        req: Option<&ClientRequest>,
+        origin: &Origin,
+        now: bool,
+    ) {
         let name = origin.name();
         // The agent's listener reads `socket._httpMessage`: the request
         // that used the socket last, whoever freed it.
@@ -407,7 +432,11 @@ impl Agent {
             next
         };
         if let Some((next, _)) = queued {
-            self.set_request_socket(&next, socket.clone());
+            if now {
+                self.set_request_socket_now(&next, socket.clone());
+            } else {
+                self.set_request_socket(&next, socket.clone());
+            }
             return;
         }
         let keep =
@@ -481,16 +510,39 @@ impl Agent {
             if !writable {
                 drop_from(&mut st.free);
             }
-            st.requests
-                .get(&name)
-                .and_then(|q| q.front())
-                .map(|(_, o)| o.clone())
+            // A request of this origin, else of the first other origin
+            // that has no socket (Node walks `agent.requests` in its keys'
+            // order, the order origins were first queued; here, by name).
+            match st.requests.get(&name).and_then(|q| q.front()) {
+                Some((_, o)) => Some(o.clone()),
+                None => st.requests.iter().next().and_then(|(other, q)| {
+                    let busy = st.sockets.get(other).is_some_and(|v| !v.is_empty());
+                    if busy {
+                        None
+                    } else {
+                        q.front().map(|(_, o)| o.clone())
+                    }
+                }),
+            }
         };
         if let Some(o) = waiting {
             // createSocket(…, (err, socket) => socket.emit('free')): the
-            // new socket serves the queue as a freed one would.
+            // new socket serves the queue as a freed one would, once its
+            // connection has started (see `add_request`).
             let fresh = self.create_socket(&o);
-            self.free(&fresh, None, &o);
+            let ip = o.connects_next_tick();
+            let agent = self.clone();
+            let serve = move |s: &Socket, now: bool| {
+                agent.free_socket(s, None, &o, now);
+                agent.emit(&AgentEvent::Free(s.clone(), o.clone()));
+            };
+            if ip {
+                fresh.once(SocketEventKind::ConnectionAttempt, move |s, _| {
+                    serve(s, true)
+                });
+            } else {
+                serve(&fresh, false);
+            }
         }
     }
 

@@ -118,6 +118,8 @@ pub struct RequestOptions {
     pub timeout: Option<u64>,
     /// `maxHeaderSize` for the response (0: Node's default).
     pub max_header_size: usize,
+    /// `socketPath`: connect to this Unix socket.
+    pub socket_path: Option<String>,
 }
 
 impl Default for RequestOptions {
@@ -133,6 +135,7 @@ impl Default for RequestOptions {
             auth: None,
             timeout: None,
             max_header_size: 0,
+            socket_path: None,
         }
     }
 }
@@ -163,6 +166,8 @@ struct SocketListeners {
     error: Option<ListenerId>,
     drain: Option<ListenerId>,
     timeout: Option<ListenerId>,
+    /// `responseOnTimeout`: the socket's `'timeout'` on the response.
+    response_timeout: Option<ListenerId>,
 }
 
 struct State {
@@ -185,8 +190,6 @@ struct State {
     aborted: bool,
     /// `destroy(err)`'s error (Node's `kError`).
     error: Option<Error>,
-    /// `req.shouldKeepAlive`.
-    should_keep_alive: bool,
     /// `req.res`.
     res: Option<IncomingMessage>,
     /// The response ended (`req._ended`).
@@ -205,6 +208,9 @@ struct State {
     need_drain: bool,
     /// A 101 head: the socket leaves HTTP after this read.
     upgrade: Option<(IncomingMessage, Vec<u8>)>,
+    /// Bytes given to the parser so far (`bytesParsed` counts from the
+    /// start of the read the error is in).
+    fed: usize,
 }
 
 impl ClientRequest {
@@ -271,6 +277,7 @@ impl ClientRequest {
         let origin = Origin {
             host: options.host.clone(),
             port: options.port,
+            socket_path: options.socket_path.clone(),
         };
         let req = ClientRequest {
             inner: Arc::new(Inner {
@@ -293,7 +300,6 @@ impl ClientRequest {
                     destroyed: false,
                     aborted: false,
                     error: None,
-                    should_keep_alive,
                     res: None,
                     response_ended: false,
                     had_error: false,
@@ -303,6 +309,7 @@ impl ClientRequest {
                     timeout_listening: false,
                     need_drain: false,
                     upgrade: None,
+                    fed: 0,
                 }),
             }),
         };
@@ -378,7 +385,7 @@ impl ClientRequest {
 
     /// `req.shouldKeepAlive`.
     pub fn should_keep_alive(&self) -> bool {
-        self.state().should_keep_alive
+        self.state().core.should_keep_alive()
     }
 
     /// `req.timeout`.
@@ -503,11 +510,24 @@ impl ClientRequest {
         callback: Option<WriteCallback>,
     ) -> Result<&Self, Error> {
         let chunk = chunk.filter(|c| !c.is_empty());
-        if self.state().ended {
-            if let Some(c) = chunk {
-                self.write_with(c, callback)?;
-            } else if let Some(cb) = callback {
-                self.once_finished(cb);
+        let (ended, finished) = {
+            let st = self.state();
+            (st.ended, st.finished)
+        };
+        if ended {
+            match (chunk, callback) {
+                (Some(c), cb) => {
+                    self.write_with(c, cb)?;
+                }
+                (None, Some(cb)) if !finished => self.once_finished(cb),
+                (None, Some(cb)) => {
+                    let err = Error::plain(
+                        "ERR_STREAM_ALREADY_FINISHED",
+                        "Cannot call end after a stream was finished",
+                    );
+                    self.inner.event_loop.defer(move || cb(Some(&err)));
+                }
+                (None, None) => {}
             }
             return Ok(self);
         }
@@ -584,7 +604,7 @@ impl ClientRequest {
             // requestOnFinish: the response may have ended first.
             let keep = {
                 let st = self.state();
-                st.should_keep_alive && st.response_ended
+                st.core.should_keep_alive() && st.response_ended
             };
             if keep {
                 self.response_keep_alive();
@@ -599,11 +619,20 @@ impl ClientRequest {
         if std::mem::replace(&mut self.state().aborted, true) {
             return;
         }
-        // Node emits it on the next tick, which always runs before the
+        // Node emits it on the next tick. That tick always runs before the
         // socket's 'close' (an I/O callback): emitted here, before the
         // socket is destroyed, it keeps that place whatever the socket's
-        // task does meanwhile.
-        self.emit(ClientEvent::Abort);
+        // task does meanwhile. A request done already (its socket freed,
+        // `emitFreeNT` queued) is not destroyed again: then the tick comes
+        // after that one's 'close'.
+        if self.state().destroyed {
+            let me = self.clone();
+            self.inner.event_loop.defer(move || {
+                me.emit(ClientEvent::Abort);
+            });
+        } else {
+            self.emit(ClientEvent::Abort);
+        }
         self.destroy(None);
     }
 
@@ -718,10 +747,12 @@ impl ClientRequest {
             self.flush();
             return;
         }
-        if err.is_none() && !socket.destroyed() {
-            // Back to the agent, unused.
+        // Node tests the error of the socket's creation here, not the
+        // request's own (`kError`): a sound socket goes back to the agent
+        // unused, and the request reports its error alone.
+        if !socket.destroyed() {
             self.inner.agent.free(&socket, None, &self.inner.origin);
-            self.destroyed_without_socket(None);
+            self.destroyed_without_socket(err);
         } else {
             let me = self.clone();
             socket.once(SocketEventKind::Close, move |_, _| {
@@ -779,6 +810,7 @@ impl ClientRequest {
                 error: Some(error),
                 drain: Some(drain),
                 timeout: None,
+                response_timeout: None,
             };
             let timeout = st.timeout.is_some()
                 || self.inner.agent.options().timeout > 0
@@ -843,17 +875,19 @@ impl ClientRequest {
         let ids: Vec<ListenerId> = {
             let mut st = self.state();
             let l = &mut st.listeners;
+            // `'timeout'`: the request's listener and `responseOnTimeout`.
             which
                 .iter()
-                .filter_map(|k| match k {
-                    SocketEventKind::Data => l.data.take(),
-                    SocketEventKind::End => l.end.take(),
-                    SocketEventKind::Close => l.close.take(),
-                    SocketEventKind::Error => l.error.take(),
-                    SocketEventKind::Drain => l.drain.take(),
-                    SocketEventKind::Timeout => l.timeout.take(),
-                    _ => None,
+                .flat_map(|k| match k {
+                    SocketEventKind::Data => [l.data.take(), None],
+                    SocketEventKind::End => [l.end.take(), None],
+                    SocketEventKind::Close => [l.close.take(), None],
+                    SocketEventKind::Error => [l.error.take(), None],
+                    SocketEventKind::Drain => [l.drain.take(), None],
+                    SocketEventKind::Timeout => [l.timeout.take(), l.response_timeout.take()],
+                    _ => [None, None],
                 })
+                .flatten()
                 .collect()
         };
         for id in ids {
@@ -864,10 +898,12 @@ impl ClientRequest {
     /// `socketOnData`: bytes through the parser.
     fn socket_data(&self, socket: &Socket, bytes: &[u8]) {
         let mut items = Vec::new();
-        let result = {
+        let (result, start) = {
             let mut st = self.state();
+            let start = st.fed;
+            st.fed += bytes.len();
             match st.parser.as_mut() {
-                Some(p) => p.feed(bytes, &mut items),
+                Some(p) => (p.feed(bytes, &mut items), start),
                 None => return,
             }
         };
@@ -886,7 +922,7 @@ impl ClientRequest {
             self.state().parser = None;
             socket.destroy(None);
             self.state().had_error = true;
-            self.emit(ClientEvent::Error(parse_error(&e, bytes, 0)));
+            self.emit(ClientEvent::Error(parse_error(&e, bytes, start)));
             return;
         }
         let upgrade = self.state().upgrade.take();
@@ -940,15 +976,16 @@ impl ClientRequest {
             return;
         }
         let status = head.status;
-        // A 101, or any answer to a CONNECT: not HTTP after the head.
-        if status == 101 || self.inner.method == "CONNECT" {
+        // An upgrade (a 101 that says so), or any answer to a CONNECT:
+        // not HTTP after the head.
+        if head.upgrade || self.inner.method == "CONNECT" {
             let res = IncomingMessage::new(MessageHead::Response(head), socket.clone(), None);
             let mut st = self.state();
             st.res = Some(res.clone());
             st.upgrade = Some((res, Vec::new()));
             return;
         }
-        if (100..200).contains(&status) {
+        if (100..200).contains(&status) && status != 101 {
             if status == 100 {
                 self.emit(ClientEvent::Continue);
             }
@@ -959,10 +996,10 @@ impl ClientRequest {
         let res = IncomingMessage::new(MessageHead::Response(head), socket.clone(), None);
         let aborted = {
             let mut st = self.state();
-            if st.should_keep_alive && !server_keeps {
+            if st.core.should_keep_alive() && !server_keeps {
                 // The server must say keep-alive for the socket to be
                 // reused.
-                st.should_keep_alive = false;
+                st.core.set_should_keep_alive(false);
             }
             st.res = Some(res.clone());
             st.aborted
@@ -970,6 +1007,9 @@ impl ClientRequest {
         // Our listeners first, so that the socket is cleaned up.
         let me = self.clone();
         res.on(IncomingEventKind::End, move |_, _| me.response_on_end());
+        let r = res.clone();
+        let id = socket.on(SocketEventKind::Timeout, move |_, _| r.emit_timeout());
+        self.state().listeners.response_timeout = Some(id);
         // With nobody to read it, the response is dumped.
         if aborted || !self.emit(ClientEvent::Response(res.clone())) {
             res.dump();
@@ -1020,7 +1060,7 @@ impl ClientRequest {
             let aborted = st.res.as_ref().is_some_and(IncomingMessage::aborted);
             (
                 st.socket.clone(),
-                st.should_keep_alive,
+                st.core.should_keep_alive(),
                 st.finished,
                 aborted,
             )

@@ -28,6 +28,7 @@ crate::event_kinds! {
         Error = "error",
         Pause = "pause",
         Resume = "resume",
+        Timeout = "timeout",
     }
 }
 
@@ -43,6 +44,8 @@ pub enum IncomingEvent {
     Error(Error),
     Pause,
     Resume,
+    /// The socket was idle (a client's response: `responseOnTimeout`).
+    Timeout,
 }
 
 impl Event for IncomingEvent {
@@ -57,6 +60,7 @@ impl Event for IncomingEvent {
             IncomingEvent::Error(_) => IncomingEventKind::Error,
             IncomingEvent::Pause => IncomingEventKind::Pause,
             IncomingEvent::Resume => IncomingEventKind::Resume,
+            IncomingEvent::Timeout => IncomingEventKind::Timeout,
         }
     }
 
@@ -270,6 +274,18 @@ impl IncomingMessage {
         if st.readable.resume() {
             st.resume_due = true;
         }
+    }
+
+    /// `message.setTimeout(ms)`: the socket's idle timeout (its
+    /// `'timeout'` reaches the message if the connection passes it on).
+    pub fn set_timeout(&self, ms: u64) -> &IncomingMessage {
+        self.inner.socket.set_timeout(ms);
+        self
+    }
+
+    /// `'timeout'`, from the connection.
+    pub(crate) fn emit_timeout(&self) {
+        self.emit(IncomingEvent::Timeout);
     }
 
     /// `req.pause()`: `'pause'` at once unless paused already.

@@ -23,11 +23,15 @@ pub(super) struct FramingRules {
     pub(super) counted: usize,
     /// That limit (`maxHeaderSize`).
     pub(super) limit: usize,
+    /// A response's head: a coding after `chunked` is not an error there
+    /// (the body is read until the connection ends).
+    response: bool,
 }
 
 impl FramingRules {
-    /// The rules of a head whose size is limited to `limit` bytes.
-    pub(super) fn with_limit(limit: usize) -> FramingRules {
+    /// The rules of a head whose size is limited to `limit` bytes, on a
+    /// request's or (`response`) a response's side.
+    pub(super) fn new(limit: usize, response: bool) -> FramingRules {
         FramingRules {
             transfer_encoding: false,
             chunked_seen: false,
@@ -39,6 +43,7 @@ impl FramingRules {
             content_length: None,
             counted: 0,
             limit,
+            response,
         }
     }
 
@@ -85,19 +90,18 @@ impl FramingRules {
             }
             self.transfer_encoding = true;
             for coding in value.split(',').map(str::trim) {
-                if self.chunked_seen {
-                    // Anything after `chunked`, in this header or another.
+                if self.chunked_seen && !self.response {
+                    // Anything after `chunked`, in this header or another
+                    // (a request's error only).
                     return Err(err(
                         "HPE_INVALID_TRANSFER_ENCODING",
                         "Invalid `Transfer-Encoding` header value",
                         at,
                     ));
                 }
-                if coding.eq_ignore_ascii_case("chunked") {
-                    self.chunked_seen = true;
-                }
+                self.chunked_last = coding.eq_ignore_ascii_case("chunked");
+                self.chunked_seen |= self.chunked_last;
             }
-            self.chunked_last = self.chunked_seen;
         } else if name.eq_ignore_ascii_case("connection") {
             for token in value.split(',').map(str::trim) {
                 if token.eq_ignore_ascii_case("close") {
@@ -296,28 +300,35 @@ impl FramingRules {
         version: (u8, u8),
         head_request: bool,
     ) -> (Framing, bool, bool) {
-        let framing =
-            if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
-                Framing::None
-            } else if self.transfer_encoding {
-                if self.chunked_last {
-                    Framing::Chunked
-                } else {
-                    Framing::UntilEof
-                }
+        // A 101 leaves HTTP only when it says so (`Upgrade` and
+        // `Connection: upgrade`: llhttp's `upgrade` flag); otherwise it is
+        // an ordinary response without a body.
+        let upgrade = status == 101 && self.upgrade_header && self.upgrade_token;
+        let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
+            Framing::None
+        } else if self.transfer_encoding {
+            if self.chunked_last {
+                Framing::Chunked
             } else {
-                match self.content_length {
-                    Some(0) => Framing::None,
-                    Some(n) => Framing::Length(n),
-                    None => Framing::UntilEof,
-                }
-            };
+                Framing::UntilEof
+            }
+        } else {
+            match self.content_length {
+                Some(0) => Framing::None,
+                Some(n) => Framing::Length(n),
+                None => Framing::UntilEof,
+            }
+        };
+        // llhttp judges keep-alive on the headers alone, before Node tells
+        // it a HEAD's response has no body: a HEAD answered without a
+        // length is not kept alive.
         let keep_alive = framing != Framing::UntilEof
             && if version.0 > 0 && version.1 > 0 {
                 !self.close
             } else {
                 self.keep_alive
             };
-        (framing, keep_alive, status == 101)
+        let framing = if head_request { Framing::None } else { framing };
+        (framing, keep_alive, upgrade)
     }
 }

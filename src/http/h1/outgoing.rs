@@ -220,6 +220,13 @@ pub struct OutgoingMessage {
     trailer: String,
     finished: bool,
     out: Vec<u8>,
+    /// `removeHeader('connection')` (Node's `_removedConnection`): no
+    /// `Connection` header is made up.
+    removed_connection: bool,
+    /// `removeHeader('content-length')` (`_removedContLen`).
+    removed_cont_len: bool,
+    /// `removeHeader('transfer-encoding')` (`_removedTE`).
+    removed_te: bool,
 }
 
 impl OutgoingMessage {
@@ -305,6 +312,9 @@ impl OutgoingMessage {
             trailer: String::new(),
             finished: false,
             out: Vec::new(),
+            removed_connection: false,
+            removed_cont_len: false,
+            removed_te: false,
         }
     }
 
@@ -387,6 +397,15 @@ impl OutgoingMessage {
     pub fn remove_header(&mut self, name: &str) -> Result<(), OutgoingError> {
         if self.head.is_some() {
             return fail("ERR_HTTP_HEADERS_SENT");
+        }
+        // Node's removeHeader: the head Node would make up without these
+        // is not made up either.
+        match name.to_ascii_lowercase().as_str() {
+            "connection" => self.removed_connection = true,
+            "content-length" => self.removed_cont_len = true,
+            "transfer-encoding" => self.removed_te = true,
+            "date" => self.send_date = false,
+            _ => {}
         }
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         Ok(())
@@ -576,6 +595,19 @@ impl OutgoingMessage {
         self.implicit_head()
     }
 
+    /// Node's `shouldKeepAlive`: what the agent (a request) or the
+    /// request (a response) asked for, and what a `Connection` header set
+    /// on the message said (any value but `close` asks for keep-alive).
+    pub fn should_keep_alive(&self) -> bool {
+        self.should_keep_alive
+    }
+
+    /// Sets `shouldKeepAlive` (a client whose server did not keep the
+    /// connection alive).
+    pub fn set_should_keep_alive(&mut self, keep: bool) {
+        self.should_keep_alive = keep;
+    }
+
     /// Whether `end()` ran (Node's `finished`).
     pub fn finished(&self) -> bool {
         self.finished
@@ -652,6 +684,7 @@ impl OutgoingMessage {
                 match name.to_ascii_lowercase().as_str() {
                     "connection" => {
                         connection = true;
+                        self.removed_connection = false;
                         if has_word(v, "close") {
                             self.last = true;
                         } else {
@@ -660,12 +693,14 @@ impl OutgoingMessage {
                     }
                     "transfer-encoding" => {
                         te = true;
+                        self.removed_te = false;
                         if has_word(v, "chunked") {
                             self.chunked = true;
                         }
                     }
                     "content-length" => {
                         cont_len = true;
+                        self.removed_cont_len = false;
                         self.content_length = v.trim().parse().ok();
                     }
                     "date" => date = true,
@@ -683,7 +718,9 @@ impl OutgoingMessage {
             self.chunked = false;
             self.should_keep_alive = false;
         }
-        if !connection {
+        if self.removed_connection {
+            self.last = !self.should_keep_alive;
+        } else if !connection {
             let send_keep_alive =
                 self.should_keep_alive && (cont_len || self.use_chunked_by_default || self.agent);
             if send_keep_alive && self.max_requests_reached {
@@ -713,11 +750,17 @@ impl OutgoingMessage {
                 self.chunked = false;
             } else if !self.use_chunked_by_default {
                 self.last = true;
-            } else if let (false, Some(n)) = (trailer, self.content_length) {
+            } else if let (false, false, Some(n)) =
+                (trailer, self.removed_cont_len, self.content_length)
+            {
                 head.push_str(&format!("Content-Length: {n}\r\n"));
-            } else {
+            } else if !self.removed_te {
                 head.push_str("Transfer-Encoding: chunked\r\n");
                 self.chunked = true;
+            } else {
+                // Neither a length nor chunks: the body ends with the
+                // connection.
+                self.last = true;
             }
         }
         if !self.chunked && trailer {

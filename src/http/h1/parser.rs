@@ -69,6 +69,9 @@ pub(super) trait Kind: std::fmt::Debug {
     type Head;
     /// Checks what has arrived of a start line (`Ok(None)`: valid so
     /// far).
+    /// Whether this side parses responses (some of llhttp's rules are a
+    /// request's only).
+    const RESPONSE: bool;
     /// `limit` is `maxHeaderSize` (a request's url counts against it).
     fn start_line(
         &self,
@@ -105,13 +108,13 @@ enum State<S> {
 }
 
 impl<S> State<S> {
-    fn head(limit: usize) -> State<S> {
+    fn head(rules: FramingRules) -> State<S> {
         State::Head {
             line: Vec::new(),
             line_at: 0,
             start: None,
             headers: Vec::new(),
-            rules: FramingRules::with_limit(limit),
+            rules,
         }
     }
 }
@@ -148,10 +151,24 @@ impl<K: Kind> Parser<K> {
     pub(super) fn new(kind: K) -> Parser<K> {
         Parser {
             kind,
-            state: State::head(super::MAX_HEADER_SIZE),
+            state: State::head(FramingRules::new(super::MAX_HEADER_SIZE, K::RESPONSE)),
             position: 0,
             failed: None,
             limit: super::MAX_HEADER_SIZE,
+        }
+    }
+
+    /// The rules a new head starts with.
+    fn rules(&self) -> FramingRules {
+        FramingRules::new(self.limit, K::RESPONSE)
+    }
+
+    /// What follows a message, as it decided.
+    fn after_message(&self, after: After) -> State<K::Start> {
+        match after {
+            After::Next => State::head(self.rules()),
+            After::Closed => State::Closed,
+            After::Stopped => State::Upgraded,
         }
     }
 
@@ -255,7 +272,7 @@ impl<K: Kind> Parser<K> {
                             BodyItem::Trailers(t) => out.push(Parsed::Trailers(t)),
                             BodyItem::End => {
                                 out.push(Parsed::Complete);
-                                self.state = after_message(keep_alive, self.limit);
+                                self.state = self.after_message(keep_alive);
                             }
                         }
                     }
@@ -317,6 +334,7 @@ impl<K: Kind> Parser<K> {
 
     /// A complete line of the head.
     fn line_done(&mut self, out: &mut Vec<Parsed<K::Head>>) -> Result<(), ParseError> {
+        let fresh = self.rules();
         let State::Head {
             line,
             line_at,
@@ -358,7 +376,7 @@ impl<K: Kind> Parser<K> {
         }
         // The blank line: the head is complete.
         let start = start.take().expect("the start line came first");
-        let rules = std::mem::replace(rules, FramingRules::with_limit(self.limit));
+        let rules = std::mem::replace(rules, fresh);
         let headers = std::mem::take(headers);
         let decided = self.kind.decide(start, rules, headers, at)?;
         out.push(Parsed::Head(decided.head));
@@ -380,17 +398,16 @@ impl<K: Kind> Parser<K> {
             }
             (Next::FinalResponse, _) => {
                 out.push(Parsed::Complete);
-                State::head(self.limit)
+                State::head(self.rules())
             }
             (Next::Message, Framing::None) => {
                 out.push(Parsed::Complete);
-                after_message(after, self.limit)
+                self.after_message(after)
             }
             (Next::Message, Framing::Length(n)) => State::Body(BodyDecoder::length(n), after),
-            (Next::Message, Framing::Chunked) => State::Body(
-                BodyDecoder::chunked(FramingRules::with_limit(self.limit)),
-                after,
-            ),
+            (Next::Message, Framing::Chunked) => {
+                State::Body(BodyDecoder::chunked(self.rules()), after)
+            }
             (Next::Message, Framing::UntilEof) => {
                 let after = if after == After::Stopped {
                     after
@@ -437,12 +454,4 @@ enum After {
     /// Nothing more is parsed, silently: an upgrade request the server
     /// did not take (llhttp pauses after it, and Node leaves it paused).
     Stopped,
-}
-
-fn after_message<S>(after: After, limit: usize) -> State<S> {
-    match after {
-        After::Next => State::head(limit),
-        After::Closed => State::Closed,
-        After::Stopped => State::Upgraded,
-    }
 }

@@ -16,6 +16,8 @@ pub(super) struct Requests {
 }
 
 impl Kind for Requests {
+    const RESPONSE: bool = false;
+
     type Start = RequestLine;
     type Head = RequestHead;
 

@@ -21,6 +21,9 @@ pub struct ResponseHead {
     pub framing: Framing,
     /// Whether the connection stays open after it.
     pub keep_alive: bool,
+    /// A `101` with `Upgrade` and `Connection: upgrade` (llhttp's
+    /// `upgrade`): what follows its head is not HTTP.
+    pub upgrade: bool,
 }
 
 impl ResponseHead {
@@ -132,6 +135,8 @@ fn status_line(line: &[u8], at: usize) -> Result<Option<StatusLine>, ParseError>
 }
 
 impl Kind for Responses {
+    const RESPONSE: bool = true;
+
     type Start = StatusLine;
     type Head = ResponseHead;
 
@@ -161,7 +166,8 @@ impl Kind for Responses {
         // hands the connection over.
         let next = if upgrade || self.connect_request {
             Next::Upgrade
-        } else if (100..200).contains(&start.status) {
+        } else if (100..200).contains(&start.status) && start.status != 101 {
+            // Node's `statusIsInformational`: 101 is a final answer.
             Next::FinalResponse
         } else {
             Next::Message
@@ -174,6 +180,7 @@ impl Kind for Responses {
                 headers,
                 framing,
                 keep_alive,
+                upgrade,
             },
             framing,
             keep_alive,

@@ -108,7 +108,18 @@ pub static INCOMING_MESSAGE: Class = Class {
         "url",
     ],
     // `aborted` is deprecated but still emitted (Node 20).
-    events: &[ev("aborted")],
+    events: &[
+        ev("aborted"),
+        // A client's response re-emits its socket's `'timeout'`
+        // (`responseOnTimeout`); a server's request gets it, with the
+        // socket, instead of the socket being destroyed when someone
+        // listens (`socketOnTimeout`): observed only when named.
+        Event {
+            args: &[SOCKET],
+            observe: Observe::Active,
+            ..ev("timeout")
+        },
+    ],
 };
 
 /// `http.OutgoingMessage`, the base of `ServerResponse`: a legacy

@@ -9,6 +9,7 @@ use crate::driver::reference::host::{
 };
 use crate::driver::reference::js::{JsVal, Props};
 use crate::driver::reference::session::Session;
+use crate::events::Emits;
 use crate::http::h1::ResponseHead;
 use crate::http::{
     HeaderField, IncomingEvent, IncomingMessage, MessageHead, headers_distinct, headers_object,
@@ -128,7 +129,7 @@ impl HostObject for IncomingHost {
         }))
     }
 
-    fn call(&self, _cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
+    fn call(&self, cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
         match method {
             "resume" => {
                 self.0.resume();
@@ -136,6 +137,20 @@ impl HostObject for IncomingHost {
             }
             "pause" => {
                 self.0.pause();
+                Ok(this.clone())
+            }
+            // setTimeout(msecs[, callback]): the callback listens to
+            // 'timeout' (`on`, not `once`).
+            "setTimeout" => {
+                let ms = args.first().map_or(0.0, JsVal::to_number).max(0.0) as u64;
+                if let Some(cb) = crate::driver::reference::js::validate::last_callback(&args) {
+                    let cx = cx.clone();
+                    self.0
+                        .on(crate::http::IncomingEventKind::Timeout, move |_, _| {
+                            cx.callback(&cb, vec![])
+                        });
+                }
+                self.0.set_timeout(ms);
                 Ok(this.clone())
             }
             "destroy" => {

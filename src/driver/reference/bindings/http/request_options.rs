@@ -19,22 +19,35 @@ pub(super) enum AgentChoice {
     This(Agent),
 }
 
-/// Node's `urlToHttpOptions(new URL(input))`, for `http:` URLs: host,
-/// port, path (with the query), and `auth` from the user info.
+/// Node's `urlToHttpOptions(new URL(input))`, for `http:`-like URLs as
+/// the WHATWG URL parser reads them: tabs and newlines dropped, `\\` as
+/// `/`, the host lower-cased, dot segments resolved, the path and query
+/// percent-encoded (their own sets), the fragment dropped; `auth` is the
+/// user name and password, each percent-decoded, joined with `:`.
+/// (No IDNA, no IPv4 number forms.)
 fn url_options(input: &str) -> Result<JsVal, Failure> {
     let invalid =
         || -> Failure { crate::Error::type_error("ERR_INVALID_URL", "Invalid URL").into() };
-    let (scheme, rest) = input.split_once("://").ok_or_else(invalid)?;
+    let cleaned: String = input
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let (scheme, rest) = cleaned.split_once(':').ok_or_else(invalid)?;
+    let rest = rest.trim_start_matches(['/', '\\']);
     let protocol = format!("{}:", scheme.to_ascii_lowercase());
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
-    let (auth, hostport) = match authority.rsplit_once('@') {
-        Some((a, h)) => (Some(a.to_string()), h),
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((a, h)) => (Some(a), h),
         None => (None, authority),
     };
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
         let (h, after) = v6.split_once(']').ok_or_else(invalid)?;
-        (h.to_string(), after.strip_prefix(':').unwrap_or(""))
+        (
+            h.to_ascii_lowercase(),
+            after.strip_prefix(':').unwrap_or(""),
+        )
     } else {
         match hostport.rsplit_once(':') {
             Some((h, p)) => (h.to_ascii_lowercase(), p),
@@ -44,10 +57,15 @@ fn url_options(input: &str) -> Result<JsVal, Failure> {
     if host.is_empty() {
         return Err(invalid());
     }
-    let path_end = tail.find('#').unwrap_or(tail.len());
-    let mut path = tail[..path_end].to_string();
-    if !path.starts_with('/') {
-        path.insert(0, '/');
+    let tail = tail.split('#').next().unwrap_or("");
+    let (raw_path, query) = match tail.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (tail, None),
+    };
+    let mut path = url_path(raw_path);
+    if let Some(q) = query {
+        path.push('?');
+        path.push_str(&percent_encode(q, |b| b"\"#<>'".contains(&b)));
     }
     let mut p = crate::driver::reference::js::Props::new();
     p.insert("protocol", JsVal::String(protocol));
@@ -58,10 +76,76 @@ fn url_options(input: &str) -> Result<JsVal, Failure> {
         let n: u16 = port.parse().map_err(|_| invalid())?;
         p.insert("port", JsVal::Number(n.into()));
     }
-    if let Some(a) = auth {
-        p.insert("auth", JsVal::String(a));
+    if let Some(info) = userinfo {
+        let (user, pass) = info.split_once(':').unwrap_or((info, ""));
+        if !user.is_empty() || !pass.is_empty() {
+            p.insert(
+                "auth",
+                JsVal::String(format!("{}:{}", percent_decode(user), percent_decode(pass))),
+            );
+        }
     }
     Ok(JsVal::Object(p))
+}
+
+/// A special URL's path: `\\` is `/`, `.` and `..` segments (also as
+/// `%2e`) resolved, each segment percent-encoded with the path set.
+fn url_path(raw: &str) -> String {
+    let mut segments: Vec<String> = Vec::new();
+    let raw = raw.replace('\\', "/");
+    let parts: Vec<&str> = raw.split('/').skip(1).collect();
+    for (k, seg) in parts.iter().enumerate() {
+        let last = k + 1 == parts.len();
+        match seg.to_ascii_lowercase().as_str() {
+            "." | "%2e" => {
+                if last {
+                    segments.push(String::new());
+                }
+            }
+            ".." | ".%2e" | "%2e." | "%2e%2e" => {
+                segments.pop();
+                if last {
+                    segments.push(String::new());
+                }
+            }
+            _ => segments.push(percent_encode(seg, |b| b"\"#<>?`{}".contains(&b))),
+        }
+    }
+    format!("/{}", segments.join("/"))
+}
+
+/// Percent-encodes controls, space, non-ASCII (as UTF-8) and the bytes
+/// `extra` names.
+fn percent_encode(s: &str, extra: impl Fn(u8) -> bool) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b <= b' ' || b >= 0x7f || extra(b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
+}
+
+/// `decodeURIComponent`, for what a URL parser left percent-encoded.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |j: usize| bytes.get(j).and_then(|b| (*b as char).to_digit(16));
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (hex(i + 1), hex(i + 2))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `http.request(url[, options][, callback])` or
@@ -228,6 +312,9 @@ pub(super) fn parse(
     if let Some(a) = o("auth") {
         out.auth = Some(a.to_js_string());
     }
+    if let Some(p) = o("socketPath") {
+        out.socket_path = Some(p.to_js_string());
+    }
     if let Some(n) = super::parser_options(&options)? {
         out.max_header_size = n;
     }
@@ -294,4 +381,35 @@ pub(super) fn agent_options(options: Option<&JsVal>) -> Result<AgentOptions, Fai
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(v: &JsVal, k: &str) -> Option<String> {
+        v.get(k).map(JsVal::to_js_string)
+    }
+
+    #[test]
+    fn urls_read_as_whatwg_and_url_to_http_options_do() {
+        let u = url_options("http://127.0.0.1/a b/../c?x y#frag").unwrap();
+        assert_eq!(field(&u, "path").as_deref(), Some("/c?x%20y"));
+        assert_eq!(field(&u, "hostname").as_deref(), Some("127.0.0.1"));
+        assert_eq!(field(&u, "port"), None);
+        let u = url_options("HTTP://us%20er@Example.COM:80/./p/%2e%2E/q\\r").unwrap();
+        assert_eq!(field(&u, "auth").as_deref(), Some("us er:"));
+        assert_eq!(field(&u, "hostname").as_deref(), Some("example.com"));
+        assert_eq!(field(&u, "path").as_deref(), Some("/q/r"));
+        assert_eq!(field(&u, "port"), None);
+        let u = url_options("http://[::1]:8080/é?q='").unwrap();
+        assert_eq!(field(&u, "hostname").as_deref(), Some("::1"));
+        assert_eq!(field(&u, "port").as_deref(), Some("8080"));
+        assert_eq!(field(&u, "path").as_deref(), Some("/%C3%A9?q=%27"));
+        assert!(url_options("not a url").is_err());
+        // Special schemes skip any number of slashes: the host is `x`.
+        let u = url_options("http:///x").unwrap();
+        assert_eq!(field(&u, "hostname").as_deref(), Some("x"));
+        assert_eq!(field(&u, "path").as_deref(), Some("/"));
+    }
 }
