@@ -72,9 +72,10 @@ function loadModules() {
   }
 }
 
-// JavaScript's own globals a script may name: error constructors and
-// Object (for Object.keys).
+// JavaScript's own globals a script may name: error constructors, URL
+// (an http.request() argument) and Object (for Object.keys).
 const GLOBALS = {
+  URL: () => URL,
   Error: () => Error,
   TypeError: () => TypeError,
   RangeError: () => RangeError,

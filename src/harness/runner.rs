@@ -587,8 +587,7 @@ impl Run<'_> {
         match a {
             Ast::Lit(v) => Expr::Value(v.clone()),
             Ast::Ident(n, _) => {
-                let global = vocabulary::module(n).is_some()
-                    || vocabulary::ERROR_CONSTRUCTORS.contains(&n.as_str());
+                let global = vocabulary::module(n).is_some() || vocabulary::global_constructor(n);
                 if global && !self.lc.plan.objects.contains_key(n) {
                     Expr::Global(n.clone())
                 } else {

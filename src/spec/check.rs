@@ -284,15 +284,18 @@ impl Checker {
                     }
                 }
             }
-            Ast::Ident(name, _) if vocab::ERROR_CONSTRUCTORS.contains(&name.as_str()) => {
-                Some(Constructor::Error)
-            }
+            Ast::Ident(name, _) if vocab::global_constructor(name) => Some(Constructor::Error),
             _ => {
                 self.err(
                     pos,
                     format!(
                         "expected a class: a module's (`net.Socket`) or an error class ({})",
-                        vocab::ERROR_CONSTRUCTORS.join(", ")
+                        vocab::ERROR_CONSTRUCTORS
+                            .iter()
+                            .chain(vocab::OTHER_CONSTRUCTORS)
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
                 None

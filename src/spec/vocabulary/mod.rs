@@ -323,6 +323,15 @@ pub static ERROR_NAMES: &[&str] = &[
 /// Error classes a script may construct: JavaScript's own.
 pub static ERROR_CONSTRUCTORS: &[&str] = &["Error", "RangeError", "TypeError", "SyntaxError"];
 
+/// JavaScript's other classes a script may construct: `new URL(input)`
+/// (an `http.request()` argument).
+pub static OTHER_CONSTRUCTORS: &[&str] = &["URL"];
+
+/// Whether `name` is a global class a script may construct.
+pub fn global_constructor(name: &str) -> bool {
+    ERROR_CONSTRUCTORS.contains(&name) || OTHER_CONSTRUCTORS.contains(&name)
+}
+
 /// Features a case may require.
 pub static FEATURES: &[&str] = &["unix-sockets", "ipv6", "multicast", "dns-enotfound"];
 

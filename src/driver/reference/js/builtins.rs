@@ -11,7 +11,11 @@ use crate::spec::vocabulary;
 
 /// A global that is not a Node module: an error constructor or `Object`.
 pub fn global(name: &str) -> Option<JsVal> {
-    if let Some(ctor) = vocabulary::ERROR_CONSTRUCTORS.iter().find(|c| **c == name) {
+    if let Some(ctor) = vocabulary::ERROR_CONSTRUCTORS
+        .iter()
+        .chain(vocabulary::OTHER_CONSTRUCTORS)
+        .find(|c| **c == name)
+    {
         return Some(JsVal::Class(ctor));
     }
     (name == "Object").then(|| JsVal::Module(Arc::new(ObjectGlobal)))
@@ -20,6 +24,9 @@ pub fn global(name: &str) -> Option<JsVal> {
 /// `new Error(message)` and its subclasses: a real error, with `name` and
 /// `message` (`String(message)`, or `''` without one).
 pub fn construct(class: &str, args: Vec<JsVal>) -> Eval {
+    if class == "URL" {
+        return Ok(super::url::construct(&args)?);
+    }
     let message = match args.first() {
         None | Some(JsVal::Undefined) => String::new(),
         Some(m) => m.to_js_string(),

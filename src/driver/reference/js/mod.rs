@@ -11,6 +11,7 @@
 //!   `Object.keys`).
 
 pub mod builtins;
+pub mod url;
 pub mod validate;
 
 use std::sync::Arc;

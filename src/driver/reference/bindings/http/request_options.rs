@@ -6,6 +6,7 @@ use super::agent::AgentHost;
 use super::outgoing::header_value;
 use crate::driver::reference::host::Failure;
 use crate::driver::reference::js::JsVal;
+use crate::driver::reference::js::url::{Url, percent_decode};
 use crate::driver::reference::js::validate::invalid_arg_type;
 use crate::http::{Agent, AgentOptions, RequestOptions, Scheduling};
 
@@ -19,133 +20,42 @@ pub(super) enum AgentChoice {
     This(Agent),
 }
 
-/// Node's `urlToHttpOptions(new URL(input))`, for `http:`-like URLs as
-/// the WHATWG URL parser reads them: tabs and newlines dropped, `\\` as
-/// `/`, the host lower-cased, dot segments resolved, the path and query
-/// percent-encoded (their own sets), the fragment dropped; `auth` is the
-/// user name and password, each percent-decoded, joined with `:`.
-/// (No IDNA, no IPv4 number forms.)
-fn url_options(input: &str) -> Result<JsVal, Failure> {
-    let invalid =
-        || -> Failure { crate::Error::type_error("ERR_INVALID_URL", "Invalid URL").into() };
-    let cleaned: String = input
-        .trim_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
-    let (scheme, rest) = cleaned.split_once(':').ok_or_else(invalid)?;
-    let rest = rest.trim_start_matches(['/', '\\']);
-    let protocol = format!("{}:", scheme.to_ascii_lowercase());
-    let end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
-        Some((a, h)) => (Some(a), h),
-        None => (None, authority),
-    };
-    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (h, after) = v6.split_once(']').ok_or_else(invalid)?;
-        (
-            h.to_ascii_lowercase(),
-            after.strip_prefix(':').unwrap_or(""),
-        )
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h.to_ascii_lowercase(), p),
-            None => (hostport.to_ascii_lowercase(), ""),
-        }
-    };
-    if host.is_empty() {
-        return Err(invalid());
-    }
-    let tail = tail.split('#').next().unwrap_or("");
-    let (raw_path, query) = match tail.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (tail, None),
-    };
-    let mut path = url_path(raw_path);
-    if let Some(q) = query {
-        path.push('?');
-        path.push_str(&percent_encode(q, |b| b"\"#<>'".contains(&b)));
-    }
+/// Node's `urlToHttpOptions(url)`: host, port, path (with the query),
+/// and `auth`, the user name and password each percent-decoded, joined
+/// with `:`.
+fn url_options(url: &Url) -> JsVal {
     let mut p = crate::driver::reference::js::Props::new();
-    p.insert("protocol", JsVal::String(protocol));
-    p.insert("hostname", JsVal::String(host));
-    p.insert("path", JsVal::String(path));
-    // The URL's default port is dropped (`new URL` keeps no `:80`).
-    if !port.is_empty() && port != "80" {
-        let n: u16 = port.parse().map_err(|_| invalid())?;
-        p.insert("port", JsVal::Number(n.into()));
+    p.insert("protocol", JsVal::String(url.protocol.clone()));
+    p.insert("hostname", JsVal::String(url.hostname.clone()));
+    p.insert(
+        "path",
+        JsVal::String(format!("{}{}", url.pathname, url.search)),
+    );
+    if !url.port.is_empty() {
+        p.insert(
+            "port",
+            JsVal::Number(url.port.parse::<f64>().unwrap_or(0.0)),
+        );
     }
-    if let Some(info) = userinfo {
-        let (user, pass) = info.split_once(':').unwrap_or((info, ""));
-        if !user.is_empty() || !pass.is_empty() {
-            p.insert(
-                "auth",
-                JsVal::String(format!("{}:{}", percent_decode(user), percent_decode(pass))),
-            );
-        }
+    if !url.username.is_empty() || !url.password.is_empty() {
+        p.insert(
+            "auth",
+            JsVal::String(format!(
+                "{}:{}",
+                percent_decode(&url.username),
+                percent_decode(&url.password)
+            )),
+        );
     }
-    Ok(JsVal::Object(p))
+    JsVal::Object(p)
 }
 
-/// A special URL's path: `\\` is `/`, `.` and `..` segments (also as
-/// `%2e`) resolved, each segment percent-encoded with the path set.
-fn url_path(raw: &str) -> String {
-    let mut segments: Vec<String> = Vec::new();
-    let raw = raw.replace('\\', "/");
-    let parts: Vec<&str> = raw.split('/').skip(1).collect();
-    for (k, seg) in parts.iter().enumerate() {
-        let last = k + 1 == parts.len();
-        match seg.to_ascii_lowercase().as_str() {
-            "." | "%2e" => {
-                if last {
-                    segments.push(String::new());
-                }
-            }
-            ".." | ".%2e" | "%2e." | "%2e%2e" => {
-                segments.pop();
-                if last {
-                    segments.push(String::new());
-                }
-            }
-            _ => segments.push(percent_encode(seg, |b| b"\"#<>?`{}".contains(&b))),
-        }
+/// The URL a `request()` argument is: a string, or a `URL` object.
+fn url_arg(v: &JsVal) -> Result<Option<Url>, Failure> {
+    match v {
+        JsVal::String(s) => Ok(Some(Url::parse(s)?)),
+        other => Ok(Url::from_value(other)),
     }
-    format!("/{}", segments.join("/"))
-}
-
-/// Percent-encodes controls, space, non-ASCII (as UTF-8) and the bytes
-/// `extra` names.
-fn percent_encode(s: &str, extra: impl Fn(u8) -> bool) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b <= b' ' || b >= 0x7f || extra(b) {
-            out.push_str(&format!("%{b:02X}"));
-        } else {
-            out.push(b as char);
-        }
-    }
-    out
-}
-
-/// `decodeURIComponent`, for what a URL parser left percent-encoded.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |j: usize| bytes.get(j).and_then(|b| (*b as char).to_digit(16));
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (hex(i + 1), hex(i + 2))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `http.request(url[, options][, callback])` or
@@ -157,9 +67,13 @@ pub(super) fn parse(
         JsVal::Callback(c) => Some(c.clone()),
         _ => None,
     });
-    let options = match (args.first(), args.get(1)) {
-        (Some(JsVal::String(url)), Some(JsVal::Object(extra))) => {
-            let JsVal::Object(mut base) = url_options(url)? else {
+    let url = match args.first() {
+        Some(v) => url_arg(v)?,
+        None => None,
+    };
+    let options = match (url, args.first(), args.get(1)) {
+        (Some(url), _, Some(JsVal::Object(extra))) => {
+            let JsVal::Object(mut base) = url_options(&url) else {
                 unreachable!("url_options makes an object")
             };
             for (k, v) in extra.iter() {
@@ -167,8 +81,8 @@ pub(super) fn parse(
             }
             JsVal::Object(base)
         }
-        (Some(JsVal::String(url)), _) => url_options(url)?,
-        (Some(o @ JsVal::Object(_)), _) => o.clone(),
+        (Some(url), _, _) => url_options(&url),
+        (None, Some(o @ JsVal::Object(_)), _) => o.clone(),
         _ => JsVal::Object(Default::default()),
     };
     let o = |k: &str| options.opt(k).filter(|v| !matches!(v, JsVal::Null));
@@ -386,30 +300,45 @@ pub(super) fn agent_options(options: Option<&JsVal>) -> Result<AgentOptions, Fai
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::reference::js::Props;
 
     fn field(v: &JsVal, k: &str) -> Option<String> {
         v.get(k).map(JsVal::to_js_string)
     }
 
+    fn opts(input: &str) -> JsVal {
+        url_options(&Url::parse(input).unwrap())
+    }
+
     #[test]
     fn urls_read_as_whatwg_and_url_to_http_options_do() {
-        let u = url_options("http://127.0.0.1/a b/../c?x y#frag").unwrap();
+        let u = opts("http://127.0.0.1/a b/../c?x y#frag");
         assert_eq!(field(&u, "path").as_deref(), Some("/c?x%20y"));
         assert_eq!(field(&u, "hostname").as_deref(), Some("127.0.0.1"));
         assert_eq!(field(&u, "port"), None);
-        let u = url_options("HTTP://us%20er@Example.COM:80/./p/%2e%2E/q\\r").unwrap();
+        let u = opts("HTTP://us%20er@Example.COM:80/./p/%2e%2E/q\\r");
         assert_eq!(field(&u, "auth").as_deref(), Some("us er:"));
         assert_eq!(field(&u, "hostname").as_deref(), Some("example.com"));
         assert_eq!(field(&u, "path").as_deref(), Some("/q/r"));
         assert_eq!(field(&u, "port"), None);
-        let u = url_options("http://[::1]:8080/é?q='").unwrap();
+        let u = opts("http://[::1]:8080/é?q='");
         assert_eq!(field(&u, "hostname").as_deref(), Some("::1"));
         assert_eq!(field(&u, "port").as_deref(), Some("8080"));
         assert_eq!(field(&u, "path").as_deref(), Some("/%C3%A9?q=%27"));
-        assert!(url_options("not a url").is_err());
+        assert!(Url::parse("not a url").is_err());
         // Special schemes skip any number of slashes: the host is `x`.
-        let u = url_options("http:///x").unwrap();
+        let u = opts("http:///x");
         assert_eq!(field(&u, "hostname").as_deref(), Some("x"));
         assert_eq!(field(&u, "path").as_deref(), Some("/"));
+    }
+
+    #[test]
+    fn a_url_object_is_what_node_shows() {
+        let u = Url::parse("HTTP://a:b@Host:8080/x/../y?q#h").unwrap();
+        assert_eq!(u.href(), "http://a:b@host:8080/y?q#h");
+        let v = u.to_value();
+        assert_eq!(Url::from_value(&v), Some(u));
+        // An options object is not a URL (Node's isURL).
+        assert_eq!(Url::from_value(&JsVal::Object(Props::new())), None);
     }
 }
