@@ -635,6 +635,11 @@ impl Run<'_> {
             Ast::TempPath(name) => {
                 Expr::Value(Value::String(self.scratch.join(name).display().to_string()))
             }
+            // Read when the spec was loaded (`load_file` refuses a case
+            // whose fixture is missing).
+            Ast::Fixture { contents, .. } => {
+                Expr::Value(Value::String(contents.clone().unwrap_or_default()))
+            }
         }
     }
 }

@@ -34,6 +34,14 @@ pub enum Ast {
     Callback(String, Pos),
     /// `tempPath("name")`, resolved per run.
     TempPath(String),
+    /// `fixture("tls/ca.pem")`: a file under the suite's `fixtures/`, as a
+    /// string. `contents` is filled in when the spec is loaded from its
+    /// directory ([`load_file`](super::load_file)).
+    Fixture {
+        path: String,
+        pos: Pos,
+        contents: Option<String>,
+    },
 }
 
 /// What a line expects of its result.

@@ -137,7 +137,7 @@ impl Checker {
 
     fn expr(&mut self, e: &Ast) -> Ty {
         match e {
-            Ast::Lit(_) | Ast::TempPath(_) => Ty::Value,
+            Ast::Lit(_) | Ast::TempPath(_) | Ast::Fixture { .. } => Ty::Value,
             Ast::Ident(name, pos) => match self.lookup(name, *pos) {
                 Some(Kind::Obj(Ty::Class(cls))) if vocab::harness_class(cls) => {
                     self.err(*pos, harness_only(name));

@@ -282,7 +282,70 @@ pub fn load_file(
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    parse_file(&text, &shown, &prefix.join("/"), opts)
+    let mut cases = parse_file(&text, &shown, &prefix.join("/"), opts)?;
+    // `fixture("…")` reads from the suite's `fixtures/`, beside `spec/`.
+    let fixtures = root.parent().unwrap_or(root).join("fixtures");
+    let mut errors = Vec::new();
+    for c in &mut cases {
+        for stmt in &mut c.case.script {
+            let asts: Vec<&mut Ast> = match &mut stmt.kind {
+                StmtKind::Eval { expr, .. } => vec![expr],
+                StmtKind::On { body, .. } => body.iter_mut().collect(),
+                _ => Vec::new(),
+            };
+            for ast in asts {
+                read_fixtures(ast, &fixtures, &shown, &mut errors);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Fills in the contents of every `fixture("…")` in `ast`.
+fn read_fixtures(ast: &mut Ast, dir: &Path, file: &str, errors: &mut Vec<SpecError>) {
+    match ast {
+        Ast::Fixture {
+            path,
+            pos,
+            contents,
+        } => match std::fs::read_to_string(dir.join(&*path)) {
+            Ok(text) => *contents = Some(text),
+            Err(e) => errors.push(SpecError {
+                file: file.to_string(),
+                pos: *pos,
+                message: format!(
+                    "fixture `{path}`: cannot read {}: {e}",
+                    dir.join(&*path).display()
+                ),
+            }),
+        },
+        Ast::Get(t, _, _) | Ast::Typeof(t) => read_fixtures(t, dir, file, errors),
+        Ast::Set(t, _, v, _) | Ast::InstanceOf(t, v, _) => {
+            read_fixtures(t, dir, file, errors);
+            read_fixtures(v, dir, file, errors);
+        }
+        Ast::Call(t, _, args, _) | Ast::New(t, args, _) => {
+            read_fixtures(t, dir, file, errors);
+            for a in args {
+                read_fixtures(a, dir, file, errors);
+            }
+        }
+        Ast::Object(members) => {
+            for (_, v) in members {
+                read_fixtures(v, dir, file, errors);
+            }
+        }
+        Ast::Array(items) => {
+            for v in items {
+                read_fixtures(v, dir, file, errors);
+            }
+        }
+        Ast::Lit(_) | Ast::Ident(..) | Ast::Callback(..) | Ast::TempPath(_) => {}
+    }
 }
 
 /// Every spec file under `root` (`*.md` below a module folder; the guides
@@ -390,6 +453,54 @@ pub fn with_events(lc: &LoadedCase, lines: &[String]) -> Result<LoadedCase, Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `fixture("…")` is a file under `fixtures/` beside `spec/`, read when
+    /// the spec loads; a missing one is an error at its place; a path
+    /// leaving `fixtures/` is refused when the line is parsed.
+    #[test]
+    fn fixtures_are_read_when_the_spec_loads() {
+        let dir = std::env::temp_dir().join(format!("nc-fixture-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("spec/tls")).unwrap();
+        std::fs::create_dir_all(dir.join("fixtures/tls")).unwrap();
+        std::fs::write(dir.join("fixtures/tls/a.pem"), "PEM").unwrap();
+        let spec = |line: &str| {
+            format!(
+                "## c\n<!-- {{\"id\": \"c\", \"docs\": \"https://nodejs.org/api/tls.html\"}} -->\n```script\n{line}\n```\n```events\n```\n"
+            )
+        };
+        let file = dir.join("spec/tls/x.md");
+        std::fs::write(&file, spec("x = {ca: [fixture(\"tls/a.pem\")]}")).unwrap();
+        let cases = load_file(&file, &dir.join("spec"), LoadOptions::default()).unwrap();
+        let StmtKind::Eval { expr, .. } = &cases[0].case.script[0].kind else {
+            panic!("an eval")
+        };
+        let Ast::Object(members) = expr else {
+            panic!("an object")
+        };
+        let Ast::Array(items) = &members[0].1 else {
+            panic!("an array")
+        };
+        assert!(matches!(&items[0], Ast::Fixture { contents: Some(c), .. } if c == "PEM"));
+        std::fs::write(&file, spec("x = fixture(\"tls/missing.pem\")")).unwrap();
+        let errors = load_file(&file, &dir.join("spec"), LoadOptions::default()).unwrap_err();
+        let shown = errors[0].to_string();
+        assert!(
+            shown.starts_with(&format!(
+                "{}:4:5: fixture `tls/missing.pem`: cannot read",
+                file.display()
+            )),
+            "{shown}"
+        );
+        std::fs::write(&file, spec("x = fixture(\"../secret\")")).unwrap();
+        let errors = load_file(&file, &dir.join("spec"), LoadOptions::default()).unwrap_err();
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("fixture takes a path inside fixtures/")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// What the fuzz target found: a 1.4 KB file of
     /// `aN = Buffer.alloc(67108864, "x")` lines made the loader build

@@ -270,6 +270,40 @@ impl<'a> Parser<'a> {
                 self.i += 1;
                 Ok(Ast::Typeof(Box::new(self.member()?)))
             }
+            Some(Tok::Ident(s)) if s == "fixture" => {
+                let pos = self.pos();
+                self.i += 1;
+                self.expect_punct("(")?;
+                let col = self.col();
+                let path = match self.next() {
+                    Some(Tok::Str(s)) => s.clone(),
+                    _ => {
+                        self.i -= 1;
+                        return self.error("a string naming a file under fixtures/");
+                    }
+                };
+                // A relative path that stays inside fixtures/.
+                let inside = !path.is_empty()
+                    && !path.starts_with('/')
+                    && !path.contains(['\\', '\0'])
+                    && path
+                        .split('/')
+                        .all(|c| !c.is_empty() && c != "." && c != "..");
+                if !inside {
+                    return Err((
+                        col,
+                        format!(
+                            "fixture takes a path inside fixtures/ (`tls/ca.pem`), not {path:?}"
+                        ),
+                    ));
+                }
+                self.expect_punct(")")?;
+                Ok(Ast::Fixture {
+                    path,
+                    pos,
+                    contents: None,
+                })
+            }
             Some(Tok::Ident(s)) if s == "tempPath" => {
                 self.i += 1;
                 self.expect_punct("(")?;

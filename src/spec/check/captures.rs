@@ -166,7 +166,7 @@ pub(super) fn collect_callbacks(e: &Ast, names: &mut BTreeMap<String, ()>) {
         }
         Ast::Object(m) => m.iter().for_each(|(_, a)| collect_callbacks(a, names)),
         Ast::Array(items) => items.iter().for_each(|a| collect_callbacks(a, names)),
-        Ast::Lit(_) | Ast::Ident(..) | Ast::TempPath(_) => {}
+        Ast::Lit(_) | Ast::Ident(..) | Ast::TempPath(_) | Ast::Fixture { .. } => {}
     }
 }
 
