@@ -1008,7 +1008,9 @@ impl ClientRequest {
         let me = self.clone();
         res.on(IncomingEventKind::End, move |_, _| me.response_on_end());
         let r = res.clone();
-        let id = socket.on(SocketEventKind::Timeout, move |_, _| r.emit_timeout());
+        let id = socket.on(SocketEventKind::Timeout, move |_, _| {
+            r.emit_timeout(None);
+        });
         self.state().listeners.response_timeout = Some(id);
         // With nobody to read it, the response is dumped.
         if aborted || !self.emit(ClientEvent::Response(res.clone())) {

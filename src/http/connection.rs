@@ -508,12 +508,21 @@ impl Connection {
     /// idle connection is destroyed. (Node first offers it to the
     /// request and the response; the reference does not emit `'timeout'`
     /// on them.)
+    /// `socketOnTimeout`: the request still arriving, the response being
+    /// written and the server each get `'timeout'`; if none of them
+    /// listens, the socket is destroyed.
     fn on_timeout(&self, socket: &Socket) {
+        let (req, res) = {
+            let st = self.state();
+            (st.reading.clone(), st.current.clone())
+        };
+        let req_heard = req.is_some_and(|r| r.emit_timeout(Some(socket.clone())));
+        let res_heard = res.is_some_and(|r| r.emit_timeout(socket));
         let heard = self
             .server
             .upgrade()
             .is_some_and(|s| s.emit(ServerEvent::Timeout(socket.clone())));
-        if !heard {
+        if !req_heard && !res_heard && !heard {
             socket.destroy(None);
         }
     }

@@ -44,8 +44,10 @@ pub enum IncomingEvent {
     Error(Error),
     Pause,
     Resume,
-    /// The socket was idle (a client's response: `responseOnTimeout`).
-    Timeout,
+    /// The socket was idle: a client's response (`responseOnTimeout`, no
+    /// argument), or a server's request not complete yet
+    /// (`socketOnTimeout`, with the socket).
+    Timeout(Option<Socket>),
 }
 
 impl Event for IncomingEvent {
@@ -60,7 +62,7 @@ impl Event for IncomingEvent {
             IncomingEvent::Error(_) => IncomingEventKind::Error,
             IncomingEvent::Pause => IncomingEventKind::Pause,
             IncomingEvent::Resume => IncomingEventKind::Resume,
-            IncomingEvent::Timeout => IncomingEventKind::Timeout,
+            IncomingEvent::Timeout(_) => IncomingEventKind::Timeout,
         }
     }
 
@@ -283,9 +285,10 @@ impl IncomingMessage {
         self
     }
 
-    /// `'timeout'`, from the connection.
-    pub(crate) fn emit_timeout(&self) {
-        self.emit(IncomingEvent::Timeout);
+    /// `'timeout'`, from the connection (with the socket on a server's
+    /// side); whether anyone listened.
+    pub(crate) fn emit_timeout(&self, socket: Option<Socket>) -> bool {
+        self.emit(IncomingEvent::Timeout(socket))
     }
 
     /// `req.pause()`: `'pause'` at once unless paused already.

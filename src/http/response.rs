@@ -24,6 +24,7 @@ crate::event_kinds! {
         Error = "error",
         Finish = "finish",
         Prefinish = "prefinish",
+        Timeout = "timeout",
     }
 }
 
@@ -35,6 +36,9 @@ pub enum ResponseEvent {
     Error(Error),
     Finish,
     Prefinish,
+    /// The socket was idle while this response was being written
+    /// (`socketOnTimeout`).
+    Timeout(Socket),
 }
 
 impl Event for ResponseEvent {
@@ -47,6 +51,7 @@ impl Event for ResponseEvent {
             ResponseEvent::Error(_) => ResponseEventKind::Error,
             ResponseEvent::Finish => ResponseEventKind::Finish,
             ResponseEvent::Prefinish => ResponseEventKind::Prefinish,
+            ResponseEvent::Timeout(_) => ResponseEventKind::Timeout,
         }
     }
 
@@ -507,6 +512,20 @@ impl ServerResponse {
                 cb(None);
             }
         });
+    }
+
+    /// `res.setTimeout(ms)`: the socket's idle timeout, while the
+    /// response has it.
+    pub fn set_timeout(&self, ms: u64) -> &Self {
+        if let Some(s) = self.socket() {
+            s.set_timeout(ms);
+        }
+        self
+    }
+
+    /// `'timeout'`, from the connection; whether anyone listened.
+    pub(crate) fn emit_timeout(&self, socket: &Socket) -> bool {
+        self.emit(ResponseEvent::Timeout(socket.clone()))
     }
 
     /// `res.destroyed`.

@@ -192,7 +192,13 @@ pub static SERVER_RESPONSE: Class = Class {
         "statusMessage",
         "strictContentLength",
     ],
-    events: &[],
+    // `socketOnTimeout` gives it the socket; a listener keeps the socket
+    // from being destroyed: observed only when named.
+    events: &[Event {
+        args: &[SOCKET],
+        observe: Observe::Active,
+        ..ev("timeout")
+    }],
 };
 
 const INCOMING: Arg = Arg {

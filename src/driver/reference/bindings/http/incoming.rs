@@ -33,6 +33,7 @@ fn event_args(e: &IncomingEvent) -> Vec<JsVal> {
     match e {
         IncomingEvent::Data(chunk) => vec![JsVal::Buffer(chunk.as_bytes().to_vec())],
         IncomingEvent::Error(err) => vec![JsVal::from_error(err)],
+        IncomingEvent::Timeout(Some(socket)) => vec![socket_value(socket.clone())],
         _ => vec![],
     }
 }
@@ -146,8 +147,8 @@ impl HostObject for IncomingHost {
                 if let Some(cb) = crate::driver::reference::js::validate::last_callback(&args) {
                     let cx = cx.clone();
                     self.0
-                        .on(crate::http::IncomingEventKind::Timeout, move |_, _| {
-                            cx.callback(&cb, vec![])
+                        .on(crate::http::IncomingEventKind::Timeout, move |_, e| {
+                            cx.callback(&cb, event_args(e))
                         });
                 }
                 self.0.set_timeout(ms);

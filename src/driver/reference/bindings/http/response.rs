@@ -30,6 +30,7 @@ pub fn response_value(res: ServerResponse) -> JsVal {
 fn event_args(e: &crate::http::ResponseEvent) -> Vec<JsVal> {
     match e {
         crate::http::ResponseEvent::Error(err) => vec![JsVal::from_error(err)],
+        crate::http::ResponseEvent::Timeout(s) => vec![socket_value(s.clone())],
         _ => vec![],
     }
 }
@@ -120,6 +121,21 @@ impl HostObject for ResponseHost {
             "writeContinue" => {
                 r.write_continue();
                 Ok(JsVal::Undefined)
+            }
+            // setTimeout(msecs[, callback]): the callback listens to
+            // 'timeout' (`on`).
+            "setTimeout" => {
+                let ms = arg(0).to_number().max(0.0) as u64;
+                if let Some(cb) = crate::driver::reference::js::validate::last_callback(&args) {
+                    let cx = cx.clone();
+                    crate::events::Emits::on(
+                        r,
+                        crate::http::ResponseEventKind::Timeout,
+                        move |_, e| cx.callback(&cb, event_args(e)),
+                    );
+                }
+                r.set_timeout(ms);
+                Ok(this.clone())
             }
             other => Err(Failure::unsupported(format!("http.ServerResponse.{other}"))),
         }
