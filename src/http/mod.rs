@@ -8,6 +8,7 @@ mod client;
 mod connection;
 pub mod h1;
 mod incoming;
+mod outgoing;
 mod response;
 mod server;
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::h1::{self, HeaderValue, OutgoingError};
+use super::outgoing;
 use crate::error::Error;
 use crate::event_loop::EventLoop;
 use crate::events::{Emits, Emitter, Event};
@@ -460,24 +461,18 @@ impl ServerResponse {
             (st.ended, st.finished)
         };
         if ended {
-            match (chunk, callback) {
-                (Some(c), cb) => {
-                    self.write_with(c, cb)?;
-                }
-                (None, Some(cb)) if !finished => self.once_finished(cb),
-                (None, Some(cb)) => {
-                    let err = Error::plain(
-                        "ERR_STREAM_ALREADY_FINISHED",
-                        "Cannot call end after a stream was finished",
-                    );
-                    self.event_loop().defer(move || cb(Some(&err)));
-                }
-                (None, None) => {}
-            }
+            outgoing::end_again(
+                self,
+                ResponseEventKind::Finish,
+                finished,
+                chunk,
+                callback,
+                |c, cb| self.write_with(c, cb),
+            )?;
             return Ok(self);
         }
         if let Some(cb) = callback {
-            self.once_finished(cb);
+            outgoing::once_finished(self, ResponseEventKind::Finish, cb);
         }
         let (out, result) = {
             let mut st = self.state();
@@ -503,15 +498,6 @@ impl ServerResponse {
                 Err(outgoing_error(e, "write"))
             }
         }
-    }
-
-    fn once_finished(&self, cb: WriteCallback) {
-        let cb = std::sync::Mutex::new(Some(cb));
-        self.once(ResponseEventKind::Finish, move |_, _| {
-            if let Some(cb) = cb.lock().ok().and_then(|mut c| c.take()) {
-                cb(None);
-            }
-        });
     }
 
     /// `res.setTimeout(ms)`: the socket's idle timeout, while the

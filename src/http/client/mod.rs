@@ -17,6 +17,7 @@ use super::agent::{Agent, Origin};
 use super::connection::parse_error;
 use super::h1::{self, HeaderValue, OutgoingError, Parsed, ResponseHead, ResponseParser};
 use super::incoming::{HeaderField, IncomingEventKind, MessageHead, headers_object};
+use super::outgoing;
 use super::response::{WriteCallback, outgoing_error};
 use crate::error::Error;
 use crate::event_loop::EventLoop;
@@ -523,24 +524,18 @@ impl ClientRequest {
             (st.ended, st.finished)
         };
         if ended {
-            match (chunk, callback) {
-                (Some(c), cb) => {
-                    self.write_with(c, cb)?;
-                }
-                (None, Some(cb)) if !finished => self.once_finished(cb),
-                (None, Some(cb)) => {
-                    let err = Error::plain(
-                        "ERR_STREAM_ALREADY_FINISHED",
-                        "Cannot call end after a stream was finished",
-                    );
-                    self.inner.event_loop.defer(move || cb(Some(&err)));
-                }
-                (None, None) => {}
-            }
+            outgoing::end_again(
+                self,
+                ClientEventKind::Finish,
+                finished,
+                chunk,
+                callback,
+                |c, cb| self.write_with(c, cb),
+            )?;
             return Ok(self);
         }
         if let Some(cb) = callback {
-            self.once_finished(cb);
+            outgoing::once_finished(self, ClientEventKind::Finish, cb);
         }
         let out = {
             let mut st = self.state();
@@ -562,15 +557,6 @@ impl ClientRequest {
             self.emit(ClientEvent::Prefinish);
         }
         Ok(self)
-    }
-
-    fn once_finished(&self, cb: WriteCallback) {
-        let cb = Mutex::new(Some(cb));
-        self.once(ClientEventKind::Finish, move |_, _| {
-            if let Some(cb) = cb.lock().ok().and_then(|mut c| c.take()) {
-                cb(None);
-            }
-        });
     }
 
     /// Writes to the socket, or keeps the bytes until it comes.
