@@ -278,23 +278,58 @@ impl Agent {
             self.set_request_socket(req, socket);
         } else if create {
             let socket = self.create_socket(&origin);
-            // Node connects to an IP literal on the tick after
-            // createConnection, the tick before the request's
-            // `onSocketNT`: the socket's `connectionAttempt` comes just
-            // before `'socket'`, and its `'connect'` after.
-            if origin.connects_next_tick() {
-                let (agent, req) = (self.clone(), req.clone());
-                socket.once(SocketEventKind::ConnectionAttempt, move |s, _| {
+            let (agent, req) = (self.clone(), req.clone());
+            self.start(&socket, &origin, move |s, now| {
+                if now {
                     agent.set_request_socket_now(&req, s.clone());
+                } else {
+                    agent.set_request_socket(&req, s.clone());
+                }
+            });
+        }
+    }
+
+    /// Connects a new socket, and calls `then` where Node's `onSocketNT`
+    /// tick comes relative to the connection's events (`now`: it is that
+    /// tick). Node connects to an IP literal on the tick after
+    /// `createConnection`, the tick before `onSocketNT`: the socket's
+    /// `connectionAttempt` comes just before `'socket'`, and its
+    /// `'connect'` after. A Unix path connects inside `createConnection`,
+    /// and its `'connect'` comes after `'socket'` too: here the connection
+    /// starts in that tick. A host name is looked up first: `'socket'`
+    /// comes on the next tick, before the lookup ends.
+    fn start(
+        &self,
+        socket: &Socket,
+        origin: &Origin,
+        then: impl FnOnce(&Socket, bool) + Send + 'static,
+    ) {
+        match &origin.socket_path {
+            Some(path) => {
+                let (socket, path) = (socket.clone(), path.clone());
+                self.inner.event_loop.defer(move || {
+                    socket.connect(ConnectOptions::path(path));
+                    then(&socket, true);
                 });
-            } else {
-                self.set_request_socket(req, socket);
+            }
+            None => {
+                socket.connect(ConnectOptions::port_host(origin.port, origin.host.clone()));
+                if origin.connects_next_tick() {
+                    let then = std::sync::Mutex::new(Some(then));
+                    socket.once(SocketEventKind::ConnectionAttempt, move |s, _| {
+                        if let Some(f) = then.lock().ok().and_then(|mut t| t.take()) {
+                            f(s, true);
+                        }
+                    });
+                } else {
+                    then(socket, false);
+                }
             }
         }
     }
 
-    /// `createSocket`: a new connection, counted, with the agent's
-    /// listeners (`installListeners`).
+    /// `createSocket`: a new socket, counted, with the agent's listeners
+    /// (`installListeners`); [`start`](Self::start) connects it.
     fn create_socket(&self, origin: &Origin) -> Socket {
         let opts = &self.inner.options;
         let socket = Socket::new_in(
@@ -322,10 +357,6 @@ impl Agent {
         if opts.timeout > 0 {
             socket.set_timeout(opts.timeout);
         }
-        socket.connect(match &origin.socket_path {
-            Some(path) => ConnectOptions::path(path),
-            None => ConnectOptions::port_host(origin.port, origin.host.clone()),
-        });
         {
             let mut st = self.state();
             st.sockets
@@ -344,7 +375,7 @@ impl Agent {
                     st.detached.retain(|d| !d.ptr_eq(s));
                     return;
                 }
-                st.total -= 1;
+                st.total = st.total.saturating_sub(1);
             }
             agent.remove_socket(s, &o);
         });
@@ -530,19 +561,12 @@ impl Agent {
             // new socket serves the queue as a freed one would, once its
             // connection has started (see `add_request`).
             let fresh = self.create_socket(&o);
-            let ip = o.connects_next_tick();
             let agent = self.clone();
-            let serve = move |s: &Socket, now: bool| {
+            let origin = o.clone();
+            self.start(&fresh, &origin, move |s, now| {
                 agent.free_socket(s, None, &o, now);
                 agent.emit(&AgentEvent::Free(s.clone(), o.clone()));
-            };
-            if ip {
-                fresh.once(SocketEventKind::ConnectionAttempt, move |s, _| {
-                    serve(s, true)
-                });
-            } else {
-                serve(&fresh, false);
-            }
+            });
         }
     }
 
@@ -551,7 +575,7 @@ impl Agent {
     pub(crate) fn detach(&self, socket: &Socket, origin: &Origin) {
         {
             let mut st = self.state();
-            st.total -= 1;
+            st.total = st.total.saturating_sub(1);
             st.detached.push(socket.clone());
         }
         self.remove_socket(socket, origin);
