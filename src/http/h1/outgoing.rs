@@ -608,11 +608,6 @@ impl OutgoingMessage {
         self.should_keep_alive = keep;
     }
 
-    /// Whether `end()` ran (Node's `finished`).
-    pub fn finished(&self) -> bool {
-        self.finished
-    }
-
     /// Node's `write_`.
     fn write_body(&mut self, chunk: &[u8], from_end: bool) -> Result<(), OutgoingError> {
         if self.strict_content_length {
