@@ -474,6 +474,11 @@ pub enum ErrorProp {
     Number(f64),
     String(String),
     Bytes(Vec<u8>),
+    Bool(bool),
+    /// A plain object (a certificate's fields), keys in order.
+    Object(Vec<(String, ErrorProp)>),
+    /// An array.
+    List(Vec<ErrorProp>),
 }
 
 #[derive(Debug)]

@@ -46,5 +46,6 @@ pub mod spec;
 pub mod stream;
 pub mod string_decoder;
 pub mod tasks;
+pub mod tls;
 
 pub use error::Error;

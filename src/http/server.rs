@@ -183,6 +183,7 @@ impl Server {
                 keep_alive: options.keep_alive,
                 keep_alive_initial_delay: options.keep_alive_initial_delay,
                 high_water_mark: options.high_water_mark,
+                layer: None,
             },
         );
         let request_timeout = options.request_timeout;

@@ -50,7 +50,7 @@
 mod ip;
 mod server;
 mod socket;
-mod transport;
+pub(crate) mod transport;
 
 pub use crate::dns::Family;
 pub use crate::error::Error;
@@ -69,7 +69,7 @@ pub use socket::{
     AddressInfo, Chunk, ConnectOptions, ReadyState, Socket, SocketEvent, SocketEventKind,
     SocketOptions, WriteCallback,
 };
-pub use transport::ATTEMPT_TIMEOUT;
+pub use transport::{ATTEMPT_TIMEOUT, Layer};
 
 /// `net.createServer([options][, connectionListener])`: the listener is
 /// added as a `'connection'` listener.

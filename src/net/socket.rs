@@ -24,7 +24,7 @@ use crate::events::{Emits, Emitter, ListenerId};
 use crate::stream::EndOutcome;
 use crate::string_decoder::Encoding;
 
-use super::transport::{BoxTransport, Endpoint};
+use super::transport::{BoxTransport, Endpoint, Layer};
 pub use crate::stream::{Chunk, WriteCallback};
 pub use options::{
     AddressInfo, ConnectOptions, ReadyState, SocketEvent, SocketEventKind, SocketOptions,
@@ -129,6 +129,42 @@ impl Socket {
         }
         socket.send(Command::Attach(transport, paused));
         socket
+    }
+
+    /// Puts `layer` over the connection this socket makes next (TLS over
+    /// TCP): applied when it connects, before `'connect'`.
+    pub(crate) fn set_layer(&self, layer: Layer) {
+        self.state().layer = Some(layer);
+    }
+
+    /// Keeps a value of a module built on net with this socket.
+    pub(crate) fn set_extension(&self, value: Arc<dyn std::any::Any + Send + Sync>) {
+        self.state().extension = Some(value);
+    }
+
+    /// The value kept with [`Socket::set_extension`].
+    pub(crate) fn extension(&self) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        self.state().extension.clone()
+    }
+
+    /// Marks the socket closed and emits `'close'` (`hadError` false)
+    /// from the caller's turn, for a socket with no connection of its own
+    /// whose handle another socket took over (the TCP socket under a
+    /// server's TLS socket).
+    pub(crate) fn close_taken_over(&self) {
+        {
+            let mut st = self.state();
+            if st.close_emitted {
+                return;
+            }
+            st.close_emitted = true;
+            st.has_handle = false;
+            st.readable.destroy(None);
+            st.writable.destroy(None);
+        }
+        self.emit(SocketEvent::Close {
+            had_error: Some(false),
+        });
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

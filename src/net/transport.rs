@@ -13,6 +13,7 @@ use std::io;
 use std::net::{IpAddr, Shutdown, SocketAddr};
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -70,10 +71,32 @@ pub(crate) trait Transport: Send + 'static {
     fn is_unix(&self) -> bool {
         false
     }
+    /// What a transport with a protocol of its own (TLS) has to report:
+    /// polled whether or not the socket reads, and run by the socket task
+    /// in its turn, before the data read after it. Plain transports have
+    /// nothing to say.
+    fn poll_notice(&mut self, _cx: &mut Context<'_>) -> Poll<Notice> {
+        Poll::Pending
+    }
 }
 
 /// A transport of any kind, as the socket task owns it.
 pub(crate) type BoxTransport = Box<dyn Transport>;
+
+/// Something a transport reports (see [`Transport::poll_notice`]): run
+/// with the socket in the socket's turn.
+pub(crate) type Notice = Box<dyn FnOnce(&super::Socket) + Send>;
+
+/// Puts a transport under another (TLS over TCP): given to a socket
+/// before it connects, or to a server for what it accepts.
+#[derive(Clone)]
+pub struct Layer(pub(crate) Arc<dyn Fn(BoxTransport) -> BoxTransport + Send + Sync>);
+
+impl std::fmt::Debug for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Layer")
+    }
+}
 
 impl Transport for TcpStream {
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {

@@ -237,6 +237,10 @@ impl Acceptor {
             high_water_mark: options.high_water_mark,
         };
         let commands = srv(&self.server).inner.commands.clone();
+        let stream = match &options.layer {
+            Some(layer) => (layer.0)(stream),
+            None => stream,
+        };
         let socket = Socket::accepted(
             &srv(&self.server).inner.event_loop,
             socket_options,

@@ -28,6 +28,9 @@ pub struct ServerOptions {
     pub keep_alive_initial_delay: u64,
     /// The high-water mark of accepted sockets (Node 20.1+).
     pub high_water_mark: Option<usize>,
+    /// Put over each accepted connection before its socket sees a byte
+    /// (a TLS server's).
+    pub layer: Option<crate::net::Layer>,
 }
 
 /// An already-bound listener for `server.listen(handle)`.

@@ -14,7 +14,9 @@ use crate::inbox::Receiver;
 
 use super::{ConnectOptions, Socket, SocketEvent, SocketOptions};
 use crate::error::Error;
-use crate::net::transport::{self, BoxTransport, ConnectFuture, Connected, Endpoint};
+use crate::net::transport::{self, BoxTransport, ConnectFuture, Connected, Endpoint, Layer};
+use std::any::Any;
+use std::sync::Arc;
 use crate::stream::{Readable, ReadableEvent, Writable, WriteCallback};
 
 /// The most bytes of small queued writes joined into one system call.
@@ -107,6 +109,11 @@ pub(super) struct State {
     /// Called once when the socket is destroyed (the server's connection
     /// count).
     pub(super) on_destroy: Option<Box<dyn FnOnce() + Send>>,
+    /// Put over the transport once connected (TLS).
+    pub(super) layer: Option<Layer>,
+    /// What a module built on net keeps with the socket (a TLS socket's
+    /// state), found again from the socket alone.
+    pub(super) extension: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl State {
@@ -132,6 +139,8 @@ impl State {
             timeout: None,
             refed: true,
             on_destroy: None,
+            layer: None,
+            extension: None,
         }
     }
 
@@ -173,6 +182,7 @@ enum Wake {
     Read(io::Result<Vec<u8>>),
     Wrote(io::Result<usize>),
     Timeout,
+    Notice(transport::Notice),
 }
 
 /// The per-socket task: owns the transport and emits the socket's events.
@@ -296,6 +306,12 @@ impl Task {
             self.connecting = None;
             return Poll::Ready(Wake::Connected(c));
         }
+        if !self.closed
+            && let Some(t) = self.transport.as_mut()
+            && let Poll::Ready(notice) = t.poll_notice(cx)
+        {
+            return Poll::Ready(Wake::Notice(notice));
+        }
         if let Some(t) = self.transport.as_mut() {
             let st = self.socket.state();
             if let Some(batch) = st.writable.next_batch(WRITE_BATCH)
@@ -330,6 +346,7 @@ impl Task {
                     self.socket.emit(SocketEvent::Timeout);
                 }
             }
+            Wake::Notice(notice) => notice(&self.socket),
         }
     }
 
@@ -427,6 +444,11 @@ impl Task {
                 self.close(Some(err), true);
             }
             Ok(transport) => {
+                let layer = self.socket.state().layer.clone();
+                let transport = match layer {
+                    Some(layer) => (layer.0)(transport),
+                    None => transport,
+                };
                 {
                     let mut st = self.socket.state();
                     st.connecting = false;

@@ -6,14 +6,25 @@
 mod dgram;
 mod http;
 mod net;
+mod tls;
 
 use std::sync::Arc;
 
 use super::host::HostModule;
+use super::js::JsVal;
 
 /// Every module, in the order `hello` lists them.
 pub fn modules() -> Vec<Arc<dyn HostModule>> {
-    vec![net::module(), dgram::module(), http::module()]
+    vec![net::module(), dgram::module(), http::module(), tls::module()]
+}
+
+/// A net socket as a JavaScript value, of its most derived class: a
+/// socket over TLS is a `tls.TLSSocket`.
+pub(crate) fn socket_value(socket: crate::net::Socket) -> JsVal {
+    match crate::tls::TlsSocket::of(&socket) {
+        Some(tls) => tls::socket::tls_socket_value(tls),
+        None => net::socket::net_socket_value(socket),
+    }
 }
 
 /// Ties a binding to the vocabulary: every event the binding can emit is

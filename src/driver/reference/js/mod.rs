@@ -184,14 +184,27 @@ impl JsVal {
             );
         }
         for (k, v) in e.props() {
-            let v = match v {
-                crate::error::ErrorProp::Number(n) => JsVal::Number(*n),
-                crate::error::ErrorProp::String(s) => JsVal::String(s.clone()),
-                crate::error::ErrorProp::Bytes(b) => JsVal::Buffer(b.clone()),
-            };
-            p.insert(*k, v);
+            p.insert(*k, JsVal::from_prop(v));
         }
         JsVal::Error(p)
+    }
+
+    /// An error's own property (or a value made the same way, such as a
+    /// certificate's fields) as a JavaScript value.
+    pub fn from_prop(v: &crate::error::ErrorProp) -> JsVal {
+        use crate::error::ErrorProp;
+        match v {
+            ErrorProp::Number(n) => JsVal::Number(*n),
+            ErrorProp::String(s) => JsVal::String(s.clone()),
+            ErrorProp::Bytes(b) => JsVal::Buffer(b.clone()),
+            ErrorProp::Bool(b) => JsVal::Bool(*b),
+            ErrorProp::Object(fields) => JsVal::Object(
+                fields
+                    .iter()
+                    .fold(Props::new(), |p, (k, v)| p.with(k, JsVal::from_prop(v))),
+            ),
+            ErrorProp::List(items) => JsVal::Array(items.iter().map(JsVal::from_prop).collect()),
+        }
     }
 
     /// `undefined` or `null`.

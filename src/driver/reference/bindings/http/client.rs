@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use super::super::net::socket::socket_value;
+use super::super::socket_value;
 use super::agent::agent_value;
 use super::incoming::{incoming_value, info_object};
 use super::outgoing;

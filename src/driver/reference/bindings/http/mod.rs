@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use server::http_server_value;
 
-use super::net::socket::socket_value;
+use super::socket_value;
 use super::net::tracked;
 use crate::driver::reference::host::{Eval, Failure, HostModule};
 use crate::driver::reference::js::JsVal;

@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use super::super::net::socket::socket_value;
+use super::super::socket_value;
 use super::outgoing::{self, header_value};
 use crate::driver::reference::host::{
     Eval, Failure, HostListener, HostObject, count_listeners, same_object, subscribe_to,

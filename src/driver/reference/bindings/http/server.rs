@@ -5,7 +5,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::super::net::server::ServerHost;
-use super::super::net::socket::socket_value;
+use super::super::socket_value;
 use super::incoming::incoming_value;
 use super::response::response_value;
 use crate::driver::reference::host::{

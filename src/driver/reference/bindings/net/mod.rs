@@ -2,7 +2,7 @@
 //! class, and `args` for the JS layer that reads their overloaded
 //! arguments.
 
-mod args;
+pub(super) mod args;
 pub(super) mod server;
 pub(super) mod socket;
 
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use args::{normalize_connect, socket_options};
 use server::server_value;
-use socket::socket_value;
+use super::socket_value;
 
 use crate::driver::reference::host::{Eval, Failure, HostModule};
 use crate::driver::reference::js::validate::{invalid_arg_type, validate_number};
@@ -140,6 +140,7 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
         keep_alive,
         keep_alive_initial_delay,
         high_water_mark,
+        layer: None,
     };
     let server = Server::new_in(&cx.event_loop, opts);
     // Every accepted socket is torn down at `end`, named or not.

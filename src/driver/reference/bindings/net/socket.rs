@@ -26,8 +26,9 @@ impl PartialEq for SocketHost {
     }
 }
 
-/// A socket as a JavaScript value.
-pub fn socket_value(socket: Socket) -> JsVal {
+/// A plain net socket as a JavaScript value (any socket:
+/// [`socket_value`](super::super::socket_value)).
+pub fn net_socket_value(socket: Socket) -> JsVal {
     JsVal::Host(Arc::new(SocketHost(socket)))
 }
 

@@ -1,0 +1,521 @@
+//! [`TlsSocket`]: Node's `tls.TLSSocket`, a [`net::Socket`](Socket) whose
+//! transport is TLS, with the TLS events and getters; and the state its
+//! transport shares with it ([`Shared`]), where the handshake is judged as
+//! `lib/_tls_wrap.js` judges it (`onConnectSecure` for clients,
+//! `onServerSocketSecure` for servers).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::Waker;
+
+use crate::error::{Error, ErrorProp};
+use crate::event_loop::EventLoop;
+use crate::events::{Emits, Emitter, Event};
+use crate::net::Socket;
+use crate::net::transport::Notice;
+
+use super::errors::failure_error;
+use super::server::ServerInner;
+use super::transport::TlsFailure;
+use super::verify::{Identity, VerdictSlot, check_server_identity};
+use super::x509::Certificate;
+
+/// The events a TLS socket adds to net's.
+#[derive(Debug, Clone)]
+pub enum TlsEvent {
+    /// `'secure'`: the handshake is done (before it is judged on a
+    /// client; Node's internal event, public all the same).
+    Secure,
+    /// `'secureConnect'`: a client's handshake is done and judged.
+    SecureConnect,
+    /// `'session'` `(session)`: a session ticket to resume with.
+    Session(Vec<u8>),
+    /// `'keylog'` `(line)`: key material, NSS key log format.
+    Keylog(Vec<u8>),
+}
+
+crate::event_kinds! {
+    /// The Node event names of [`TlsEvent`].
+    pub enum TlsEventKind {
+        Keylog = "keylog",
+        Secure = "secure",
+        SecureConnect = "secureConnect",
+        Session = "session",
+    }
+}
+
+impl Event for TlsEvent {
+    type Kind = TlsEventKind;
+    fn kind(&self) -> TlsEventKind {
+        match self {
+            TlsEvent::Secure => TlsEventKind::Secure,
+            TlsEvent::SecureConnect => TlsEventKind::SecureConnect,
+            TlsEvent::Session(_) => TlsEventKind::Session,
+            TlsEvent::Keylog(_) => TlsEventKind::Keylog,
+        }
+    }
+}
+
+/// A client's own check of the server's name (`checkServerIdentity`).
+pub type CheckIdentity = Arc<dyn Fn(&str, &Certificate) -> Option<Error> + Send + Sync>;
+
+/// Which side of the connection this is, and what judging it needs.
+pub(crate) enum Role {
+    Client {
+        /// The name the certificate must hold (`servername || host`).
+        hostname: String,
+        host: String,
+        port: u16,
+        reject_unauthorized: bool,
+        check_identity: Option<CheckIdentity>,
+    },
+    Server {
+        server: Weak<ServerInner>,
+        request_cert: bool,
+        reject_unauthorized: bool,
+    },
+}
+
+/// What the getters read.
+#[derive(Default)]
+pub(crate) struct Info {
+    pub(crate) authorized: bool,
+    pub(crate) authorization_error: Option<Error>,
+    pub(crate) protocol: Option<&'static str>,
+    pub(crate) cipher: Option<rustls::CipherSuite>,
+    pub(crate) alpn: Option<Vec<u8>>,
+    /// The SNI name (server side: what the client sent; client side: what
+    /// it asked for).
+    pub(crate) servername: Option<String>,
+    pub(crate) peer_chain: Vec<Certificate>,
+    pub(crate) local_cert: Option<Certificate>,
+    pub(crate) session_reused: bool,
+    /// A resumption ticket was offered and taken from the client's store.
+    pub(crate) offered_session: bool,
+    /// A server's session cache found the client's session.
+    pub(crate) resumed: Arc<AtomicBool>,
+    pub(crate) secure: bool,
+    /// The server's configuration for this connection, once chosen.
+    pub(crate) server_config: Option<Arc<rustls::ServerConfig>>,
+    /// A session that arrived before the handshake was judged (Node's
+    /// `kPendingSession`: only the last one is kept).
+    pub(crate) pending_session: Option<Vec<u8>>,
+}
+
+/// The state a TLS socket shares with its transport.
+pub(crate) struct Shared {
+    pub(crate) role: Role,
+    pub(crate) event_loop: EventLoop,
+    emitter: Emitter<TlsSocket, TlsEvent>,
+    info: Mutex<Info>,
+    released: AtomicBool,
+    pending: Mutex<VecDeque<Notice>>,
+    pub(crate) verdict: VerdictSlot,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Shared {
+    pub(crate) fn new(role: Role, event_loop: &EventLoop) -> Arc<Shared> {
+        Arc::new(Shared {
+            role,
+            event_loop: event_loop.clone(),
+            emitter: Emitter::default(),
+            info: Mutex::new(Info::default()),
+            released: AtomicBool::new(false),
+            pending: Mutex::new(VecDeque::new()),
+            verdict: VerdictSlot::default(),
+            waker: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn info(&self) -> MutexGuard<'_, Info> {
+        self.info.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn is_server(&self) -> bool {
+        matches!(self.role, Role::Server { .. })
+    }
+
+    /// Queues something to report in the socket's next turn.
+    pub(crate) fn push(&self, notice: Notice) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(notice);
+        self.wake();
+    }
+
+    pub(crate) fn has_pending(&self) -> bool {
+        !self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
+    pub(crate) fn take_pending(&self) -> Option<Notice> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+    }
+
+    /// Remembers who to wake when something changes outside the
+    /// transport (a configuration chosen later, a notice queued).
+    pub(crate) fn park(&self, waker: &Waker) {
+        *self.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker.clone());
+    }
+
+    fn wake(&self) {
+        if let Some(w) = self.waker.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            w.wake();
+        }
+    }
+
+    /// The server's configuration for this connection (after the SNI
+    /// callback, if any).
+    pub(crate) fn set_server_config(&self, config: Arc<rustls::ServerConfig>) {
+        self.info().server_config = Some(config);
+        self.wake();
+    }
+
+    pub(crate) fn released(&self) -> bool {
+        self.released.load(Ordering::Acquire)
+    }
+
+    /// Lets the transport write what the handshake left (the peer was
+    /// judged acceptable).
+    fn release(&self) {
+        self.released.store(true, Ordering::Release);
+        self.wake();
+    }
+
+    /// Keeps what the handshake negotiated, for the getters.
+    pub(crate) fn record_handshake(&self, conn: &rustls::Connection) {
+        let mut info = self.info();
+        info.protocol = conn.protocol_version().map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+            rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+            _ => "unknown",
+        });
+        info.cipher = conn.negotiated_cipher_suite().map(|s| s.suite());
+        info.alpn = conn.alpn_protocol().map(<[u8]>::to_vec);
+        if let rustls::Connection::Server(s) = conn {
+            info.servername = s.server_name().map(str::to_string);
+        }
+        info.peer_chain = conn
+            .peer_certificates()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| Certificate::from_der(&c.0).ok())
+            .collect();
+        let verifier_ran = self.verdict.lock().unwrap_or_else(|p| p.into_inner()).ran;
+        info.session_reused = if self.is_server() {
+            info.resumed.load(Ordering::Acquire)
+        } else {
+            info.offered_session && !verifier_ran
+        };
+    }
+
+    /// The notice of a finished handshake: judge the peer, then
+    /// `'secure'` and `'secureConnect'`/`'secureConnection'`.
+    pub(crate) fn handshake_done_notice(self: &Arc<Self>) -> Notice {
+        let shared = self.clone();
+        Box::new(move |socket| shared.on_handshake_done(socket))
+    }
+
+    /// The notice of a client's hello read by a server: the server
+    /// chooses the context (`SNICallback`).
+    pub(crate) fn client_hello_notice(self: &Arc<Self>, servername: Option<String>) -> Notice {
+        let shared = self.clone();
+        Box::new(move |socket| {
+            shared.info().servername = servername.clone();
+            if let Role::Server { server, .. } = &shared.role
+                && let Some(server) = server.upgrade()
+            {
+                server.client_hello(&shared, servername, socket);
+            }
+        })
+    }
+
+    /// The notice of a failed handshake or connection.
+    pub(crate) fn failure_notice(self: &Arc<Self>, failure: TlsFailure) -> Notice {
+        let shared = self.clone();
+        Box::new(move |socket| {
+            let secure = shared.info().secure;
+            match (&shared.role, failure) {
+                // Node's onConnectEnd: the end of the stream before the
+                // handshake finished.
+                (Role::Client { host, port, .. }, TlsFailure::Eof) if !secure => {
+                    socket.destroy(Some(Error::plain(
+                        "ECONNRESET",
+                        "Client network socket disconnected before secure TLS connection was established",
+                    ).with_props(vec![
+                        ("host", ErrorProp::String(host.clone())),
+                        ("port", ErrorProp::Number((*port).into())),
+                    ])));
+                }
+                // A server's socket ends; its 'close' listener reports
+                // `socket hang up` (onSocketClose).
+                (Role::Server { .. }, TlsFailure::Eof) => {
+                    socket.destroy(None);
+                }
+                (_, TlsFailure::Eof) => {
+                    socket.end();
+                }
+                (_, failure) => {
+                    socket.destroy(Some(failure_error(failure, shared.is_server())));
+                }
+            }
+        })
+    }
+
+    fn on_handshake_done(self: &Arc<Self>, socket: &Socket) {
+        let tls = TlsSocket {
+            socket: socket.clone(),
+            shared: self.clone(),
+        };
+        match &self.role {
+            Role::Client {
+                hostname,
+                reject_unauthorized,
+                check_identity,
+                ..
+            } => {
+                tls.emit(&TlsEvent::Secure);
+                if socket.destroyed() {
+                    return;
+                }
+                let (verify_error, reused) = {
+                    let v = self.verdict.lock().unwrap_or_else(|p| p.into_inner());
+                    (v.error.clone(), self.info().session_reused)
+                };
+                let error = match verify_error {
+                    Some(e) => Some(e),
+                    None if !reused => {
+                        let leaf = self.info().peer_chain.first().cloned();
+                        match (leaf, check_identity) {
+                            (Some(leaf), Some(check)) => check(hostname, &leaf),
+                            (Some(leaf), None) => identity_error(hostname, &leaf),
+                            (None, _) => None,
+                        }
+                    }
+                    None => None,
+                };
+                if let Some(error) = error {
+                    {
+                        let mut info = self.info();
+                        info.authorized = false;
+                        info.authorization_error = Some(error.clone());
+                    }
+                    if *reject_unauthorized {
+                        socket.destroy(Some(error));
+                        return;
+                    }
+                } else {
+                    self.info().authorized = true;
+                }
+                self.info().secure = true;
+                self.release();
+                tls.emit(&TlsEvent::SecureConnect);
+                let pending = self.info().pending_session.take();
+                if let Some(session) = pending {
+                    tls.emit(&TlsEvent::Session(session));
+                }
+            }
+            Role::Server {
+                server,
+                request_cert,
+                reject_unauthorized,
+            } => {
+                if *request_cert {
+                    let (ran, error) = {
+                        let v = self.verdict.lock().unwrap_or_else(|p| p.into_inner());
+                        (v.ran, v.error.clone())
+                    };
+                    let error = match (ran, error) {
+                        (_, Some(e)) => Some(e),
+                        // No certificate: Node's verifyError() default.
+                        (false, None) if !self.info().session_reused => Some(Error::plain(
+                            "UNABLE_TO_GET_ISSUER_CERT",
+                            "unable to get issuer certificate",
+                        )),
+                        _ => None,
+                    };
+                    match error {
+                        Some(e) => {
+                            self.info().authorization_error = Some(e);
+                            if *reject_unauthorized {
+                                socket.destroy(None);
+                                return;
+                            }
+                        }
+                        None => self.info().authorized = true,
+                    }
+                }
+                self.info().secure = true;
+                self.release();
+                tls.emit(&TlsEvent::Secure);
+                if socket.destroyed() {
+                    return;
+                }
+                if let Some(server) = server.upgrade() {
+                    server.secure_connection(tls);
+                }
+            }
+        }
+    }
+
+    /// A session ticket: reported now if the handshake was judged, else
+    /// kept for `'secureConnect'`.
+    pub(crate) fn session_arrived(self: &Arc<Self>, session: Vec<u8>) {
+        let shared = self.clone();
+        self.push(Box::new(move |socket| {
+            if shared.info().secure {
+                let tls = TlsSocket {
+                    socket: socket.clone(),
+                    shared: shared.clone(),
+                };
+                tls.emit(&TlsEvent::Session(session));
+            } else {
+                shared.info().pending_session = Some(session);
+            }
+        }));
+    }
+
+    /// A key log line, reported in the socket's next turn.
+    pub(crate) fn keylog(self: &Arc<Self>, line: Vec<u8>) {
+        let shared = self.clone();
+        self.push(Box::new(move |socket| {
+            let tls = TlsSocket {
+                socket: socket.clone(),
+                shared: shared.clone(),
+            };
+            if let Role::Server { server, .. } = &shared.role
+                && let Some(server) = server.upgrade()
+            {
+                server.keylog(&line, &tls);
+            }
+            tls.emit(&TlsEvent::Keylog(line));
+        }));
+    }
+}
+
+/// `tls.checkServerIdentity(hostname, cert)` on a decoded certificate,
+/// with `cert` on the error as Node gives it.
+pub(crate) fn identity_error(hostname: &str, cert: &Certificate) -> Option<Error> {
+    check_server_identity(hostname, &Identity::of(cert)).map(|e| {
+        let mut props = e.props().to_vec();
+        props.push(("cert", super::peer_certificate_props(cert, None)));
+        Error::plain(e.code(), e.message()).with_props(props)
+    })
+}
+
+/// Node's `tls.TLSSocket`: a net socket over TLS. Clone freely.
+#[derive(Clone)]
+pub struct TlsSocket {
+    socket: Socket,
+    shared: Arc<Shared>,
+}
+
+impl TlsSocket {
+    pub(crate) fn new(socket: Socket, shared: Arc<Shared>) -> TlsSocket {
+        TlsSocket { socket, shared }
+    }
+
+    /// The TLS socket a net socket is, if it is one.
+    pub fn of(socket: &Socket) -> Option<TlsSocket> {
+        let shared = socket.extension()?.downcast::<Shared>().ok()?;
+        Some(TlsSocket {
+            socket: socket.clone(),
+            shared,
+        })
+    }
+
+    /// The net socket under it: the stream's methods and events.
+    pub fn socket(&self) -> &Socket {
+        &self.socket
+    }
+
+    /// Whether two handles are the same socket.
+    pub fn ptr_eq(&self, other: &TlsSocket) -> bool {
+        self.socket.ptr_eq(&other.socket)
+    }
+
+    /// `tlsSocket.authorized`.
+    pub fn authorized(&self) -> bool {
+        self.shared.info().authorized
+    }
+
+    /// `tlsSocket.authorizationError`: the code (or message) of the
+    /// verdict, when not authorized.
+    pub fn authorization_error(&self) -> Option<String> {
+        self.shared.info().authorization_error.as_ref().map(|e| {
+            if e.code().is_empty() {
+                e.message().to_string()
+            } else {
+                e.code().to_string()
+            }
+        })
+    }
+
+    /// `tlsSocket.alpnProtocol`: `None` is Node's `false`.
+    pub fn alpn_protocol(&self) -> Option<String> {
+        let info = self.shared.info();
+        info.alpn
+            .as_ref()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+    }
+
+    /// `tlsSocket.servername`: `None` is Node's `false`.
+    pub fn servername(&self) -> Option<String> {
+        self.shared.info().servername.clone()
+    }
+
+    /// `tlsSocket.getProtocol()`: `None` once the connection is gone (Node's
+    /// `null`); `"unknown"` before the handshake.
+    pub fn protocol(&self) -> Option<&'static str> {
+        if self.socket.destroyed() {
+            return None;
+        }
+        Some(self.shared.info().protocol.unwrap_or("unknown"))
+    }
+
+    /// `tlsSocket.getCipher()`: Node's `{name, standardName, version}`.
+    pub fn cipher(&self) -> Option<(&'static str, &'static str, &'static str)> {
+        self.shared.info().cipher.map(super::errors::cipher_names)
+    }
+
+    /// `tlsSocket.isSessionReused()`.
+    pub fn is_session_reused(&self) -> bool {
+        self.shared.info().session_reused
+    }
+
+    /// The peer's chain (leaf first), for `getPeerCertificate()`.
+    pub fn peer_chain(&self) -> Vec<Certificate> {
+        self.shared.info().peer_chain.clone()
+    }
+
+    /// This side's certificate (`getCertificate()`).
+    pub fn local_certificate(&self) -> Option<Certificate> {
+        self.shared.info().local_cert.clone()
+    }
+
+    /// Whether the handshake finished and was accepted.
+    pub fn secure(&self) -> bool {
+        self.shared.info().secure
+    }
+}
+
+impl Emits for TlsSocket {
+    type Event = TlsEvent;
+
+    fn emitter(&self) -> &Emitter<TlsSocket, TlsEvent> {
+        &self.shared.emitter
+    }
+
+    fn event_loop(&self) -> &EventLoop {
+        &self.shared.event_loop
+    }
+}

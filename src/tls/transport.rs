@@ -1,0 +1,413 @@
+//! [`TlsTransport`]: a TLS connection (rustls) over a socket's TCP
+//! transport, behind net's [`Transport`] seam: the socket task moves
+//! plaintext through it as through TCP, and what TLS has to report
+//! (handshake done or failed, key log lines, session tickets) comes out as
+//! [`Notice`]s the task runs in its turn.
+//!
+//! Node's TLSWrap (`src/crypto/crypto_tls.cc`) is the model: the handshake
+//! runs as soon as the connection is there, whether or not the socket
+//! reads; and once it is done the client's last flight is held until the
+//! JavaScript side has judged the peer (`onConnectSecure` runs in the
+//! handshake callback, and a rejected certificate destroys the socket
+//! before OpenSSL's output is written), so a server whose client rejects
+//! it sees the connection end, not a finished handshake.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::net::transport::{BoxTransport, Endpoint, Notice, Transport};
+
+use super::socket::Shared;
+
+/// Where the connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Handshaking,
+    /// Done; TLS output held until [`Shared::release`].
+    Judging,
+    Open,
+    /// Failed (reported); nothing more moves.
+    Failed,
+}
+
+/// A server's connection before its configuration is chosen: the
+/// client's hello is read first (for `SNICallback`).
+enum Hello {
+    Reading(Box<rustls::server::Acceptor>),
+    Read(Box<rustls::server::Accepted>),
+}
+
+/// A TLS connection over another transport.
+pub(crate) struct TlsTransport {
+    inner: BoxTransport,
+    /// `None` while a server reads the client's hello.
+    conn: Option<rustls::Connection>,
+    hello: Option<Hello>,
+    shared: Arc<Shared>,
+    phase: Phase,
+    /// The first bytes the peer sent, for OpenSSL's verdict on a peer
+    /// that does not speak TLS (`ERR_SSL_HTTP_REQUEST`).
+    first_bytes: Vec<u8>,
+    /// The peer's end of stream was read.
+    eof: bool,
+}
+
+impl TlsTransport {
+    /// A client's connection.
+    pub(crate) fn client(inner: BoxTransport, conn: rustls::ClientConnection, shared: Arc<Shared>) -> Self {
+        TlsTransport {
+            inner,
+            conn: Some(conn.into()),
+            hello: None,
+            shared,
+            phase: Phase::Handshaking,
+            first_bytes: Vec::new(),
+            eof: false,
+        }
+    }
+
+    /// A server's connection: its configuration comes once the client's
+    /// hello is read.
+    pub(crate) fn server(inner: BoxTransport, shared: Arc<Shared>) -> Self {
+        TlsTransport {
+            inner,
+            conn: None,
+            hello: Some(Hello::Reading(Box::default())),
+            shared,
+            phase: Phase::Handshaking,
+            first_bytes: Vec::new(),
+            eof: false,
+        }
+    }
+
+    /// Reads the client's hello; a notice once it is there.
+    fn read_hello(&mut self, cx: &mut Context<'_>) -> Poll<Notice> {
+        loop {
+            match self.hello.take() {
+                Some(Hello::Read(accepted)) => {
+                    let config = self.shared.info().server_config.clone();
+                    let Some(config) = config else {
+                        self.shared.park(cx.waker());
+                        self.hello = Some(Hello::Read(accepted));
+                        return Poll::Pending;
+                    };
+                    match accepted.into_connection(config) {
+                        Ok(conn) => {
+                            self.conn = Some(conn.into());
+                            return self.handshake(cx);
+                        }
+                        Err(e) => return Poll::Ready(self.fail(Failure::Tls(e))),
+                    }
+                }
+                Some(Hello::Reading(mut acceptor)) => {
+                    let mut io = Io {
+                        inner: &mut *self.inner,
+                        cx,
+                    };
+                    let mut record = Recording {
+                        io: &mut io,
+                        first: &mut self.first_bytes,
+                    };
+                    match acceptor.read_tls(&mut record) {
+                        Ok(0) => return Poll::Ready(self.fail(Failure::Eof)),
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            self.hello = Some(Hello::Reading(acceptor));
+                            return Poll::Pending;
+                        }
+                        Err(e) => return Poll::Ready(self.fail(Failure::Io(e))),
+                    }
+                    match acceptor.accept() {
+                        Ok(None) => self.hello = Some(Hello::Reading(acceptor)),
+                        Ok(Some(accepted)) => {
+                            let name = accepted.client_hello().server_name().map(str::to_string);
+                            self.hello = Some(Hello::Read(Box::new(accepted)));
+                            return Poll::Ready(self.shared.client_hello_notice(name));
+                        }
+                        Err(e) => return Poll::Ready(self.fail(Failure::Tls(e))),
+                    }
+                }
+                None => return Poll::Pending,
+            }
+        }
+    }
+
+    fn conn(&mut self) -> &mut rustls::Connection {
+        self.conn.as_mut().expect("a connection once the hello is read")
+    }
+
+    /// Writes pending TLS records to the transport; `Ready` when all are
+    /// out.
+    fn flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        while conn.wants_write() {
+            let mut io = Io {
+                inner: &mut *self.inner,
+                cx,
+            };
+            match conn.write_tls(&mut io) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads what the transport has into the TLS connection and processes
+    /// it. `Ready(Ok(true))` when something was read, `Ready(Ok(false))`
+    /// at the peer's end of stream.
+    fn fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, Failure>> {
+        let mut io = Io {
+            inner: &mut *self.inner,
+            cx,
+        };
+        let mut record = Recording {
+            io: &mut io,
+            first: &mut self.first_bytes,
+        };
+        let conn = self.conn.as_mut().expect("a connection once the hello is read");
+        match conn.read_tls(&mut record) {
+            Ok(0) => {
+                self.eof = true;
+                Poll::Ready(Ok(false))
+            }
+            Ok(_) => match conn.process_new_packets() {
+                Ok(_) => Poll::Ready(Ok(true)),
+                Err(e) => Poll::Ready(Err(Failure::Tls(e))),
+            },
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+            Err(e) => Poll::Ready(Err(Failure::Io(e))),
+        }
+    }
+
+    /// Drives the handshake; a notice when it ended either way.
+    fn handshake(&mut self, cx: &mut Context<'_>) -> Poll<Notice> {
+        if self.conn.is_none() {
+            return self.read_hello(cx);
+        }
+        loop {
+            if let Poll::Ready(Err(e)) = self.flush(cx) {
+                return Poll::Ready(self.fail(Failure::Io(e)));
+            }
+            if !self.conn().is_handshaking() {
+                self.phase = Phase::Judging;
+                let conn = self.conn.as_ref().expect("handshaking");
+                self.shared.record_handshake(conn);
+                return Poll::Ready(self.shared.handshake_done_notice());
+            }
+            match self.fill(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(true)) => {}
+                Poll::Ready(Ok(false)) => return Poll::Ready(self.fail(Failure::Eof)),
+                Poll::Ready(Err(f)) => return Poll::Ready(self.fail(f)),
+            }
+        }
+    }
+
+    fn fail(&mut self, failure: Failure) -> Notice {
+        self.phase = Phase::Failed;
+        let error = match failure {
+            Failure::Tls(e) => {
+                // rustls queued an alert; OpenSSL sends one too for a
+                // protocol error, but none for a peer that does not
+                // speak TLS at all.
+                if speaks_tls(&self.first_bytes) {
+                    let mut cx = Context::from_waker(std::task::Waker::noop());
+                    let _ = self.flush(&mut cx);
+                }
+                TlsFailure::Protocol(e, self.first_bytes.clone())
+            }
+            Failure::Io(e) => TlsFailure::Io(e),
+            Failure::Eof => TlsFailure::Eof,
+        };
+        self.shared.failure_notice(error)
+    }
+}
+
+/// Why the connection stopped.
+enum Failure {
+    Tls(rustls::Error),
+    Io(io::Error),
+    Eof,
+}
+
+/// What the TLS socket reports when its connection failed.
+#[derive(Debug)]
+pub(crate) enum TlsFailure {
+    /// A TLS error, and the first bytes the peer sent.
+    Protocol(rustls::Error, Vec<u8>),
+    /// The transport failed.
+    Io(io::Error),
+    /// The peer ended the connection during the handshake.
+    Eof,
+}
+
+/// Whether the peer's first bytes are a TLS record (a handshake or an
+/// alert), as opposed to another protocol.
+fn speaks_tls(first: &[u8]) -> bool {
+    matches!(first, [0x14..=0x17, 0x03, ..] | [] )
+}
+
+impl Transport for TlsTransport {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        if self.phase != Phase::Open {
+            return Poll::Pending;
+        }
+        loop {
+            match self.conn().reader().read(buf) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // The peer closed without close_notify: Node reads that
+                // as the end of the stream too.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Poll::Ready(Ok(0)),
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+            if self.eof {
+                return Poll::Ready(Ok(0));
+            }
+            match self.fill(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(_)) => {
+                    if self.shared.has_pending() {
+                        // Tickets arrived: the notice goes first.
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                }
+                Poll::Ready(Err(Failure::Io(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(Err(Failure::Tls(e))) => {
+                    return Poll::Ready(Err(io::Error::other(e)));
+                }
+                Poll::Ready(Err(Failure::Eof)) => return Poll::Ready(Ok(0)),
+            }
+        }
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if self.phase != Phase::Open {
+            return Poll::Pending;
+        }
+        // One batch in flight at a time: the kernel's back-pressure is
+        // the socket's.
+        match self.flush(cx) {
+            Poll::Ready(Ok(())) => {}
+            other => return other.map(|r| r.map(|()| 0)),
+        }
+        let n = self.conn().writer().write(buf)?;
+        let _ = self.flush(cx)?;
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_notice(&mut self, cx: &mut Context<'_>) -> Poll<Notice> {
+        self.shared.park(cx.waker());
+        if let Some(notice) = self.shared.take_pending() {
+            return Poll::Ready(notice);
+        }
+        match self.phase {
+            Phase::Handshaking => self.handshake(cx),
+            Phase::Judging => {
+                if self.shared.released() {
+                    self.phase = Phase::Open;
+                    if let Poll::Ready(Err(e)) = self.flush(cx) {
+                        return Poll::Ready(self.fail(Failure::Io(e)));
+                    }
+                    // Plaintext may already wait in the connection.
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Pending
+            }
+            Phase::Open => {
+                // The session's own records (tickets from a server) go
+                // out even when the socket writes nothing.
+                if let Poll::Ready(Err(e)) = self.flush(cx) {
+                    return Poll::Ready(self.fail(Failure::Io(e)));
+                }
+                Poll::Pending
+            }
+            Phase::Failed => Poll::Pending,
+        }
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        if self.phase == Phase::Open {
+            self.conn().send_close_notify();
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let _ = self.flush(&mut cx);
+        }
+        self.inner.shutdown_write()
+    }
+
+    fn reset(&mut self) {
+        self.inner.reset()
+    }
+
+    fn set_no_delay(&self, on: bool) {
+        self.inner.set_no_delay(on)
+    }
+
+    fn set_keep_alive(&self, on: bool, delay_ms: u64) {
+        self.inner.set_keep_alive(on, delay_ms)
+    }
+
+    fn local(&self) -> Option<Endpoint> {
+        self.inner.local()
+    }
+
+    fn remote(&self) -> Option<Endpoint> {
+        self.inner.remote()
+    }
+
+    fn is_unix(&self) -> bool {
+        self.inner.is_unix()
+    }
+}
+
+/// A transport polled as `std::io`: `Pending` is `WouldBlock` (the waker
+/// is registered), which is what rustls's `read_tls`/`write_tls` expect.
+struct Io<'a, 'b> {
+    inner: &'a mut dyn Transport,
+    cx: &'a mut Context<'b>,
+}
+
+impl Read for Io<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.poll_read(self.cx, buf) {
+            Poll::Ready(r) => r,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl Write for Io<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.inner.poll_write(self.cx, buf) {
+            Poll::Ready(r) => r,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Keeps the first few bytes read.
+struct Recording<'a, R> {
+    io: &'a mut R,
+    first: &'a mut Vec<u8>,
+}
+
+impl<R: Read> Read for Recording<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.io.read(buf)?;
+        if self.first.len() < 8 {
+            let take = (8 - self.first.len()).min(n);
+            self.first.extend_from_slice(&buf[..take]);
+        }
+        Ok(n)
+    }
+}
