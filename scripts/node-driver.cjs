@@ -22,6 +22,7 @@ const MODULES = {
   net: () => require('node:net'),
   dgram: () => require('node:dgram'),
   http: () => require('node:http'),
+  tls: () => require('node:tls'),
 };
 // Modules whose classes qualify objects (a socket is also a stream.Duplex)
 // but that scripts do not call.

@@ -15,6 +15,7 @@ mod events;
 mod http;
 mod net;
 mod stream;
+mod tls;
 mod wire;
 
 /// The static type the checker tracks for a name in a script.
@@ -284,7 +285,14 @@ pub static OBJECT: Module = Module {
 };
 
 /// Every module a script may name.
-pub static MODULES: &[&Module] = &[&net::NET, &dgram::DGRAM, &http::HTTP, &wire::WIRE, &OBJECT];
+pub static MODULES: &[&Module] = &[
+    &net::NET,
+    &dgram::DGRAM,
+    &http::HTTP,
+    &tls::TLS,
+    &wire::WIRE,
+    &OBJECT,
+];
 
 /// Every class, by qualified id.
 pub static CLASSES: &[&Class] = &[
@@ -302,6 +310,8 @@ pub static CLASSES: &[&Class] = &[
     &http::SERVER_RESPONSE,
     &http::CLIENT_REQUEST,
     &http::AGENT,
+    &tls::SERVER,
+    &tls::TLS_SOCKET_CLASS,
     &wire::PEER,
     &wire::SERVER,
     &CALLBACK,
