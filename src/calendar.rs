@@ -21,7 +21,10 @@ pub struct Utc {
 impl Utc {
     /// `t` in UTC (times before 1970 count as 1970-01-01).
     pub fn of(t: SystemTime) -> Utc {
-        Utc::from_unix(t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64))
+        Utc::from_unix(
+            t.duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+        )
     }
 
     /// Seconds since the epoch (negative ones before it) in UTC.

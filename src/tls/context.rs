@@ -90,7 +90,8 @@ impl SecureContext {
     pub fn new(options: &SecureContextOptions) -> Result<SecureContext, Error> {
         let chain = match &options.cert {
             Some(pem) => {
-                let certs = rustls_pemfile::certs(&mut pem.as_bytes()).map_err(|_| pem_error("cert"))?;
+                let certs =
+                    rustls_pemfile::certs(&mut pem.as_bytes()).map_err(|_| pem_error("cert"))?;
                 if certs.is_empty() {
                     return Err(pem_error("cert"));
                 }
@@ -339,7 +340,11 @@ impl ClientSessionStore for Sessions {
     }
 
     fn take_tls13_ticket(&self, _: &ServerName) -> Option<rustls::client::Tls13ClientSessionValue> {
-        let taken = self.offered.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let taken = self
+            .offered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         if taken.is_some()
             && let Some(shared) = self.shared.upgrade()
         {

@@ -99,11 +99,21 @@ fn is_http_request(first: &[u8]) -> bool {
 
 /// `getCipher()`'s `name` (OpenSSL's), `standardName` (IANA's) and
 /// `version` (the lowest version the suite works with, as OpenSSL says).
-pub(crate) fn cipher_names(suite: rustls::CipherSuite) -> (&'static str, &'static str, &'static str) {
+pub(crate) fn cipher_names(
+    suite: rustls::CipherSuite,
+) -> (&'static str, &'static str, &'static str) {
     use rustls::CipherSuite as C;
     match suite {
-        C::TLS13_AES_256_GCM_SHA384 => ("TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384", "TLSv1.3"),
-        C::TLS13_AES_128_GCM_SHA256 => ("TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256", "TLSv1.3"),
+        C::TLS13_AES_256_GCM_SHA384 => (
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_AES_256_GCM_SHA384",
+            "TLSv1.3",
+        ),
+        C::TLS13_AES_128_GCM_SHA256 => (
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_128_GCM_SHA256",
+            "TLSv1.3",
+        ),
         C::TLS13_CHACHA20_POLY1305_SHA256 => (
             "TLS_CHACHA20_POLY1305_SHA256",
             "TLS_CHACHA20_POLY1305_SHA256",
@@ -156,7 +166,10 @@ mod tests {
         );
         assert_eq!(e.code(), "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE");
         let garbage = rustls::Error::General("x".into());
-        assert_eq!(protocol_error(&garbage, b"GET / HTTP/1.1", true).code(), "ERR_SSL_HTTP_REQUEST");
+        assert_eq!(
+            protocol_error(&garbage, b"GET / HTTP/1.1", true).code(),
+            "ERR_SSL_HTTP_REQUEST"
+        );
         assert_eq!(
             protocol_error(&garbage, b"HTTP/1.1 400", false).code(),
             "ERR_SSL_WRONG_VERSION_NUMBER"

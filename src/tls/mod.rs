@@ -187,8 +187,14 @@ pub fn peer_certificate_props(cert: &Certificate, issuer: Option<ErrorProp>) -> 
         "fingerprint".into(),
         s(&cert.fingerprint(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY)),
     ));
-    f.push(("fingerprint256".into(), s(&cert.fingerprint(&ring::digest::SHA256))));
-    f.push(("fingerprint512".into(), s(&cert.fingerprint(&ring::digest::SHA512))));
+    f.push((
+        "fingerprint256".into(),
+        s(&cert.fingerprint(&ring::digest::SHA256)),
+    ));
+    f.push((
+        "fingerprint512".into(),
+        s(&cert.fingerprint(&ring::digest::SHA512)),
+    ));
     if let Some(usages) = &cert.ext_key_usage {
         f.push((
             "ext_key_usage".into(),

@@ -59,9 +59,8 @@ impl Event for ServerEvent {
 
 /// `SNICallback(servername, callback)`: the context for a name, given
 /// to `done` now or later (`None`: the server's own).
-pub type SniCallback = Arc<
-    dyn Fn(&str, Box<dyn FnOnce(Result<Option<SecureContext>, Error>) + Send>) + Send + Sync,
->;
+pub type SniCallback =
+    Arc<dyn Fn(&str, Box<dyn FnOnce(Result<Option<SecureContext>, Error>) + Send>) + Send + Sync>;
 
 /// `tls.createServer(options)`'s options.
 #[derive(Clone)]
@@ -246,10 +245,7 @@ impl ServerInner {
                 if let Some(server) = weak.upgrade()
                     && !t.secure()
                 {
-                    let err = Error::plain(
-                        "ERR_TLS_HANDSHAKE_TIMEOUT",
-                        "TLS handshake timeout",
-                    );
+                    let err = Error::plain("ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout");
                     server
                         .server()
                         .emit(&ServerEvent::TlsClientError(err, t.clone()));
@@ -262,7 +258,12 @@ impl ServerInner {
 
     /// The client's hello arrived: the context for its name (through
     /// `SNICallback`, if any) makes the connection's configuration.
-    pub(crate) fn client_hello(self: &Arc<Self>, shared: &Arc<Shared>, servername: Option<String>, socket: &Socket) {
+    pub(crate) fn client_hello(
+        self: &Arc<Self>,
+        shared: &Arc<Shared>,
+        servername: Option<String>,
+        socket: &Socket,
+    ) {
         let configure = {
             let (server, shared, socket) = (self.clone(), shared.clone(), socket.clone());
             move |result: Result<Option<SecureContext>, Error>| {

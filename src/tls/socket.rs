@@ -117,12 +117,14 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(role: Role, event_loop: &EventLoop) -> Arc<Shared> {
+        // Only a client holds its output for the verdict.
+        let released = matches!(role, Role::Server { .. });
         Arc::new(Shared {
             role,
             event_loop: event_loop.clone(),
             emitter: Emitter::default(),
             info: Mutex::new(Info::default()),
-            released: AtomicBool::new(false),
+            released: AtomicBool::new(released),
             pending: Mutex::new(VecDeque::new()),
             verdict: VerdictSlot::default(),
             waker: Mutex::new(None),

@@ -55,7 +55,11 @@ pub(crate) struct TlsTransport {
 
 impl TlsTransport {
     /// A client's connection.
-    pub(crate) fn client(inner: BoxTransport, conn: rustls::ClientConnection, shared: Arc<Shared>) -> Self {
+    pub(crate) fn client(
+        inner: BoxTransport,
+        conn: rustls::ClientConnection,
+        shared: Arc<Shared>,
+    ) -> Self {
         TlsTransport {
             inner,
             conn: Some(conn.into()),
@@ -134,7 +138,9 @@ impl TlsTransport {
     }
 
     fn conn(&mut self) -> &mut rustls::Connection {
-        self.conn.as_mut().expect("a connection once the hello is read")
+        self.conn
+            .as_mut()
+            .expect("a connection once the hello is read")
     }
 
     /// Writes pending TLS records to the transport; `Ready` when all are
@@ -169,7 +175,10 @@ impl TlsTransport {
             io: &mut io,
             first: &mut self.first_bytes,
         };
-        let conn = self.conn.as_mut().expect("a connection once the hello is read");
+        let conn = self
+            .conn
+            .as_mut()
+            .expect("a connection once the hello is read");
         match conn.read_tls(&mut record) {
             Ok(0) => {
                 self.eof = true;
@@ -190,10 +199,16 @@ impl TlsTransport {
             return self.read_hello(cx);
         }
         loop {
-            if let Poll::Ready(Err(e)) = self.flush(cx) {
+            // A client's last flight waits for the verdict; a server's
+            // (its session tickets) goes out at once, as OpenSSL writes it
+            // before Node's JavaScript runs.
+            let done = !self.conn().is_handshaking();
+            if (!done || self.shared.released())
+                && let Poll::Ready(Err(e)) = self.flush(cx)
+            {
                 return Poll::Ready(self.fail(Failure::Io(e)));
             }
-            if !self.conn().is_handshaking() {
+            if done {
                 self.phase = Phase::Judging;
                 let conn = self.conn.as_ref().expect("handshaking");
                 self.shared.record_handshake(conn);
@@ -220,6 +235,16 @@ impl TlsTransport {
                     let _ = self.flush(&mut cx);
                 }
                 TlsFailure::Protocol(e, self.first_bytes.clone())
+            }
+            // The peer went away mid-handshake (its reset arrives as a
+            // failed write or read): for Node, the connection ended.
+            Failure::Io(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                TlsFailure::Eof
             }
             Failure::Io(e) => TlsFailure::Io(e),
             Failure::Eof => TlsFailure::Eof,
@@ -249,7 +274,7 @@ pub(crate) enum TlsFailure {
 /// Whether the peer's first bytes are a TLS record (a handshake or an
 /// alert), as opposed to another protocol.
 fn speaks_tls(first: &[u8]) -> bool {
-    matches!(first, [0x14..=0x17, 0x03, ..] | [] )
+    matches!(first, [0x14..=0x17, 0x03, ..] | [])
 }
 
 impl Transport for TlsTransport {
@@ -322,9 +347,23 @@ impl Transport for TlsTransport {
             }
             Phase::Open => {
                 // The session's own records (tickets from a server) go
-                // out even when the socket writes nothing.
+                // out even when the socket writes nothing, and come in
+                // even when it reads nothing: TLSWrap reads on, into
+                // OpenSSL's buffer, as rustls's plaintext buffer here
+                // (`wants_read` is false once it holds any).
                 if let Poll::Ready(Err(e)) = self.flush(cx) {
                     return Poll::Ready(self.fail(Failure::Io(e)));
+                }
+                while !self.eof && self.conn().wants_read() {
+                    match self.fill(cx) {
+                        Poll::Pending | Poll::Ready(Ok(false)) => break,
+                        Poll::Ready(Ok(true)) => {
+                            if let Some(notice) = self.shared.take_pending() {
+                                return Poll::Ready(notice);
+                            }
+                        }
+                        Poll::Ready(Err(f)) => return Poll::Ready(self.fail(f)),
+                    }
                 }
                 Poll::Pending
             }
@@ -390,6 +429,14 @@ impl Write for Io<'_, '_> {
         }
     }
 
+    /// rustls hands its records over as one slice each: they go out in
+    /// one write, as OpenSSL's buffered output does (two session tickets
+    /// in one segment, so a peer reads both at once).
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let all: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+        self.write(&all)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -409,5 +456,22 @@ impl<R: Read> Read for Recording<'_, R> {
             self.first.extend_from_slice(&buf[..take]);
         }
         Ok(n)
+    }
+}
+
+impl Drop for TlsTransport {
+    /// What the peer sent and this side has not read is read now, before
+    /// the connection closes: TLSWrap reads whatever arrives, whether the
+    /// socket reads or not (session tickets, an alert), so Node's close
+    /// finds the kernel's buffer empty and sends a FIN, not a reset.
+    fn drop(&mut self) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut buf = [0u8; 4096];
+        for _ in 0..64 {
+            match self.inner.poll_read(&mut cx, &mut buf) {
+                Poll::Ready(Ok(n)) if n > 0 => {}
+                _ => break,
+            }
+        }
     }
 }

@@ -120,7 +120,10 @@ fn unix_now(now: SystemTime) -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn decode(end_entity: &rustls::Certificate, intermediates: &[rustls::Certificate]) -> Vec<Certificate> {
+fn decode(
+    end_entity: &rustls::Certificate,
+    intermediates: &[rustls::Certificate],
+) -> Vec<Certificate> {
     std::iter::once(end_entity)
         .chain(intermediates)
         .filter_map(|c| Certificate::from_der(&c.0).ok())
@@ -250,7 +253,10 @@ pub fn check_server_identity(hostname: &str, cert: &Identity) -> Option<Error> {
         if ips.contains(&canonical_ip(hostname)) {
             return None;
         }
-        reason = format!("IP: {hostname} is not in the cert's list: {}", ips.join(", "));
+        reason = format!(
+            "IP: {hostname} is not in the cert's list: {}",
+            ips.join(", ")
+        );
     } else if !dns_names.is_empty() || !cert.common_names.is_empty() {
         let host_parts = split_host(hostname);
         if !dns_names.is_empty() {
@@ -265,7 +271,10 @@ pub fn check_server_identity(hostname: &str, cert: &Identity) -> Option<Error> {
             if cert.common_names.iter().any(|p| matches(&host_parts, p)) {
                 return None;
             }
-            reason = format!("Host: {hostname}. is not cert's CN: {}", cert.common_names.join(","));
+            reason = format!(
+                "Host: {hostname}. is not cert's CN: {}",
+                cert.common_names.join(",")
+            );
         }
     } else {
         reason = "Cert does not contain a DNS name".to_string();
@@ -356,13 +365,31 @@ mod tests {
         assert_eq!(code("localhost.pem", &["ca.pem"]), None);
         assert_eq!(code("chain-leaf-fullchain.pem", &["ca.pem"]), None);
         let c = |s: &str| Some(s.to_string());
-        assert_eq!(code("chain-leaf.pem", &["ca.pem"]), c("UNABLE_TO_VERIFY_LEAF_SIGNATURE"));
-        assert_eq!(code("self-signed.pem", &["ca.pem"]), c("DEPTH_ZERO_SELF_SIGNED_CERT"));
-        assert_eq!(code("self-signed.pem", &[]), c("DEPTH_ZERO_SELF_SIGNED_CERT"));
-        assert_eq!(code("localhost-with-ca.pem", &[]), c("SELF_SIGNED_CERT_IN_CHAIN"));
+        assert_eq!(
+            code("chain-leaf.pem", &["ca.pem"]),
+            c("UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+        );
+        assert_eq!(
+            code("self-signed.pem", &["ca.pem"]),
+            c("DEPTH_ZERO_SELF_SIGNED_CERT")
+        );
+        assert_eq!(
+            code("self-signed.pem", &[]),
+            c("DEPTH_ZERO_SELF_SIGNED_CERT")
+        );
+        assert_eq!(
+            code("localhost-with-ca.pem", &[]),
+            c("SELF_SIGNED_CERT_IN_CHAIN")
+        );
         assert_eq!(code("localhost-with-ca.pem", &["ca.pem"]), None);
-        assert_eq!(code("localhost.pem", &[]), c("UNABLE_TO_VERIFY_LEAF_SIGNATURE"));
-        assert_eq!(code("chain-leaf-fullchain.pem", &[]), c("UNABLE_TO_GET_ISSUER_CERT_LOCALLY"));
+        assert_eq!(
+            code("localhost.pem", &[]),
+            c("UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+        );
+        assert_eq!(
+            code("chain-leaf-fullchain.pem", &[]),
+            c("UNABLE_TO_GET_ISSUER_CERT_LOCALLY")
+        );
         assert_eq!(code("expired.pem", &["ca.pem"]), c("CERT_HAS_EXPIRED"));
     }
 
@@ -381,19 +408,32 @@ mod tests {
         assert!(check_server_identity("localhost", &id(&[], Some("DNS:localhost"))).is_none());
         assert!(check_server_identity("LocalHost.", &id(&[], Some("DNS:localhost"))).is_none());
         assert_eq!(
-            reason(check_server_identity("localhost", &id(&[], Some("DNS:example.com")))),
+            reason(check_server_identity(
+                "localhost",
+                &id(&[], Some("DNS:example.com"))
+            )),
             Some("Host: localhost. is not in the cert's altnames: DNS:example.com".into())
         );
-        assert!(check_server_identity("a.example.com", &id(&[], Some("DNS:*.example.com"))).is_none());
+        assert!(
+            check_server_identity("a.example.com", &id(&[], Some("DNS:*.example.com"))).is_none()
+        );
         assert!(check_server_identity("example.com", &id(&["*.com"], None)).is_some());
         assert!(check_server_identity("x.y.com", &id(&["x.y.com"], None)).is_none());
-        assert!(check_server_identity("::1", &id(&[], Some("IP Address:0:0:0:0:0:0:0:1"))).is_none());
+        assert!(
+            check_server_identity("::1", &id(&[], Some("IP Address:0:0:0:0:0:0:0:1"))).is_none()
+        );
         assert_eq!(
-            reason(check_server_identity("127.0.0.2", &id(&[], Some("IP Address:127.0.0.1")))),
+            reason(check_server_identity(
+                "127.0.0.2",
+                &id(&[], Some("IP Address:127.0.0.1"))
+            )),
             Some("IP: 127.0.0.2 is not in the cert's list: 127.0.0.1".into())
         );
         assert_eq!(
-            reason(check_server_identity("a.com", &id(&[], Some("URI:http://a.com/")))),
+            reason(check_server_identity(
+                "a.com",
+                &id(&[], Some("URI:http://a.com/"))
+            )),
             Some("Cert does not contain a DNS name".into())
         );
     }

@@ -398,11 +398,17 @@ impl<'a> Der<'a> {
         let digits = text.trim_end_matches('Z');
         let (year, rest) = match tag {
             0x17 => {
-                let yy: i64 = digits.get(..2).and_then(|s| s.parse().ok()).ok_or(Malformed("bad time"))?;
+                let yy: i64 = digits
+                    .get(..2)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or(Malformed("bad time"))?;
                 (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &digits[2..])
             }
             0x18 => (
-                digits.get(..4).and_then(|s| s.parse().ok()).ok_or(Malformed("bad time"))?,
+                digits
+                    .get(..4)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or(Malformed("bad time"))?,
                 &digits[4..],
             ),
             _ => return Err(Malformed("bad time")),
@@ -412,7 +418,14 @@ impl<'a> Der<'a> {
                 .and_then(|s| s.parse().ok())
                 .ok_or(Malformed("bad time"))
         };
-        Ok(Utc::to_unix(year, field(0)?, field(2)?, field(4)?, field(6)?, field(8)?))
+        Ok(Utc::to_unix(
+            year,
+            field(0)?,
+            field(2)?,
+            field(4)?,
+            field(6)?,
+            field(8)?,
+        ))
     }
 }
 
@@ -423,7 +436,9 @@ mod tests {
     fn fixture(name: &str) -> Certificate {
         let path = format!("{}/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"));
         let pem = std::fs::read(path).unwrap();
-        let der = rustls_pemfile::certs(&mut pem.as_slice()).unwrap().remove(0);
+        let der = rustls_pemfile::certs(&mut pem.as_slice())
+            .unwrap()
+            .remove(0);
         Certificate::from_der(&der).unwrap()
     }
 
@@ -434,7 +449,10 @@ mod tests {
         assert_eq!(c.serial_number, "1002");
         assert_eq!(
             c.subject,
-            vec![("O".into(), "nodecompat".into()), ("CN".into(), "localhost".into())]
+            vec![
+                ("O".into(), "nodecompat".into()),
+                ("CN".into(), "localhost".into())
+            ]
         );
         assert_eq!(c.common_name(), Some("localhost"));
         assert_eq!(

@@ -15,9 +15,9 @@ use crate::inbox::Receiver;
 use super::{ConnectOptions, Socket, SocketEvent, SocketOptions};
 use crate::error::Error;
 use crate::net::transport::{self, BoxTransport, ConnectFuture, Connected, Endpoint, Layer};
+use crate::stream::{Readable, ReadableEvent, Writable, WriteCallback};
 use std::any::Any;
 use std::sync::Arc;
-use crate::stream::{Readable, ReadableEvent, Writable, WriteCallback};
 
 /// The most bytes of small queued writes joined into one system call.
 const WRITE_BATCH: usize = 64 * 1024;

@@ -15,7 +15,12 @@ use super::js::JsVal;
 
 /// Every module, in the order `hello` lists them.
 pub fn modules() -> Vec<Arc<dyn HostModule>> {
-    vec![net::module(), dgram::module(), http::module(), tls::module()]
+    vec![
+        net::module(),
+        dgram::module(),
+        http::module(),
+        tls::module(),
+    ]
 }
 
 /// A net socket as a JavaScript value, of its most derived class: a

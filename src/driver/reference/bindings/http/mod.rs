@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use server::http_server_value;
 
-use super::socket_value;
 use super::net::tracked;
+use super::socket_value;
 use crate::driver::reference::host::{Eval, Failure, HostModule};
 use crate::driver::reference::js::JsVal;
 use crate::driver::reference::js::validate::validate_integer;

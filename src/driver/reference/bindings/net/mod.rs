@@ -8,9 +8,9 @@ pub(super) mod socket;
 
 use std::sync::Arc;
 
+use super::socket_value;
 use args::{normalize_connect, socket_options};
 use server::server_value;
-use super::socket_value;
 
 use crate::driver::reference::host::{Eval, Failure, HostModule};
 use crate::driver::reference::js::validate::{invalid_arg_type, validate_number};

@@ -140,7 +140,9 @@ impl HostModule for TlsModule {
             "DEFAULT_MIN_VERSION" => Ok(JsVal::String(t::DEFAULT_MIN_VERSION.into())),
             "DEFAULT_MAX_VERSION" => Ok(JsVal::String(t::DEFAULT_MAX_VERSION.into())),
             "DEFAULT_ECDH_CURVE" => Ok(JsVal::String("auto".into())),
-            other => Err(Failure::unsupported(format!("the property '{other}' of tls"))),
+            other => Err(Failure::unsupported(format!(
+                "the property '{other}' of tls"
+            ))),
         }
     }
 }
@@ -166,11 +168,12 @@ fn connect(cx: &Session, args: &[JsVal]) -> Eval {
     let check_server_identity = match options.opt("checkServerIdentity") {
         Some(JsVal::Callback(name)) => {
             let (s, name) = (cx.clone(), name.clone());
-            let check: t::CheckIdentity = Arc::new(move |host: &str, cert: &t::x509::Certificate| {
-                let cert = JsVal::from_prop(&t::peer_certificate_props(cert, None));
-                s.callback(&name, vec![JsVal::String(host.to_string()), cert]);
-                None::<Error>
-            });
+            let check: t::CheckIdentity =
+                Arc::new(move |host: &str, cert: &t::x509::Certificate| {
+                    let cert = JsVal::from_prop(&t::peer_certificate_props(cert, None));
+                    s.callback(&name, vec![JsVal::String(host.to_string()), cert]);
+                    None::<Error>
+                });
             Some(check)
         }
         _ => None,
@@ -187,7 +190,10 @@ fn connect(cx: &Session, args: &[JsVal]) -> Eval {
                 .opt("servername")
                 .filter(|s| s.truthy())
                 .map(JsVal::to_js_string),
-            reject_unauthorized: !matches!(options.opt("rejectUnauthorized"), Some(JsVal::Bool(false))),
+            reject_unauthorized: !matches!(
+                options.opt("rejectUnauthorized"),
+                Some(JsVal::Bool(false))
+            ),
             alpn_protocols: alpn(&options),
             check_server_identity,
             session: match options.opt("session") {
@@ -200,7 +206,9 @@ fn connect(cx: &Session, args: &[JsVal]) -> Eval {
     let value = tracked(cx, tls_socket_value(tls.clone()));
     if let Some(cb) = cb {
         let s = cx.clone();
-        tls.once(t::TlsEventKind::SecureConnect, move |_, _| s.callback(&cb, vec![]));
+        tls.once(t::TlsEventKind::SecureConnect, move |_, _| {
+            s.callback(&cb, vec![])
+        });
     }
     Ok(value)
 }
@@ -225,7 +233,10 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
         t::ServerOptions {
             context,
             request_cert: options.opt("requestCert").is_some_and(JsVal::truthy),
-            reject_unauthorized: !matches!(options.opt("rejectUnauthorized"), Some(JsVal::Bool(false))),
+            reject_unauthorized: !matches!(
+                options.opt("rejectUnauthorized"),
+                Some(JsVal::Bool(false))
+            ),
             alpn_protocols: alpn(&options),
             sni_callback: None,
             handshake_timeout,
@@ -250,13 +261,15 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
         }
     });
     let s = cx.clone();
-    server.net().on(net::ServerEventKind::Connection, move |_, e| {
-        if let net::ServerEvent::Connection(sock) = e
-            && let JsVal::Host(h) = socket_value(sock.clone())
-        {
-            s.track(&h);
-        }
-    });
+    server
+        .net()
+        .on(net::ServerEventKind::Connection, move |_, e| {
+            if let net::ServerEvent::Connection(sock) = e
+                && let JsVal::Host(h) = socket_value(sock.clone())
+            {
+                s.track(&h);
+            }
+        });
     if let Some(cb) = listener {
         let s = cx.clone();
         server.on(t::ServerEventKind::SecureConnection, move |_, e| {

@@ -41,7 +41,9 @@ pub(super) fn event_args(e: &ServerEvent) -> Vec<JsVal> {
         ServerEvent::TlsClientError(e, t) => {
             vec![JsVal::from_error(e), tls_socket_value(t.clone())]
         }
-        ServerEvent::Keylog(line, t) => vec![JsVal::Buffer(line.clone()), tls_socket_value(t.clone())],
+        ServerEvent::Keylog(line, t) => {
+            vec![JsVal::Buffer(line.clone()), tls_socket_value(t.clone())]
+        }
     }
 }
 
@@ -105,7 +107,13 @@ mod tests {
         super::super::super::assert_events_match(
             "tls.Server",
             &emitted,
-            &["newListener", "removeListener", "newSession", "resumeSession", "OCSPRequest"],
+            &[
+                "newListener",
+                "removeListener",
+                "newSession",
+                "resumeSession",
+                "OCSPRequest",
+            ],
         );
     }
 }

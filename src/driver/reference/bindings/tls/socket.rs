@@ -72,9 +72,7 @@ impl HostObject for TlsSocketHost {
         Ok(Some(match property {
             "encrypted" => JsVal::Bool(true),
             "authorized" => JsVal::Bool(t.authorized()),
-            "authorizationError" => t
-                .authorization_error()
-                .map_or(JsVal::Null, JsVal::String),
+            "authorizationError" => t.authorization_error().map_or(JsVal::Null, JsVal::String),
             "alpnProtocol" => t.alpn_protocol().map_or(JsVal::Bool(false), JsVal::String),
             "servername" => t.servername().map_or(JsVal::Bool(false), JsVal::String),
             _ => return self.net.get(cx, property),
@@ -88,24 +86,27 @@ impl HostObject for TlsSocketHost {
     fn call(&self, cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
         let t = &self.tls;
         match method {
-            "getPeerCertificate" => Ok(peer_certificate(
-                t,
-                args.first().is_some_and(JsVal::truthy),
-            )),
-            "getCertificate" => Ok(t.local_certificate().map_or(JsVal::Object(Props::new()), |c| {
-                JsVal::from_prop(&crate::tls::peer_certificate_props(&c, None))
-            })),
+            "getPeerCertificate" => {
+                Ok(peer_certificate(t, args.first().is_some_and(JsVal::truthy)))
+            }
+            "getCertificate" => Ok(t
+                .local_certificate()
+                .map_or(JsVal::Object(Props::new()), |c| {
+                    JsVal::from_prop(&crate::tls::peer_certificate_props(&c, None))
+                })),
             "getProtocol" => Ok(t
                 .protocol()
                 .map_or(JsVal::Null, |p| JsVal::String(p.into()))),
-            "getCipher" => Ok(t.cipher().map_or(JsVal::Undefined, |(name, standard, version)| {
-                JsVal::Object(
-                    Props::new()
-                        .with("name", JsVal::String(name.into()))
-                        .with("standardName", JsVal::String(standard.into()))
-                        .with("version", JsVal::String(version.into())),
-                )
-            })),
+            "getCipher" => Ok(t
+                .cipher()
+                .map_or(JsVal::Undefined, |(name, standard, version)| {
+                    JsVal::Object(
+                        Props::new()
+                            .with("name", JsVal::String(name.into()))
+                            .with("standardName", JsVal::String(standard.into()))
+                            .with("version", JsVal::String(version.into())),
+                    )
+                })),
             "isSessionReused" => Ok(JsVal::Bool(t.is_session_reused())),
             _ => self.net.call(cx, this, method, args),
         }
@@ -141,7 +142,13 @@ mod tests {
         super::super::super::assert_events_match(
             "tls.TLSSocket",
             &emitted,
-            &["pipe", "unpipe", "newListener", "removeListener", "OCSPResponse"],
+            &[
+                "pipe",
+                "unpipe",
+                "newListener",
+                "removeListener",
+                "OCSPResponse",
+            ],
         );
     }
 }
