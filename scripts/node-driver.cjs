@@ -23,6 +23,7 @@ const MODULES = {
   dgram: () => require('node:dgram'),
   http: () => require('node:http'),
   tls: () => require('node:tls'),
+  https: () => require('node:https'),
 };
 // Modules whose classes qualify objects (a socket is also a stream.Duplex)
 // but that scripts do not call.

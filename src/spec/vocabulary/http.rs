@@ -6,11 +6,11 @@
 
 use super::*;
 
-const REQUEST: Arg = Arg {
+pub(super) const REQUEST: Arg = Arg {
     name: "request",
     ty: Ty::Class("http.IncomingMessage"),
 };
-const RESPONSE: Arg = Arg {
+pub(super) const RESPONSE: Arg = Arg {
     name: "response",
     ty: Ty::Class("http.ServerResponse"),
 };
@@ -28,60 +28,71 @@ const SOCKET: Arg = Arg {
 pub static SERVER: Class = Class {
     id: "http.Server",
     extends: &["net.Server"],
-    methods: &[
-        m("closeAllConnections", V),
-        m("closeIdleConnections", V),
-        m("setTimeout", THIS),
-    ],
-    properties: &[
-        "headersTimeout",
-        "keepAliveTimeout",
-        "maxHeadersCount",
-        "maxRequestsPerSocket",
-        "requestTimeout",
-        "timeout",
-    ],
-    events: &[
-        Event {
-            args: &[REQUEST, RESPONSE],
-            observe: Observe::Active,
-            ..ev("checkContinue")
-        },
-        Event {
-            args: &[REQUEST, RESPONSE],
-            observe: Observe::Active,
-            ..ev("checkExpectation")
-        },
-        Event {
-            args: &[arg("exception"), SOCKET],
-            observe: Observe::Active,
-            ..ev("clientError")
-        },
-        Event {
-            args: &[REQUEST, SOCKET, arg("head")],
-            observe: Observe::Active,
-            ..ev("connect")
-        },
-        Event {
-            args: &[REQUEST, SOCKET],
-            ..ev("dropRequest")
-        },
-        Event {
-            args: &[REQUEST, RESPONSE],
-            ..ev("request")
-        },
-        Event {
-            args: &[SOCKET],
-            observe: Observe::Active,
-            ..ev("timeout")
-        },
-        Event {
-            args: &[REQUEST, SOCKET, arg("head")],
-            observe: Observe::Active,
-            ..ev("upgrade")
-        },
-    ],
+    methods: SERVER_METHODS,
+    properties: SERVER_PROPERTIES,
+    events: SERVER_EVENTS,
 };
+
+/// The methods of an `http.Server` that are its own (an `https.Server`
+/// has them too: `lib/https.js` copies them onto its prototype).
+pub(super) const SERVER_METHODS: &[Method] = &[
+    m("closeAllConnections", V),
+    m("closeIdleConnections", V),
+    m("setTimeout", THIS),
+];
+
+/// The properties `storeHTTPOptions` and the constructor set on an
+/// `http.Server` (and on an `https.Server`).
+pub(super) const SERVER_PROPERTIES: &[&str] = &[
+    "headersTimeout",
+    "keepAliveTimeout",
+    "maxHeadersCount",
+    "maxRequestsPerSocket",
+    "requestTimeout",
+    "timeout",
+];
+
+/// The events of an `http.Server` (an `https.Server` emits them too).
+pub(super) const SERVER_EVENTS: &[Event] = &[
+    Event {
+        args: &[REQUEST, RESPONSE],
+        observe: Observe::Active,
+        ..ev("checkContinue")
+    },
+    Event {
+        args: &[REQUEST, RESPONSE],
+        observe: Observe::Active,
+        ..ev("checkExpectation")
+    },
+    Event {
+        args: &[arg("exception"), SOCKET],
+        observe: Observe::Active,
+        ..ev("clientError")
+    },
+    Event {
+        args: &[REQUEST, SOCKET, arg("head")],
+        observe: Observe::Active,
+        ..ev("connect")
+    },
+    Event {
+        args: &[REQUEST, SOCKET],
+        ..ev("dropRequest")
+    },
+    Event {
+        args: &[REQUEST, RESPONSE],
+        ..ev("request")
+    },
+    Event {
+        args: &[SOCKET],
+        observe: Observe::Active,
+        ..ev("timeout")
+    },
+    Event {
+        args: &[REQUEST, SOCKET, arg("head")],
+        observe: Observe::Active,
+        ..ev("upgrade")
+    },
+];
 
 /// `http.IncomingMessage`: a request as the server reads it.
 pub static INCOMING_MESSAGE: Class = Class {
@@ -201,7 +212,7 @@ pub static SERVER_RESPONSE: Class = Class {
     }],
 };
 
-const INCOMING: Arg = Arg {
+pub(super) const INCOMING: Arg = Arg {
     name: "response",
     ty: Ty::Class("http.IncomingMessage"),
 };

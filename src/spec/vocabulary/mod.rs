@@ -13,6 +13,7 @@
 mod dgram;
 mod events;
 mod http;
+mod https;
 mod net;
 mod stream;
 mod tls;
@@ -289,6 +290,7 @@ pub static MODULES: &[&Module] = &[
     &net::NET,
     &dgram::DGRAM,
     &http::HTTP,
+    &https::HTTPS,
     &tls::TLS,
     &wire::WIRE,
     &OBJECT,
@@ -310,6 +312,8 @@ pub static CLASSES: &[&Class] = &[
     &http::SERVER_RESPONSE,
     &http::CLIENT_REQUEST,
     &http::AGENT,
+    &https::SERVER,
+    &https::AGENT,
     &tls::SERVER,
     &tls::TLS_SOCKET_CLASS,
     &wire::PEER,
