@@ -38,6 +38,7 @@ pub mod event_loop;
 pub mod events;
 pub mod harness;
 pub mod http;
+pub mod https;
 mod inbox;
 pub mod net;
 pub mod number;

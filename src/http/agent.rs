@@ -69,6 +69,49 @@ pub struct AgentOptions {
     pub timeout: u64,
     /// `noDelay` (default true).
     pub no_delay: bool,
+    /// `agent.defaultPort` (80; https's 443).
+    pub default_port: u16,
+    /// `agent.protocol` (`http:`; https's `https:`).
+    pub protocol: &'static str,
+    /// Node's `agent.createConnection`, where it is not net's: prepares
+    /// each new socket before it connects (https puts TLS over it).
+    pub connector: Option<Connector>,
+    /// An https agent's `maxCachedSessions` (its connector's session
+    /// cache); `None` for http's.
+    pub max_cached_sessions: Option<usize>,
+}
+
+/// What prepares an agent's new socket for an origin (see
+/// [`AgentOptions::connector`]); an error destroys the socket.
+#[derive(Clone)]
+pub struct Connector(pub Arc<dyn Fn(&Socket, &Origin) -> Result<(), crate::Error> + Send + Sync>);
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Connector")
+    }
+}
+
+/// The part of an origin an agent's connector reads (https: the TLS
+/// options), and what it adds to the pool's name (https's `getName`).
+#[derive(Clone)]
+pub struct Secure {
+    pub options: Arc<dyn std::any::Any + Send + Sync>,
+    pub name: String,
+}
+
+impl PartialEq for Secure {
+    fn eq(&self, other: &Secure) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Secure {}
+
+impl std::fmt::Debug for Secure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secure({:?})", self.name)
+    }
 }
 
 impl Default for AgentOptions {
@@ -82,6 +125,10 @@ impl Default for AgentOptions {
             scheduling: Scheduling::Lifo,
             timeout: 0,
             no_delay: true,
+            default_port: 80,
+            protocol: "http:",
+            connector: None,
+            max_cached_sessions: None,
         }
     }
 }
@@ -107,16 +154,22 @@ pub struct Origin {
     pub port: u16,
     /// `socketPath`: a Unix socket instead of `host:port`.
     pub socket_path: Option<String>,
+    /// For a connector (https's TLS options).
+    pub secure: Option<Secure>,
 }
 
 impl Origin {
     /// Node's `agent.getName(options)`:
     /// `host:port:localAddress[:socketPath]`.
     pub fn name(&self) -> String {
-        match &self.socket_path {
+        let mut name = match &self.socket_path {
             Some(p) => format!("{}:{}::{p}", self.host, self.port),
             None => format!("{}:{}:", self.host, self.port),
+        };
+        if let Some(secure) = &self.secure {
+            name.push_str(&secure.name);
         }
+        name
     }
 
     /// Whether connecting starts on the tick after `createConnection`
@@ -345,6 +398,11 @@ impl Agent {
                 ..SocketOptions::default()
             },
         );
+        if let Some(connector) = &opts.connector
+            && let Err(e) = (connector.0)(&socket, origin)
+        {
+            socket.destroy(Some(e));
+        }
         if let Some(hook) = &*self
             .inner
             .on_create

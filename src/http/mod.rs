@@ -12,7 +12,9 @@ mod outgoing;
 mod response;
 mod server;
 
-pub use agent::{Agent, AgentEvent, AgentEventKind, AgentOptions, Origin, Pool, Scheduling};
+pub use agent::{
+    Agent, AgentEvent, AgentEventKind, AgentOptions, Connector, Origin, Pool, Scheduling, Secure,
+};
 pub use client::{ClientEvent, ClientEventKind, ClientRequest, RequestOptions};
 pub use incoming::{
     HeaderField, IncomingEvent, IncomingEventKind, IncomingMessage, MessageHead, headers_distinct,

@@ -186,6 +186,21 @@ impl Server {
                 layer: None,
             },
         );
+        let source = net.clone();
+        Server::over(options, net, move |start| {
+            source.on_connection(move |_, socket| start(socket));
+        })
+    }
+
+    /// An HTTP server whose connections come from elsewhere than its net
+    /// server's `'connection'` (https: a TLS server's
+    /// `'secureConnection'`): `connections` is given the function that
+    /// takes one over, to call with each.
+    pub fn over(
+        options: ServerOptions,
+        net: net::Server,
+        connections: impl FnOnce(Box<dyn Fn(&Socket) + Send + Sync>),
+    ) -> Server {
         let request_timeout = options.request_timeout;
         let headers_timeout = options
             .headers_timeout
@@ -208,11 +223,11 @@ impl Server {
             }),
         };
         let weak = server.downgrade();
-        server.inner.net.on_connection(move |_, socket| {
+        connections(Box::new(move |socket| {
             if let Some(server) = weak.upgrade() {
                 Connection::start(&server, socket);
             }
-        });
+        }));
         // setupConnectionsTracking, on 'listening'. A listening server
         // lives on without a handle, as the net server under it does (in
         // Node the event loop holds it): it holds itself from

@@ -46,11 +46,10 @@ pub const DEFAULT_MIN_VERSION: &str = "TLSv1.2";
 /// `tls.DEFAULT_MAX_VERSION`.
 pub const DEFAULT_MAX_VERSION: &str = "TLSv1.3";
 
-/// `tls.connect(options)`'s options.
+/// What a client's TLS needs beyond where to connect: `tls.connect`'s
+/// TLS options.
 #[derive(Clone)]
-pub struct ConnectOptions {
-    /// Where to connect (net's options).
-    pub target: net::ConnectOptions,
+pub struct ClientTls {
     /// The host as given (`'localhost'` by default), for the error of a
     /// connection closed before it was secure and the name check.
     pub host: String,
@@ -64,12 +63,32 @@ pub struct ConnectOptions {
     pub check_server_identity: Option<CheckIdentity>,
     /// `session`: a `'session'` value to resume.
     pub session: Option<Vec<u8>>,
+}
+
+/// `tls.connect(options)`'s options.
+#[derive(Clone)]
+pub struct ConnectOptions {
+    /// Where to connect (net's options).
+    pub target: net::ConnectOptions,
+    pub tls: ClientTls,
     pub socket: SocketOptions,
 }
 
 /// `tls.connect(options)` in `event_loop`: a TLS socket connecting; its
 /// handshake starts at `'connect'`.
 pub fn connect_in(event_loop: &EventLoop, options: ConnectOptions) -> Result<TlsSocket, Error> {
+    let socket = Socket::new_in(event_loop, options.socket.clone());
+    let tls = secure(&socket, &options.tls)?;
+    socket.connect(options.target.clone());
+    Ok(tls)
+}
+
+/// Makes a socket that has not connected yet a TLS client: its
+/// connection will be TLS, with the handshake starting at `'connect'`
+/// (what `tls.connect` does with the socket it makes; https's agent
+/// with its own).
+pub fn secure(socket: &Socket, options: &ClientTls) -> Result<TlsSocket, Error> {
+    let event_loop = socket.event_loop();
     let hostname = options
         .servername
         .clone()
@@ -100,7 +119,6 @@ pub fn connect_in(event_loop: &EventLoop, options: ConnectOptions) -> Result<Tls
     let name = rustls::ServerName::try_from(hostname.as_str())
         .or_else(|_| rustls::ServerName::try_from("localhost"))
         .map_err(|e| Error::plain("ERR_INVALID_ARG_VALUE", e.to_string()))?;
-    let socket = Socket::new_in(event_loop, options.socket.clone());
     socket.set_extension(shared.clone());
     let layer_shared = shared.clone();
     socket.set_layer(Layer(Arc::new(move |tcp| {
@@ -110,8 +128,7 @@ pub fn connect_in(event_loop: &EventLoop, options: ConnectOptions) -> Result<Tls
             Err(_) => tcp,
         }
     })));
-    socket.connect(options.target.clone());
-    Ok(TlsSocket::new(socket, shared))
+    Ok(TlsSocket::new(socket.clone(), shared))
 }
 
 /// `tls.connect(options)` in the global event loop.

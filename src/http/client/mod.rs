@@ -106,8 +106,8 @@ pub struct RequestOptions {
     pub path: String,
     /// `hostname` or `host` (default `localhost`).
     pub host: String,
-    /// `port` (default 80).
-    pub port: u16,
+    /// `port` (default: the agent's `defaultPort`, 80 for http).
+    pub port: Option<u16>,
     /// `headers` given as an object, in order.
     pub headers: Vec<(String, HeaderValue)>,
     /// `headers` given as an array: the head as it is, made at once,
@@ -123,6 +123,9 @@ pub struct RequestOptions {
     pub max_header_size: usize,
     /// `socketPath`: connect to this Unix socket.
     pub socket_path: Option<String>,
+    /// What an agent's connector needs beyond the address (https: the
+    /// TLS options), and its part of the pool's name.
+    pub secure: Option<super::agent::Secure>,
 }
 
 impl Default for RequestOptions {
@@ -131,7 +134,7 @@ impl Default for RequestOptions {
             method: "GET".into(),
             path: "/".into(),
             host: "localhost".into(),
-            port: 80,
+            port: None,
             headers: Vec::new(),
             raw_headers: None,
             set_host: true,
@@ -139,6 +142,7 @@ impl Default for RequestOptions {
             timeout: None,
             max_header_size: 0,
             socket_path: None,
+            secure: None,
         }
     }
 }
@@ -236,6 +240,8 @@ impl ClientRequest {
             agent.options().keep_alive || agent.options().max_sockets.is_finite();
         let mut core =
             h1::OutgoingMessage::request(&options.method, &options.path, should_keep_alive);
+        let default_port = agent.options().default_port;
+        let port = options.port.unwrap_or(default_port);
         let set = |core: &mut h1::OutgoingMessage, n: &str, v: HeaderValue| {
             core.set_header(n, v).map_err(|e| outgoing_error(e, "set"))
         };
@@ -258,8 +264,8 @@ impl ClientRequest {
             if host.matches(':').count() >= 2 && !host.starts_with('[') {
                 host = format!("[{host}]");
             }
-            if options.port != 80 {
-                host = format!("{host}:{}", options.port);
+            if port != default_port {
+                host = format!("{host}:{port}");
             }
             set(&mut core, "Host", HeaderValue::One(host))?;
         }
@@ -283,8 +289,9 @@ impl ClientRequest {
         }
         let origin = Origin {
             host: options.host.clone(),
-            port: options.port,
+            port,
             socket_path: options.socket_path.clone(),
+            secure: options.secure.clone(),
         };
         let req = ClientRequest {
             inner: Arc::new(Inner {

@@ -5,6 +5,7 @@
 
 mod dgram;
 mod http;
+mod https;
 mod net;
 mod tls;
 
@@ -20,6 +21,7 @@ pub fn modules() -> Vec<Arc<dyn HostModule>> {
         dgram::module(),
         http::module(),
         tls::module(),
+        https::module(),
     ]
 }
 

@@ -50,7 +50,11 @@ fn by_name<T>(list: Vec<(String, Vec<T>)>, value: fn(T) -> JsVal) -> JsVal {
 
 impl HostObject for AgentHost {
     fn class(&self) -> &'static str {
-        "http.Agent"
+        if self.0.options().protocol == "https:" {
+            "https.Agent"
+        } else {
+            "http.Agent"
+        }
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -65,8 +69,29 @@ impl HostObject for AgentHost {
         let a = &self.0;
         let o = a.options();
         Ok(Some(match property {
-            "defaultPort" => JsVal::Number(80.0),
-            "protocol" => JsVal::String("http:".into()),
+            "defaultPort" => JsVal::Number(o.default_port.into()),
+            "protocol" => JsVal::String(o.protocol.into()),
+            "maxCachedSessions" => match o.max_cached_sessions {
+                Some(n) => JsVal::Number(n as f64),
+                None => return Ok(None),
+            },
+            // Node's `this.options`: what was given, with `noDelay` and
+            // `path` set by the constructor.
+            "options" => {
+                let mut p = Props::new();
+                if o.keep_alive {
+                    p.insert("keepAlive", JsVal::Bool(true));
+                }
+                if o.timeout > 0 {
+                    p.insert("timeout", JsVal::Number(o.timeout as f64));
+                }
+                if let Some(n) = o.max_cached_sessions.filter(|n| *n != 100) {
+                    p.insert("maxCachedSessions", JsVal::Number(n as f64));
+                }
+                p.insert("noDelay", JsVal::Bool(o.no_delay));
+                p.insert("path", JsVal::Null);
+                JsVal::Object(p)
+            }
             "keepAlive" => JsVal::Bool(o.keep_alive),
             "keepAliveMsecs" => JsVal::Number(o.keep_alive_msecs as f64),
             "maxSockets" => JsVal::Number(o.max_sockets),

@@ -8,8 +8,11 @@ mod client;
 mod incoming;
 mod outgoing;
 mod request_options;
+
+pub(super) use agent::agent_value;
+pub(super) use request_options::agent_options;
 mod response;
-mod server;
+pub(super) mod server;
 
 use std::sync::{Arc, Mutex};
 
@@ -43,8 +46,12 @@ impl HttpModule {
 }
 
 /// An agent whose sockets the session tears down with the case.
-fn new_agent(cx: &Session, options: h::AgentOptions) -> h::Agent {
-    let agent = h::Agent::new_in(&cx.event_loop, options);
+pub(super) fn new_agent(cx: &Session, options: h::AgentOptions) -> h::Agent {
+    track_sockets(cx, h::Agent::new_in(&cx.event_loop, options))
+}
+
+/// An agent whose sockets the session tears down with the case.
+pub(super) fn track_sockets(cx: &Session, agent: h::Agent) -> h::Agent {
     let s = cx.clone();
     agent.on_create(move |sock| {
         if let JsVal::Host(h) = socket_value(sock.clone()) {
@@ -62,27 +69,17 @@ impl HostModule for HttpModule {
     fn call(&self, cx: &Session, function: &str, args: Vec<JsVal>) -> Eval {
         match function {
             "createServer" => create_server(cx, &args),
-            "request" | "get" => {
-                let (options, agent, callback) = request_options::parse(&args)?;
-                let agent = match agent {
-                    request_options::AgentChoice::Global => self.global_agent(cx),
-                    request_options::AgentChoice::Fresh => {
-                        new_agent(cx, h::AgentOptions::default())
-                    }
-                    request_options::AgentChoice::This(a) => a,
-                };
-                let req = h::ClientRequest::new_in(&cx.event_loop, options, agent)?;
-                if let Some(cb) = callback {
-                    let s = cx.clone();
-                    req.once(h::ClientEventKind::Response, move |_, e| {
-                        s.callback(&cb, client::event_args(e))
-                    });
-                }
-                if function == "get" {
-                    req.end_with(None, None)?;
-                }
-                Ok(tracked(cx, client::client_value(req)))
-            }
+            "request" | "get" => make_request(
+                cx,
+                function,
+                &args,
+                &Flavor {
+                    protocol: "http:",
+                    global: &|| self.global_agent(cx),
+                    fresh: &|| new_agent(cx, h::AgentOptions::default()),
+                    secure: &|_, _| Ok(None),
+                },
+            ),
             "validateHeaderName" => {
                 let name = args.first().map(JsVal::to_js_string).unwrap_or_default();
                 let label = args
@@ -159,6 +156,45 @@ impl HostModule for HttpModule {
     }
 }
 
+/// What differs between http's `request`/`get` and https's: the
+/// protocol, the agents, and the TLS options a request carries.
+pub(super) struct Flavor<'a> {
+    pub protocol: &'static str,
+    /// The module's `globalAgent`.
+    pub global: &'a dyn Fn() -> h::Agent,
+    /// A new agent of the module's class (`agent: false`).
+    pub fresh: &'a dyn Fn() -> h::Agent,
+    /// The request's TLS options, from its merged options.
+    pub secure: &'a dyn Fn(&JsVal, &h::RequestOptions) -> Result<Option<h::Secure>, Failure>,
+}
+
+/// `request(url[, options][, callback])` and `get(…)`.
+pub(super) fn make_request(
+    cx: &Session,
+    function: &str,
+    args: &[JsVal],
+    flavor: &Flavor<'_>,
+) -> Eval {
+    let (mut options, agent, callback, raw) = request_options::parse(args, flavor.protocol)?;
+    let agent = match agent {
+        request_options::AgentChoice::Global => (flavor.global)(),
+        request_options::AgentChoice::Fresh => (flavor.fresh)(),
+        request_options::AgentChoice::This(a) => a,
+    };
+    options.secure = (flavor.secure)(&raw, &options)?;
+    let req = h::ClientRequest::new_in(&cx.event_loop, options, agent)?;
+    if let Some(cb) = callback {
+        let s = cx.clone();
+        req.once(h::ClientEventKind::Response, move |_, e| {
+            s.callback(&cb, client::event_args(e))
+        });
+    }
+    if function == "get" {
+        req.end_with(None, None)?;
+    }
+    Ok(tracked(cx, client::client_value(req)))
+}
+
 /// The parser's options of `createServer` and `request`: `maxHeaderSize`
 /// (validated as Node does; `Some(0)` is the default) and
 /// `insecureHTTPParser`, whose lenient parsing the reference does not
@@ -201,6 +237,23 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
         (Some(o), _) => (o.clone(), None),
         (None, _) => (JsVal::Undefined, None),
     };
+    let opts = server_options(&options)?;
+    let server = Server::new_in(&cx.event_loop, opts);
+    // Every accepted socket is torn down at `end`, named or not.
+    let s = cx.clone();
+    server.net().on_connection(move |_, sock| {
+        if let JsVal::Host(h) = socket_value(sock.clone()) {
+            s.track(&h);
+        }
+    });
+    if let Some(cb) = listener {
+        request_listener(cx, &server, cb);
+    }
+    Ok(tracked(cx, http_server_value(server)))
+}
+
+/// `http.createServer`'s options for the HTTP side, validated.
+pub(super) fn server_options(options: &JsVal) -> Result<ServerOptions, Failure> {
     let mut opts = ServerOptions::default();
     if let Some(v) = options.opt("noDelay") {
         opts.no_delay = v.truthy();
@@ -211,7 +264,7 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
     if let Some(v) = options.opt("requireHostHeader") {
         opts.require_host_header = v.truthy();
     }
-    if let Some(n) = parser_options(&options)? {
+    if let Some(n) = parser_options(options)? {
         opts.max_header_size = n;
     }
     // Server(): validateInteger(…, 0) on each, then headersTimeout must
@@ -245,27 +298,21 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
         )
         .into());
     }
-    let server = Server::new_in(&cx.event_loop, opts);
-    // Every accepted socket is torn down at `end`, named or not.
+    Ok(opts)
+}
+
+/// The `requestListener` of `createServer`.
+pub(super) fn request_listener(cx: &Session, server: &Server, cb: String) {
     let s = cx.clone();
-    server.net().on_connection(move |_, sock| {
-        if let JsVal::Host(h) = socket_value(sock.clone()) {
-            s.track(&h);
-        }
+    server.on_request(move |_, req, res| {
+        s.callback(
+            &cb,
+            vec![
+                incoming::incoming_value(req.clone()),
+                response::response_value(res.clone()),
+            ],
+        )
     });
-    if let Some(cb) = listener {
-        let s = cx.clone();
-        server.on_request(move |_, req, res| {
-            s.callback(
-                &cb,
-                vec![
-                    incoming::incoming_value(req.clone()),
-                    response::response_value(res.clone()),
-                ],
-            )
-        });
-    }
-    Ok(tracked(cx, http_server_value(server)))
 }
 
 /// For the session's registry of modules.

@@ -62,7 +62,8 @@ fn url_arg(v: &JsVal) -> Result<Option<Url>, Failure> {
 /// `http.request(options[, callback])`.
 pub(super) fn parse(
     args: &[JsVal],
-) -> Result<(RequestOptions, AgentChoice, Option<String>), Failure> {
+    expected_protocol: &str,
+) -> Result<(RequestOptions, AgentChoice, Option<String>, JsVal), Failure> {
     let callback = args.iter().find_map(|a| match a {
         JsVal::Callback(c) => Some(c.clone()),
         _ => None,
@@ -103,12 +104,12 @@ pub(super) fn parse(
         }
     };
     if let Some(p) = o("protocol")
-        && p.to_js_string() != "http:"
+        && p.to_js_string() != expected_protocol
     {
         return Err(crate::Error::type_error(
             "ERR_INVALID_PROTOCOL",
             format!(
-                "Protocol \"{}\" not supported. Expected \"http:\"",
+                "Protocol \"{}\" not supported. Expected \"{expected_protocol}\"",
                 p.to_js_string()
             ),
         )
@@ -128,7 +129,7 @@ pub(super) fn parse(
         out.path = path;
     }
     if let Some(port) = o("port").filter(|p| p.truthy()) {
-        out.port = port.to_number() as u16;
+        out.port = Some(port.to_number() as u16);
     }
     for key in ["hostname", "host"] {
         match o(key) {
@@ -235,11 +236,11 @@ pub(super) fn parse(
     if let Some(t) = o("timeout") {
         out.timeout = Some(t.to_number().max(0.0) as u64);
     }
-    Ok((out, agent, callback))
+    Ok((out, agent, callback, options))
 }
 
 /// `new http.Agent(options)`.
-pub(super) fn agent_options(options: Option<&JsVal>) -> Result<AgentOptions, Failure> {
+pub(in super::super) fn agent_options(options: Option<&JsVal>) -> Result<AgentOptions, Failure> {
     let mut out = AgentOptions::default();
     let Some(options) = options else {
         return Ok(out);

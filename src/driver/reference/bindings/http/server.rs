@@ -17,10 +17,13 @@ use crate::driver::reference::session::Session;
 use crate::events::{Emits, EventKind};
 use crate::http::{Server, ServerEvent, ServerEventKind};
 
-/// An `http.Server` as scripts see it.
+/// An `http.Server` (or `https.Server`) as scripts see it: what it
+/// inherits comes from the binding of the server it extends (`net.Server`,
+/// or https's `tls.Server`).
 pub struct HttpServerHost {
     http: Server,
-    net: ServerHost,
+    net: Arc<dyn HostObject>,
+    class: &'static str,
 }
 
 impl PartialEq for HttpServerHost {
@@ -31,8 +34,26 @@ impl PartialEq for HttpServerHost {
 
 /// A server as a JavaScript value.
 pub fn http_server_value(server: Server) -> JsVal {
-    let net = ServerHost(server.net().clone());
-    JsVal::Host(Arc::new(HttpServerHost { http: server, net }))
+    let net = Arc::new(ServerHost(server.net().clone()));
+    JsVal::Host(Arc::new(HttpServerHost {
+        http: server,
+        net,
+        class: "http.Server",
+    }))
+}
+
+/// An http server of another class over another server's binding
+/// (`https.Server` over `tls.Server`).
+pub fn derived_server_value(
+    server: Server,
+    base: Arc<dyn HostObject>,
+    class: &'static str,
+) -> JsVal {
+    JsVal::Host(Arc::new(HttpServerHost {
+        http: server,
+        net: base,
+        class,
+    }))
 }
 
 fn event_args(e: &ServerEvent) -> Vec<JsVal> {
@@ -59,7 +80,7 @@ fn event_args(e: &ServerEvent) -> Vec<JsVal> {
 
 impl HostObject for HttpServerHost {
     fn class(&self) -> &'static str {
-        "http.Server"
+        self.class
     }
 
     fn as_any(&self) -> &dyn Any {

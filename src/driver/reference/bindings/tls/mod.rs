@@ -165,6 +165,31 @@ fn connect(cx: &Session, args: &[JsVal]) -> Eval {
         .filter(|h| !h.is_nullish())
         .map_or_else(|| "localhost".to_string(), JsVal::to_js_string);
     let port = options.opt("port").map_or(0, |p| p.to_number() as u16);
+    let tls = t::connect_in(
+        &cx.event_loop,
+        t::ConnectOptions {
+            target,
+            tls: client_tls(cx, &options, host, port)?,
+            socket: socket_options(&options),
+        },
+    )?;
+    let value = tracked(cx, tls_socket_value(tls.clone()));
+    if let Some(cb) = cb {
+        let s = cx.clone();
+        tls.once(t::TlsEventKind::SecureConnect, move |_, _| {
+            s.callback(&cb, vec![])
+        });
+    }
+    Ok(value)
+}
+
+/// `tls.connect`'s TLS options (https's requests give theirs too).
+pub(super) fn client_tls(
+    cx: &Session,
+    options: &JsVal,
+    host: String,
+    port: u16,
+) -> Result<t::ClientTls, Failure> {
     let check_server_identity = match options.opt("checkServerIdentity") {
         Some(JsVal::Callback(name)) => {
             let (s, name) = (cx.clone(), name.clone());
@@ -178,80 +203,59 @@ fn connect(cx: &Session, args: &[JsVal]) -> Eval {
         }
         _ => None,
     };
-    let socket_opts = socket_options(&options);
-    let tls = t::connect_in(
-        &cx.event_loop,
-        t::ConnectOptions {
-            target,
-            host,
-            port,
-            context: secure_context(&options)?,
-            servername: options
-                .opt("servername")
-                .filter(|s| s.truthy())
-                .map(JsVal::to_js_string),
-            reject_unauthorized: !matches!(
-                options.opt("rejectUnauthorized"),
-                Some(JsVal::Bool(false))
-            ),
-            alpn_protocols: alpn(&options),
-            check_server_identity,
-            session: match options.opt("session") {
-                Some(JsVal::Buffer(b)) => Some(b.clone()),
-                _ => None,
-            },
-            socket: socket_opts,
+    Ok(t::ClientTls {
+        host,
+        port,
+        context: secure_context(options)?,
+        servername: options
+            .opt("servername")
+            .filter(|s| s.truthy())
+            .map(JsVal::to_js_string),
+        reject_unauthorized: !matches!(options.opt("rejectUnauthorized"), Some(JsVal::Bool(false))),
+        alpn_protocols: alpn(options),
+        check_server_identity,
+        session: match options.opt("session") {
+            Some(JsVal::Buffer(b)) => Some(b.clone()),
+            _ => None,
         },
-    )?;
-    let value = tracked(cx, tls_socket_value(tls.clone()));
-    if let Some(cb) = cb {
-        let s = cx.clone();
-        tls.once(t::TlsEventKind::SecureConnect, move |_, _| {
-            s.callback(&cb, vec![])
-        });
-    }
-    Ok(value)
+    })
 }
 
-/// `tls.createServer([options][, secureConnectionListener])`.
-fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
-    let (options, listener) = match (args.first(), args.get(1)) {
-        (Some(JsVal::Callback(c)), _) => (JsVal::Object(Props::new()), Some(c.clone())),
-        (Some(o), Some(JsVal::Callback(c))) => (o.clone(), Some(c.clone())),
-        (Some(o), _) => (o.clone(), None),
-        (None, _) => (JsVal::Object(Props::new()), None),
-    };
-    let context = secure_context(&options)?;
-    let sock = socket_options(&options);
+/// `tls.createServer`'s options (https's servers read theirs the same
+/// way).
+pub(super) fn server_tls_options(
+    _cx: &Session,
+    options: &JsVal,
+) -> Result<t::ServerOptions, Failure> {
+    let context = secure_context(options)?;
+    let sock = socket_options(options);
     let handshake_timeout = options
         .opt("handshakeTimeout")
         .map(JsVal::to_number)
         .filter(|n| *n > 0.0)
         .map_or(120_000, |n| n as u64);
-    let server = t::Server::new_in(
-        &cx.event_loop,
-        t::ServerOptions {
-            context,
-            request_cert: options.opt("requestCert").is_some_and(JsVal::truthy),
-            reject_unauthorized: !matches!(
-                options.opt("rejectUnauthorized"),
-                Some(JsVal::Bool(false))
-            ),
-            alpn_protocols: alpn(&options),
-            sni_callback: None,
-            handshake_timeout,
-            net: net::ServerOptions {
-                allow_half_open: sock.allow_half_open,
-                pause_on_connect: options.opt("pauseOnConnect").is_some_and(JsVal::truthy),
-                no_delay: sock.no_delay,
-                keep_alive: sock.keep_alive,
-                keep_alive_initial_delay: sock.keep_alive_initial_delay,
-                high_water_mark: sock.high_water_mark,
-                layer: None,
-            },
+    Ok(t::ServerOptions {
+        context,
+        request_cert: options.opt("requestCert").is_some_and(JsVal::truthy),
+        reject_unauthorized: !matches!(options.opt("rejectUnauthorized"), Some(JsVal::Bool(false))),
+        alpn_protocols: alpn(options),
+        sni_callback: None,
+        handshake_timeout,
+        net: net::ServerOptions {
+            allow_half_open: sock.allow_half_open,
+            pause_on_connect: options.opt("pauseOnConnect").is_some_and(JsVal::truthy),
+            no_delay: sock.no_delay,
+            keep_alive: sock.keep_alive,
+            keep_alive_initial_delay: sock.keep_alive_initial_delay,
+            high_water_mark: sock.high_water_mark,
+            layer: None,
         },
-    );
-    // Every socket is torn down at `end`, named or not.
+    })
+}
+
+/// Every socket of a TLS server, TCP and TLS, is torn down at `end`,
+/// named or not.
+pub(super) fn track_connections(cx: &Session, server: &t::Server) {
     let s = cx.clone();
     server.on(t::ServerEventKind::Connection, move |_, e| {
         if let t::ServerEvent::Connection(raw) = e
@@ -270,6 +274,18 @@ fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
                 s.track(&h);
             }
         });
+}
+
+/// `tls.createServer([options][, secureConnectionListener])`.
+fn create_server(cx: &Session, args: &[JsVal]) -> Eval {
+    let (options, listener) = match (args.first(), args.get(1)) {
+        (Some(JsVal::Callback(c)), _) => (JsVal::Object(Props::new()), Some(c.clone())),
+        (Some(o), Some(JsVal::Callback(c))) => (o.clone(), Some(c.clone())),
+        (Some(o), _) => (o.clone(), None),
+        (None, _) => (JsVal::Object(Props::new()), None),
+    };
+    let server = t::Server::new_in(&cx.event_loop, server_tls_options(cx, &options)?);
+    track_connections(cx, &server);
     if let Some(cb) = listener {
         let s = cx.clone();
         server.on(t::ServerEventKind::SecureConnection, move |_, e| {

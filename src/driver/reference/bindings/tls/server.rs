@@ -29,8 +29,13 @@ impl PartialEq for TlsServerHost {
 
 /// A TLS server as a JavaScript value.
 pub fn tls_server_value(tls: Server) -> JsVal {
+    JsVal::Host(tls_server_host(tls))
+}
+
+/// A TLS server's binding, for a class that extends it (https.Server).
+pub fn tls_server_host(tls: Server) -> Arc<dyn HostObject> {
     let net = ServerHost(tls.net().clone());
-    JsVal::Host(Arc::new(TlsServerHost { tls, net }))
+    Arc::new(TlsServerHost { tls, net })
 }
 
 pub(super) fn event_args(e: &ServerEvent) -> Vec<JsVal> {
