@@ -78,6 +78,13 @@ pub(crate) trait Transport: Send + 'static {
     fn poll_notice(&mut self, _cx: &mut Context<'_>) -> Poll<Notice> {
         Poll::Pending
     }
+    /// After a read that returned data: whether the end of the stream is
+    /// already known too (TLS: a close_notify processed with the data),
+    /// so the socket ends in the same turn, as Node's TLSWrap reports
+    /// both from one read.
+    fn eof_pending(&mut self) -> bool {
+        false
+    }
 }
 
 /// A transport of any kind, as the socket task owns it.

@@ -55,7 +55,6 @@ fn alert_reason(alert: rustls::AlertDescription) -> String {
 pub(crate) fn failure_error(failure: TlsFailure, server: bool) -> Error {
     match failure {
         TlsFailure::Io(e) => Error::system(e, "read", None, None, false),
-        TlsFailure::Eof => Error::plain("ECONNRESET", "socket hang up"),
         TlsFailure::Protocol(e, first) => protocol_error(&e, &first, server),
     }
 }

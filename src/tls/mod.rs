@@ -36,6 +36,7 @@ pub use verify::{Identity, check_server_identity};
 
 use crate::error::{Error, ErrorProp};
 use crate::event_loop::EventLoop;
+use crate::events::Emits;
 use crate::net::{self, Layer, Socket, SocketOptions};
 use socket::{Role, Shared};
 use transport::TlsTransport;
@@ -96,8 +97,6 @@ pub fn secure(socket: &Socket, options: &ClientTls) -> Result<TlsSocket, Error> 
     let shared = Shared::new(
         Role::Client {
             hostname: hostname.clone(),
-            host: options.host.clone(),
-            port: options.port,
             reject_unauthorized: options.reject_unauthorized,
             check_identity: options.check_server_identity.clone(),
         },
@@ -120,6 +119,23 @@ pub fn secure(socket: &Socket, options: &ClientTls) -> Result<TlsSocket, Error> 
         .or_else(|_| rustls::ServerName::try_from("localhost"))
         .map_err(|e| Error::plain("ERR_INVALID_ARG_VALUE", e.to_string()))?;
     socket.set_extension(shared.clone());
+    // Node's onConnectEnd (`prependListener('end')`): the end of the
+    // stream before the handshake finished is an error.
+    let (end_shared, host, port) = (shared.clone(), options.host.clone(), options.port);
+    socket.once(net::SocketEventKind::End, move |s, _| {
+        if !end_shared.info().secure {
+            s.destroy(Some(
+                Error::plain(
+                    "ECONNRESET",
+                    "Client network socket disconnected before secure TLS connection was established",
+                )
+                .with_props(vec![
+                    ("host", ErrorProp::String(host.clone())),
+                    ("port", ErrorProp::Number(port.into())),
+                ]),
+            ));
+        }
+    });
     let layer_shared = shared.clone();
     socket.set_layer(Layer(Arc::new(move |tcp| {
         match rustls::ClientConnection::new(config.clone(), name.clone()) {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
-use crate::error::{Error, ErrorProp};
+use crate::error::Error;
 use crate::event_loop::EventLoop;
 use crate::events::{Emits, Emitter, Event};
 use crate::net::Socket;
@@ -65,8 +65,6 @@ pub(crate) enum Role {
     Client {
         /// The name the certificate must hold (`servername || host`).
         hostname: String,
-        host: String,
-        port: u16,
         reject_unauthorized: bool,
         check_identity: Option<CheckIdentity>,
     },
@@ -245,31 +243,7 @@ impl Shared {
     pub(crate) fn failure_notice(self: &Arc<Self>, failure: TlsFailure) -> Notice {
         let shared = self.clone();
         Box::new(move |socket| {
-            let secure = shared.info().secure;
-            match (&shared.role, failure) {
-                // Node's onConnectEnd: the end of the stream before the
-                // handshake finished.
-                (Role::Client { host, port, .. }, TlsFailure::Eof) if !secure => {
-                    socket.destroy(Some(Error::plain(
-                        "ECONNRESET",
-                        "Client network socket disconnected before secure TLS connection was established",
-                    ).with_props(vec![
-                        ("host", ErrorProp::String(host.clone())),
-                        ("port", ErrorProp::Number((*port).into())),
-                    ])));
-                }
-                // A server's socket ends; its 'close' listener reports
-                // `socket hang up` (onSocketClose).
-                (Role::Server { .. }, TlsFailure::Eof) => {
-                    socket.destroy(None);
-                }
-                (_, TlsFailure::Eof) => {
-                    socket.end();
-                }
-                (_, failure) => {
-                    socket.destroy(Some(failure_error(failure, shared.is_server())));
-                }
-            }
+            socket.destroy(Some(failure_error(failure, shared.is_server())));
         })
     }
 

@@ -27,6 +27,10 @@ enum Phase {
     /// Done; TLS output held until [`Shared::release`].
     Judging,
     Open,
+    /// The peer ended the connection before the handshake finished: the
+    /// socket reads the end of the stream, as Node's does (a client's
+    /// `onConnectEnd` makes it an error).
+    Ended,
     /// Failed (reported); nothing more moves.
     Failed,
 }
@@ -114,7 +118,7 @@ impl TlsTransport {
                         first: &mut self.first_bytes,
                     };
                     match acceptor.read_tls(&mut record) {
-                        Ok(0) => return Poll::Ready(self.fail(Failure::Eof)),
+                        Ok(0) => return self.end(cx),
                         Ok(_) => {}
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             self.hello = Some(Hello::Reading(acceptor));
@@ -217,10 +221,20 @@ impl TlsTransport {
             match self.fill(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(true)) => {}
-                Poll::Ready(Ok(false)) => return Poll::Ready(self.fail(Failure::Eof)),
+                Poll::Ready(Ok(false)) => return self.end(cx),
+                Poll::Ready(Err(Failure::Io(e))) if is_gone(&e) => return self.end(cx),
                 Poll::Ready(Err(f)) => return Poll::Ready(self.fail(f)),
             }
         }
+    }
+
+    /// The peer ended the connection mid-handshake (or reset it): the
+    /// socket reads its end.
+    fn end(&mut self, cx: &mut Context<'_>) -> Poll<Notice> {
+        self.phase = Phase::Ended;
+        self.eof = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 
     fn fail(&mut self, failure: Failure) -> Notice {
@@ -236,28 +250,25 @@ impl TlsTransport {
                 }
                 TlsFailure::Protocol(e, self.first_bytes.clone())
             }
-            // The peer went away mid-handshake (its reset arrives as a
-            // failed write or read): for Node, the connection ended.
-            Failure::Io(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
-                ) =>
-            {
-                TlsFailure::Eof
-            }
             Failure::Io(e) => TlsFailure::Io(e),
-            Failure::Eof => TlsFailure::Eof,
         };
         self.shared.failure_notice(error)
     }
+}
+
+/// A reset or broken pipe: the peer went away (its reset arrives as a
+/// failed write or read); for Node, the connection ended.
+fn is_gone(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+    )
 }
 
 /// Why the connection stopped.
 enum Failure {
     Tls(rustls::Error),
     Io(io::Error),
-    Eof,
 }
 
 /// What the TLS socket reports when its connection failed.
@@ -267,8 +278,6 @@ pub(crate) enum TlsFailure {
     Protocol(rustls::Error, Vec<u8>),
     /// The transport failed.
     Io(io::Error),
-    /// The peer ended the connection during the handshake.
-    Eof,
 }
 
 /// Whether the peer's first bytes are a TLS record (a handshake or an
@@ -279,12 +288,22 @@ fn speaks_tls(first: &[u8]) -> bool {
 
 impl Transport for TlsTransport {
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        if self.phase != Phase::Open {
-            return Poll::Pending;
+        match self.phase {
+            Phase::Open => {}
+            Phase::Ended => return Poll::Ready(Ok(0)),
+            _ => return Poll::Pending,
         }
         loop {
             match self.conn().reader().read(buf) {
-                Ok(n) => return Poll::Ready(Ok(n)),
+                Ok(n) => {
+                    if n > 0 && !self.eof {
+                        // What already arrived is processed, so a
+                        // close_notify right behind the data is known
+                        // with it (`eof_pending`).
+                        let _ = self.fill(cx);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 // The peer closed without close_notify: Node reads that
                 // as the end of the stream too.
@@ -307,7 +326,6 @@ impl Transport for TlsTransport {
                 Poll::Ready(Err(Failure::Tls(e))) => {
                     return Poll::Ready(Err(io::Error::other(e)));
                 }
-                Poll::Ready(Err(Failure::Eof)) => return Poll::Ready(Ok(0)),
             }
         }
     }
@@ -325,6 +343,16 @@ impl Transport for TlsTransport {
         let n = self.conn().writer().write(buf)?;
         let _ = self.flush(cx)?;
         Poll::Ready(Ok(n))
+    }
+
+    fn eof_pending(&mut self) -> bool {
+        let Some(conn) = self.conn.as_mut() else {
+            return false;
+        };
+        match conn.process_new_packets() {
+            Ok(io) => io.plaintext_bytes_to_read() == 0 && (io.peer_has_closed() || self.eof),
+            Err(_) => false,
+        }
     }
 
     fn poll_notice(&mut self, cx: &mut Context<'_>) -> Poll<Notice> {
@@ -367,7 +395,7 @@ impl Transport for TlsTransport {
                 }
                 Poll::Pending
             }
-            Phase::Failed => Poll::Pending,
+            Phase::Ended | Phase::Failed => Poll::Pending,
         }
     }
 

@@ -559,10 +559,14 @@ impl Task {
             Ok(bytes) if bytes.is_empty() => self.socket.state().readable.push_eof(),
             Ok(bytes) => {
                 self.drained = bytes.len() < READ_SIZE;
+                let eof = self.transport.as_mut().is_some_and(|t| t.eof_pending());
                 {
                     let mut st = self.socket.state();
                     st.bytes_read += bytes.len() as u64;
                     st.readable.push_owned(bytes);
+                    if eof {
+                        st.readable.push_eof();
+                    }
                 }
                 self.touch();
             }

@@ -84,7 +84,7 @@ impl HostObject for ClientHost {
             "maxHeadersCount" => JsVal::Null,
             "method" => JsVal::String(r.method().to_string()),
             "path" => JsVal::String(r.path().to_string()),
-            "protocol" => JsVal::String("http:".into()),
+            "protocol" => JsVal::String(r.agent().options().protocol.into()),
             "res" => r.res().map_or(JsVal::Null, incoming_value),
             "reusedSocket" => JsVal::Bool(r.reused_socket()),
             "shouldKeepAlive" => JsVal::Bool(r.should_keep_alive()),

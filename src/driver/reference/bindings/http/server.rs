@@ -95,7 +95,12 @@ impl HostObject for HttpServerHost {
         let s = &self.http;
         Ok(Some(match property {
             "keepAliveTimeout" => JsVal::Number(s.keep_alive_timeout() as f64),
-            "maxRequestsPerSocket" => JsVal::Number(s.max_requests_per_socket().into()),
+            // https.Server does not run http.Server's constructor, which
+            // sets it to 0: unset, it is undefined there.
+            "maxRequestsPerSocket" => match s.max_requests_per_socket() {
+                0 if self.class == "https.Server" => JsVal::Undefined,
+                n => JsVal::Number(n.into()),
+            },
             "headersTimeout" => JsVal::Number(s.headers_timeout() as f64),
             "requestTimeout" => JsVal::Number(s.request_timeout() as f64),
             "timeout" => JsVal::Number(s.timeout() as f64),
