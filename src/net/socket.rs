@@ -137,6 +137,18 @@ impl Socket {
         self.state().layer = Some(layer);
     }
 
+    /// Node's `socket._hadError`: an error was reported for this socket
+    /// already (its users report no second one: a TLS client's
+    /// `onConnectEnd`, then http's `socketOnEnd`).
+    pub(crate) fn set_had_error(&self) {
+        self.state().had_error_reported = true;
+    }
+
+    /// See [`Socket::set_had_error`].
+    pub(crate) fn had_error(&self) -> bool {
+        self.state().had_error_reported
+    }
+
     /// Keeps a value of a module built on net with this socket.
     pub(crate) fn set_extension(&self, value: Arc<dyn std::any::Any + Send + Sync>) {
         self.state().extension = Some(value);

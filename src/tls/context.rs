@@ -141,6 +141,33 @@ impl SecureContext {
         })
     }
 
+    /// `'TLSv1.3'` or `'TLSv1.2'`: the highest version allowed.
+    pub(crate) fn max_version_name(&self) -> &'static str {
+        if self
+            .versions
+            .iter()
+            .any(|v| v.version == rustls::ProtocolVersion::TLSv1_3)
+        {
+            "TLSv1.3"
+        } else {
+            "TLSv1.2"
+        }
+    }
+
+    /// Whether a version is allowed.
+    pub(crate) fn allows(&self, version: Version) -> bool {
+        let wanted = match version {
+            Version::Tls12 => rustls::ProtocolVersion::TLSv1_2,
+            Version::Tls13 => rustls::ProtocolVersion::TLSv1_3,
+        };
+        self.versions.iter().any(|v| v.version == wanted)
+    }
+
+    /// The trusted roots (`ca`).
+    pub(crate) fn root_certificates(&self) -> Vec<Certificate> {
+        self.roots.certs.clone()
+    }
+
     /// A client's configuration for one connection.
     pub(crate) fn client_config(
         &self,
@@ -150,7 +177,7 @@ impl SecureContext {
         session: Option<&[u8]>,
     ) -> Result<rustls::ClientConfig, Error> {
         let builder = rustls::ClientConfig::builder()
-            .with_safe_default_cipher_suites()
+            .with_cipher_suites(NODE_ORDER)
             .with_safe_default_kx_groups()
             .with_protocol_versions(&self.versions)
             .map_err(tls_config_error)?
@@ -189,7 +216,7 @@ impl SecureContext {
             ));
         };
         let builder = rustls::ServerConfig::builder()
-            .with_safe_default_cipher_suites()
+            .with_cipher_suites(NODE_ORDER)
             .with_safe_default_kx_groups()
             .with_protocol_versions(&self.versions)
             .map_err(tls_config_error)?;
@@ -207,6 +234,8 @@ impl SecureContext {
             .with_single_cert(self.chain.clone(), key.clone())
             .map_err(tls_config_error)?;
         config.alpn_protocols = options.alpn.clone();
+        // Node's servers choose by their own order (honorCipherOrder).
+        config.ignore_client_order = true;
         config.key_log = Arc::new(KeyLines(Arc::downgrade(shared)));
         config.send_tls13_tickets = 2;
         config.session_storage = Arc::new(Resumption {
@@ -216,6 +245,21 @@ impl SecureContext {
         Ok(config)
     }
 }
+
+/// rustls's suites in the order of Node's `tls.DEFAULT_CIPHERS`
+/// (OpenSSL's TLS 1.3 default, then Node's list: AES-128-GCM before
+/// AES-256-GCM for TLS 1.2, ChaCha20 last, among `HIGH`).
+static NODE_ORDER: &[rustls::SupportedCipherSuite] = &[
+    rustls::cipher_suite::TLS13_AES_256_GCM_SHA384,
+    rustls::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+    rustls::cipher_suite::TLS13_AES_128_GCM_SHA256,
+    rustls::cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    rustls::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    rustls::cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    rustls::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    rustls::cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    rustls::cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+];
 
 fn tls_config_error(e: rustls::Error) -> Error {
     Error::plain("ERR_OSSL_X509_KEY_VALUES_MISMATCH", e.to_string())

@@ -56,6 +56,7 @@ pub(crate) fn failure_error(failure: TlsFailure, server: bool) -> Error {
     match failure {
         TlsFailure::Io(e) => Error::system(e, "read", None, None, false),
         TlsFailure::Protocol(e, first) => protocol_error(&e, &first, server),
+        TlsFailure::Refused(reason) => ssl_error(reason),
     }
 }
 
@@ -68,6 +69,7 @@ fn protocol_error(e: &rustls::Error, first: &[u8], server: bool) -> Error {
         // A peer that does not speak TLS: OpenSSL names an HTTP request
         // to a server, and a record of no TLS version otherwise.
         _ if not_tls && server && is_http_request(first) => ssl_error("http request"),
+        _ if not_tls && server && first.starts_with(b"CONNE") => ssl_error("https proxy request"),
         _ if not_tls => ssl_error("wrong version number"),
         E::PeerIncompatible(p) => {
             let text = format!("{p:?}");

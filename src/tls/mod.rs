@@ -104,8 +104,10 @@ pub fn secure(socket: &Socket, options: &ClientTls) -> Result<TlsSocket, Error> 
     );
     {
         let mut info = shared.info();
-        info.servername = options.servername.clone();
+        info.requested_servername = options.servername.clone();
         info.local_cert = options.context.leaf.clone();
+        info.max_version = Some(options.context.max_version_name());
+        info.roots = options.context.root_certificates();
     }
     let config = Arc::new(options.context.client_config(
         &shared,
@@ -124,6 +126,7 @@ pub fn secure(socket: &Socket, options: &ClientTls) -> Result<TlsSocket, Error> 
     let (end_shared, host, port) = (shared.clone(), options.host.clone(), options.port);
     socket.once(net::SocketEventKind::End, move |s, _| {
         if !end_shared.info().secure {
+            s.set_had_error();
             s.destroy(Some(
                 Error::plain(
                     "ECONNRESET",
@@ -243,19 +246,22 @@ pub fn peer_certificate_props(cert: &Certificate, issuer: Option<ErrorProp>) -> 
 }
 
 /// `getPeerCertificate(true)`: each certificate with its issuer's, up
-/// the chain; a self-issued certificate is its own issuer (Node's
-/// circular `issuerCertificate`, cut here at the repeat).
-pub fn detailed_certificate_props(chain: &[Certificate]) -> Option<ErrorProp> {
-    fn at(chain: &[Certificate], i: usize, depth: usize) -> ErrorProp {
-        let cert = &chain[i];
-        let next = chain
+/// the chain the peer sent and on to the trusted root; Node's root is its
+/// own issuer (a circular `issuerCertificate`), cut here at the repeat.
+pub fn detailed_certificate_props(
+    chain: &[Certificate],
+    roots: &[Certificate],
+) -> Option<ErrorProp> {
+    let all: Vec<&Certificate> = chain.iter().chain(roots).collect();
+    fn at(all: &[&Certificate], cert: &Certificate, depth: usize) -> ErrorProp {
+        let next = all
             .iter()
-            .position(|c| c.subject_der == cert.issuer_der && c.raw != cert.raw);
+            .find(|c| c.subject_der == cert.issuer_der && c.raw != cert.raw);
         let issuer = match next {
-            Some(n) if depth < 8 => Some(at(chain, n, depth + 1)),
+            Some(n) if depth < 8 => Some(at(all, n, depth + 1)),
             _ => None,
         };
         peer_certificate_props(cert, issuer)
     }
-    (!chain.is_empty()).then(|| at(chain, 0, 0))
+    chain.first().map(|leaf| at(&all, leaf, 0))
 }

@@ -217,6 +217,7 @@ impl ServerInner {
                     .emit(&ServerEvent::TlsClientError(err.clone(), t.clone()));
             }
         });
+        let timeout_reported = reported.clone();
         let (weak, t, raw_socket) = (Arc::downgrade(self), tls.clone(), raw.clone());
         socket.once(SocketEventKind::Close, move |_, e| {
             raw_socket.close_taken_over();
@@ -240,10 +241,11 @@ impl ServerInner {
         });
         if self.handshake_timeout > 0 {
             socket.set_timeout(self.handshake_timeout);
-            let (weak, t) = (Arc::downgrade(self), tls.clone());
+            let (weak, t, r) = (Arc::downgrade(self), tls.clone(), timeout_reported);
             socket.once(SocketEventKind::Timeout, move |s, _| {
                 if let Some(server) = weak.upgrade()
                     && !t.secure()
+                    && !r.swap(true, Ordering::AcqRel)
                 {
                     let err = Error::plain("ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout");
                     server
@@ -278,7 +280,11 @@ impl ServerInner {
                 match context.server_config(&shared, &server.tls) {
                     Ok(config) => {
                         shared.info().local_cert = context.leaf.clone();
-                        shared.set_server_config(Arc::new(config));
+                        let versions = (
+                            context.allows(super::Version::Tls12),
+                            context.allows(super::Version::Tls13),
+                        );
+                        shared.set_server_config(Arc::new(config), versions);
                     }
                     Err(e) => {
                         socket.destroy(Some(e));

@@ -57,8 +57,11 @@ impl Event for TlsEvent {
     }
 }
 
-/// A client's own check of the server's name (`checkServerIdentity`).
-pub type CheckIdentity = Arc<dyn Fn(&str, &Certificate) -> Option<Error> + Send + Sync>;
+/// A client's own check of the server's name (`checkServerIdentity`),
+/// given the host name, the peer's chain (leaf first) and the trusted
+/// roots (for the detailed certificate Node passes).
+pub type CheckIdentity =
+    Arc<dyn Fn(&str, &[Certificate], &[Certificate]) -> Option<Error> + Send + Sync>;
 
 /// Which side of the connection this is, and what judging it needs.
 pub(crate) enum Role {
@@ -82,10 +85,24 @@ pub(crate) struct Info {
     pub(crate) authorization_error: Option<Error>,
     pub(crate) protocol: Option<&'static str>,
     pub(crate) cipher: Option<rustls::CipherSuite>,
-    pub(crate) alpn: Option<Vec<u8>>,
-    /// The SNI name (server side: what the client sent; client side: what
-    /// it asked for).
-    pub(crate) servername: Option<String>,
+    /// The negotiated protocol: `None` until the handshake set it (Node's
+    /// `null`), then `Some(None)` for none (`false`).
+    pub(crate) alpn: Option<Option<Vec<u8>>>,
+    /// The SNI name (server side: what the client sent, once its hello is
+    /// read; client side: what it asked for, once the handshake is done),
+    /// as `alpn`.
+    pub(crate) servername: Option<Option<String>>,
+    /// The SNI name a client asks for.
+    pub(crate) requested_servername: Option<String>,
+    /// The highest version this side offers (`getProtocol()` while the
+    /// handshake runs).
+    pub(crate) max_version: Option<&'static str>,
+    /// Trusted roots, for `getPeerCertificate(true)`'s issuers.
+    pub(crate) roots: Vec<Certificate>,
+    /// The last session ticket (`getSession()`).
+    pub(crate) last_session: Option<Vec<u8>>,
+    /// The versions a server's configuration allows (TLS 1.2, TLS 1.3).
+    pub(crate) server_versions: (bool, bool),
     pub(crate) peer_chain: Vec<Certificate>,
     pub(crate) local_cert: Option<Certificate>,
     pub(crate) session_reused: bool,
@@ -174,9 +191,17 @@ impl Shared {
     }
 
     /// The server's configuration for this connection (after the SNI
-    /// callback, if any).
-    pub(crate) fn set_server_config(&self, config: Arc<rustls::ServerConfig>) {
-        self.info().server_config = Some(config);
+    /// callback, if any), and the versions it allows (TLS 1.2, TLS 1.3).
+    pub(crate) fn set_server_config(
+        &self,
+        config: Arc<rustls::ServerConfig>,
+        versions: (bool, bool),
+    ) {
+        {
+            let mut info = self.info();
+            info.server_config = Some(config);
+            info.server_versions = versions;
+        }
         self.wake();
     }
 
@@ -200,9 +225,14 @@ impl Shared {
             _ => "unknown",
         });
         info.cipher = conn.negotiated_cipher_suite().map(|s| s.suite());
-        info.alpn = conn.alpn_protocol().map(<[u8]>::to_vec);
-        if let rustls::Connection::Server(s) = conn {
-            info.servername = s.server_name().map(str::to_string);
+        info.alpn = Some(conn.alpn_protocol().map(<[u8]>::to_vec));
+        match conn {
+            rustls::Connection::Server(s) => {
+                info.servername = Some(s.server_name().map(str::to_string));
+            }
+            rustls::Connection::Client(_) => {
+                info.servername = Some(info.requested_servername.clone());
+            }
         }
         info.peer_chain = conn
             .peer_certificates()
@@ -216,6 +246,10 @@ impl Shared {
         } else {
             info.offered_session && !verifier_ran
         };
+        // A resumed session carries no certificate to show (Node: `{}`).
+        if info.session_reused && !self.is_server() {
+            info.peer_chain.clear();
+        }
     }
 
     /// The notice of a finished handshake: judge the peer, then
@@ -230,12 +264,24 @@ impl Shared {
     pub(crate) fn client_hello_notice(self: &Arc<Self>, servername: Option<String>) -> Notice {
         let shared = self.clone();
         Box::new(move |socket| {
-            shared.info().servername = servername.clone();
+            shared.info().servername = Some(servername.clone());
             if let Role::Server { server, .. } = &shared.role
                 && let Some(server) = server.upgrade()
             {
                 server.client_hello(&shared, servername, socket);
             }
+        })
+    }
+
+    /// The notice of a connection failing after its handshake: only
+    /// `'error'`, as Node's `_emitTLSError` once control is released (the
+    /// transport then reads the end of the stream).
+    pub(crate) fn late_failure_notice(self: &Arc<Self>, failure: TlsFailure) -> Notice {
+        let server = self.is_server();
+        Box::new(move |socket| {
+            socket.emit(crate::net::SocketEvent::Error(failure_error(
+                failure, server,
+            )));
         })
     }
 
@@ -253,16 +299,14 @@ impl Shared {
             shared: self.clone(),
         };
         match &self.role {
+            // Node's onConnectSecure is the first 'secure' listener: the
+            // verdict and 'secureConnect' come before the others.
             Role::Client {
                 hostname,
                 reject_unauthorized,
                 check_identity,
                 ..
             } => {
-                tls.emit(&TlsEvent::Secure);
-                if socket.destroyed() {
-                    return;
-                }
                 let (verify_error, reused) = {
                     let v = self.verdict.lock().unwrap_or_else(|p| p.into_inner());
                     (v.error.clone(), self.info().session_reused)
@@ -270,10 +314,13 @@ impl Shared {
                 let error = match verify_error {
                     Some(e) => Some(e),
                     None if !reused => {
-                        let leaf = self.info().peer_chain.first().cloned();
-                        match (leaf, check_identity) {
-                            (Some(leaf), Some(check)) => check(hostname, &leaf),
-                            (Some(leaf), None) => identity_error(hostname, &leaf),
+                        let (chain, roots) = {
+                            let info = self.info();
+                            (info.peer_chain.clone(), info.roots.clone())
+                        };
+                        match (chain.first(), check_identity) {
+                            (Some(_), Some(check)) => check(hostname, &chain, &roots),
+                            (Some(leaf), None) => identity_error(hostname, leaf, &chain, &roots),
                             (None, _) => None,
                         }
                     }
@@ -287,6 +334,7 @@ impl Shared {
                     }
                     if *reject_unauthorized {
                         socket.destroy(Some(error));
+                        tls.emit(&TlsEvent::Secure);
                         return;
                     }
                 } else {
@@ -299,6 +347,7 @@ impl Shared {
                 if let Some(session) = pending {
                     tls.emit(&TlsEvent::Session(session));
                 }
+                tls.emit(&TlsEvent::Secure);
             }
             Role::Server {
                 server,
@@ -348,6 +397,7 @@ impl Shared {
     pub(crate) fn session_arrived(self: &Arc<Self>, session: Vec<u8>) {
         let shared = self.clone();
         self.push(Box::new(move |socket| {
+            shared.info().last_session = Some(session.clone());
             if shared.info().secure {
                 let tls = TlsSocket {
                     socket: socket.clone(),
@@ -379,11 +429,18 @@ impl Shared {
 }
 
 /// `tls.checkServerIdentity(hostname, cert)` on a decoded certificate,
-/// with `cert` on the error as Node gives it.
-pub(crate) fn identity_error(hostname: &str, cert: &Certificate) -> Option<Error> {
+/// with `cert` on the error as Node gives it (`getPeerCertificate(true)`).
+pub(crate) fn identity_error(
+    hostname: &str,
+    cert: &Certificate,
+    chain: &[Certificate],
+    roots: &[Certificate],
+) -> Option<Error> {
     check_server_identity(hostname, &Identity::of(cert)).map(|e| {
         let mut props = e.props().to_vec();
-        props.push(("cert", super::peer_certificate_props(cert, None)));
+        if let Some(detailed) = super::detailed_certificate_props(chain, roots) {
+            props.push(("cert", detailed));
+        }
         Error::plain(e.code(), e.message()).with_props(props)
     })
 }
@@ -436,41 +493,62 @@ impl TlsSocket {
         })
     }
 
-    /// `tlsSocket.alpnProtocol`: `None` is Node's `false`.
-    pub fn alpn_protocol(&self) -> Option<String> {
+    /// `tlsSocket.alpnProtocol`: `None` until the handshake set it
+    /// (Node's `null`), then the protocol or `None` (`false`).
+    pub fn alpn_protocol(&self) -> Option<Option<String>> {
         let info = self.shared.info();
         info.alpn
             .as_ref()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .map(|p| p.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()))
     }
 
-    /// `tlsSocket.servername`: `None` is Node's `false`.
-    pub fn servername(&self) -> Option<String> {
+    /// `tlsSocket.servername`: as [`TlsSocket::alpn_protocol`].
+    pub fn servername(&self) -> Option<Option<String>> {
         self.shared.info().servername.clone()
     }
 
     /// `tlsSocket.getProtocol()`: `None` once the connection is gone (Node's
-    /// `null`); `"unknown"` before the handshake.
+    /// `null`); while a client's handshake runs, the highest version it
+    /// offers (OpenSSL's view); `"unknown"` before a server's.
     pub fn protocol(&self) -> Option<&'static str> {
         if self.socket.destroyed() {
             return None;
         }
-        Some(self.shared.info().protocol.unwrap_or("unknown"))
+        let info = self.shared.info();
+        Some(info.protocol.or(info.max_version).unwrap_or("unknown"))
     }
 
-    /// `tlsSocket.getCipher()`: Node's `{name, standardName, version}`.
-    pub fn cipher(&self) -> Option<(&'static str, &'static str, &'static str)> {
-        self.shared.info().cipher.map(super::errors::cipher_names)
+    /// `tlsSocket.getCipher()`: Node's `{name, standardName, version}`;
+    /// `Err` once the connection is gone (`null`), `Ok(None)` before the
+    /// handshake (`undefined`).
+    pub fn cipher(&self) -> Result<Option<(&'static str, &'static str, &'static str)>, ()> {
+        if self.socket.destroyed() {
+            return Err(());
+        }
+        Ok(self.shared.info().cipher.map(super::errors::cipher_names))
     }
 
-    /// `tlsSocket.isSessionReused()`.
-    pub fn is_session_reused(&self) -> bool {
-        self.shared.info().session_reused
+    /// `tlsSocket.isSessionReused()`: `None` once the connection is gone.
+    pub fn is_session_reused(&self) -> Option<bool> {
+        if self.socket.destroyed() {
+            return None;
+        }
+        Some(self.shared.info().session_reused)
+    }
+
+    /// `tlsSocket.getSession()`: the last session ticket, if any.
+    pub fn session(&self) -> Option<Vec<u8>> {
+        self.shared.info().last_session.clone()
     }
 
     /// The peer's chain (leaf first), for `getPeerCertificate()`.
     pub fn peer_chain(&self) -> Vec<Certificate> {
         self.shared.info().peer_chain.clone()
+    }
+
+    /// The trusted roots, for `getPeerCertificate(true)`.
+    pub fn roots(&self) -> Vec<Certificate> {
+        self.shared.info().roots.clone()
     }
 
     /// This side's certificate (`getCertificate()`).

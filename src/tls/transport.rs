@@ -100,12 +100,30 @@ impl TlsTransport {
                         self.hello = Some(Hello::Read(accepted));
                         return Poll::Pending;
                     };
+                    let allowed = self.shared.info().server_versions;
+                    if !offers_a_version(accepted.client_hello().cipher_suites(), allowed) {
+                        // OpenSSL refuses a hello with no version of its
+                        // own with a protocol_version alert.
+                        self.send_alert(ALERT_PROTOCOL_VERSION);
+                        return Poll::Ready(self.fail(Failure::Refused("unsupported protocol")));
+                    }
                     match accepted.into_connection(config) {
                         Ok(conn) => {
                             self.conn = Some(conn.into());
                             return self.handshake(cx);
                         }
-                        Err(e) => return Poll::Ready(self.fail(Failure::Tls(e))),
+                        // rustls dropped the connection with its alert:
+                        // OpenSSL's goes out instead.
+                        Err(rustls::Error::NoApplicationProtocol) => {
+                            self.send_alert(ALERT_NO_APPLICATION_PROTOCOL);
+                            return Poll::Ready(
+                                self.fail(Failure::Refused("no application protocol")),
+                            );
+                        }
+                        Err(e) => {
+                            self.send_alert(ALERT_HANDSHAKE_FAILURE);
+                            return Poll::Ready(self.fail(Failure::Tls(e)));
+                        }
                     }
                 }
                 Some(Hello::Reading(mut acceptor)) => {
@@ -216,7 +234,12 @@ impl TlsTransport {
                 self.phase = Phase::Judging;
                 let conn = self.conn.as_ref().expect("handshaking");
                 self.shared.record_handshake(conn);
-                return Poll::Ready(self.shared.handshake_done_notice());
+                // Behind the key log lines of the handshake's last flight.
+                self.shared.push(self.shared.handshake_done_notice());
+                if let Some(notice) = self.shared.take_pending() {
+                    return Poll::Ready(notice);
+                }
+                return Poll::Pending;
             }
             match self.fill(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -237,9 +260,31 @@ impl TlsTransport {
         Poll::Pending
     }
 
+    /// Writes a fatal alert of OpenSSL's where rustls's differs or was
+    /// lost with its connection (best effort, as the connection ends).
+    fn send_alert(&mut self, description: u8) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let record = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, description];
+        let _ = self.inner.poll_write(&mut cx, &record);
+    }
+
     fn fail(&mut self, failure: Failure) -> Notice {
+        let was_open = self.phase == Phase::Open;
         self.phase = Phase::Failed;
         let error = match failure {
+            // A TLS 1.2 client without the certificate a server requires:
+            // OpenSSL 3.0 answers handshake_failure, rustls
+            // certificate_required.
+            Failure::Tls(rustls::Error::NoCertificatesPresented)
+                if self.conn.as_ref().and_then(|c| c.protocol_version())
+                    == Some(rustls::ProtocolVersion::TLSv1_2) =>
+            {
+                self.send_alert(ALERT_HANDSHAKE_FAILURE);
+                TlsFailure::Protocol(
+                    rustls::Error::NoCertificatesPresented,
+                    self.first_bytes.clone(),
+                )
+            }
             Failure::Tls(e) => {
                 // rustls queued an alert; OpenSSL sends one too for a
                 // protocol error, but none for a peer that does not
@@ -250,8 +295,17 @@ impl TlsTransport {
                 }
                 TlsFailure::Protocol(e, self.first_bytes.clone())
             }
+            Failure::Refused(reason) => TlsFailure::Refused(reason),
             Failure::Io(e) => TlsFailure::Io(e),
         };
+        if was_open {
+            // After the handshake Node only emits the error (its control
+            // is released: `_emitTLSError`); the peer's close ends the
+            // stream.
+            self.phase = Phase::Ended;
+            self.eof = true;
+            return self.shared.late_failure_notice(error);
+        }
         self.shared.failure_notice(error)
     }
 }
@@ -265,9 +319,28 @@ fn is_gone(e: &io::Error) -> bool {
     )
 }
 
+/// OpenSSL's alerts the reference sends itself.
+const ALERT_HANDSHAKE_FAILURE: u8 = 40;
+const ALERT_PROTOCOL_VERSION: u8 = 70;
+const ALERT_NO_APPLICATION_PROTOCOL: u8 = 120;
+
+/// Whether a hello's cipher suites include one of a version the server
+/// allows (`(TLS 1.2, TLS 1.3)`): TLS 1.3's suites are 0x13xx.
+fn offers_a_version(suites: &[rustls::CipherSuite], (tls12, tls13): (bool, bool)) -> bool {
+    suites.iter().any(|s| {
+        let code = s.get_u16();
+        let is13 = code >> 8 == 0x13;
+        // The renegotiation SCSV and GREASE values name no version.
+        let scsv = code == 0x00ff || code == 0x5600 || code & 0x0f0f == 0x0a0a;
+        (is13 && tls13) || (!is13 && !scsv && tls12)
+    })
+}
+
 /// Why the connection stopped.
 enum Failure {
     Tls(rustls::Error),
+    /// Refused before rustls had a connection: OpenSSL's reason.
+    Refused(&'static str),
     Io(io::Error),
 }
 
@@ -276,6 +349,8 @@ enum Failure {
 pub(crate) enum TlsFailure {
     /// A TLS error, and the first bytes the peer sent.
     Protocol(rustls::Error, Vec<u8>),
+    /// A hello refused with OpenSSL's reason.
+    Refused(&'static str),
     /// The transport failed.
     Io(io::Error),
 }
@@ -323,8 +398,12 @@ impl Transport for TlsTransport {
                     }
                 }
                 Poll::Ready(Err(Failure::Io(e))) => return Poll::Ready(Err(e)),
-                Poll::Ready(Err(Failure::Tls(e))) => {
-                    return Poll::Ready(Err(io::Error::other(e)));
+                Poll::Ready(Err(f)) => {
+                    // Reported as the error of a late failure, before the
+                    // end of the stream this read then returns.
+                    let notice = self.fail(f);
+                    self.shared.push(notice);
+                    return Poll::Pending;
                 }
             }
         }

@@ -404,7 +404,7 @@ impl ClientRequest {
     fn socket_end(&self, socket: &Socket) {
         let hang_up = {
             let mut st = self.state();
-            let hang_up = st.res.is_none() && !st.had_error;
+            let hang_up = st.res.is_none() && !st.had_error && !socket.had_error();
             st.had_error |= hang_up;
             hang_up
         };

@@ -111,6 +111,8 @@ pub(super) struct State {
     pub(super) on_destroy: Option<Box<dyn FnOnce() + Send>>,
     /// Put over the transport once connected (TLS).
     pub(super) layer: Option<Layer>,
+    /// Node's `_hadError` (see `Socket::set_had_error`).
+    pub(super) had_error_reported: bool,
     /// What a module built on net keeps with the socket (a TLS socket's
     /// state), found again from the socket alone.
     pub(super) extension: Option<Arc<dyn Any + Send + Sync>>,
@@ -140,6 +142,7 @@ impl State {
             refed: true,
             on_destroy: None,
             layer: None,
+            had_error_reported: false,
             extension: None,
         }
     }

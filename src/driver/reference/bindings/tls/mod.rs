@@ -193,12 +193,16 @@ pub(super) fn client_tls(
     let check_server_identity = match options.opt("checkServerIdentity") {
         Some(JsVal::Callback(name)) => {
             let (s, name) = (cx.clone(), name.clone());
-            let check: t::CheckIdentity =
-                Arc::new(move |host: &str, cert: &t::x509::Certificate| {
-                    let cert = JsVal::from_prop(&t::peer_certificate_props(cert, None));
+            let check: t::CheckIdentity = Arc::new(
+                move |host: &str,
+                      chain: &[t::x509::Certificate],
+                      roots: &[t::x509::Certificate]| {
+                    let cert = t::detailed_certificate_props(chain, roots)
+                        .map_or(JsVal::Undefined, |p| JsVal::from_prop(&p));
                     s.callback(&name, vec![JsVal::String(host.to_string()), cert]);
                     None::<Error>
-                });
+                },
+            );
             Some(check)
         }
         _ => None,

@@ -38,6 +38,15 @@ fn event_args(e: &TlsEvent) -> Vec<JsVal> {
     }
 }
 
+/// `null` before it is known, `false` for none, or the string.
+fn null_false_or(v: Option<Option<String>>) -> JsVal {
+    match v {
+        None => JsVal::Null,
+        Some(None) => JsVal::Bool(false),
+        Some(Some(s)) => JsVal::String(s),
+    }
+}
+
 /// `getPeerCertificate([detailed])`.
 fn peer_certificate(tls: &TlsSocket, detailed: bool) -> JsVal {
     if tls.socket().destroyed() {
@@ -45,7 +54,7 @@ fn peer_certificate(tls: &TlsSocket, detailed: bool) -> JsVal {
     }
     let chain = tls.peer_chain();
     let props = if detailed {
-        crate::tls::detailed_certificate_props(&chain)
+        crate::tls::detailed_certificate_props(&chain, &tls.roots())
     } else {
         chain
             .first()
@@ -73,8 +82,8 @@ impl HostObject for TlsSocketHost {
             "encrypted" => JsVal::Bool(true),
             "authorized" => JsVal::Bool(t.authorized()),
             "authorizationError" => t.authorization_error().map_or(JsVal::Null, JsVal::String),
-            "alpnProtocol" => t.alpn_protocol().map_or(JsVal::Bool(false), JsVal::String),
-            "servername" => t.servername().map_or(JsVal::Bool(false), JsVal::String),
+            "alpnProtocol" => null_false_or(t.alpn_protocol()),
+            "servername" => null_false_or(t.servername()),
             _ => return self.net.get(cx, property),
         }))
     }
@@ -97,17 +106,18 @@ impl HostObject for TlsSocketHost {
             "getProtocol" => Ok(t
                 .protocol()
                 .map_or(JsVal::Null, |p| JsVal::String(p.into()))),
-            "getCipher" => Ok(t
-                .cipher()
-                .map_or(JsVal::Undefined, |(name, standard, version)| {
-                    JsVal::Object(
-                        Props::new()
-                            .with("name", JsVal::String(name.into()))
-                            .with("standardName", JsVal::String(standard.into()))
-                            .with("version", JsVal::String(version.into())),
-                    )
-                })),
-            "isSessionReused" => Ok(JsVal::Bool(t.is_session_reused())),
+            "getCipher" => Ok(match t.cipher() {
+                Err(()) => JsVal::Null,
+                Ok(None) => JsVal::Undefined,
+                Ok(Some((name, standard, version))) => JsVal::Object(
+                    Props::new()
+                        .with("name", JsVal::String(name.into()))
+                        .with("standardName", JsVal::String(standard.into()))
+                        .with("version", JsVal::String(version.into())),
+                ),
+            }),
+            "isSessionReused" => Ok(t.is_session_reused().map_or(JsVal::Null, JsVal::Bool)),
+            "getSession" => Ok(t.session().map_or(JsVal::Undefined, JsVal::Buffer)),
             _ => self.net.call(cx, this, method, args),
         }
     }
