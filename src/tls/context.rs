@@ -163,6 +163,17 @@ impl SecureContext {
         self.versions.iter().any(|v| v.version == wanted)
     }
 
+    /// Node's suites of the versions allowed: a hello offers only those
+    /// (OpenSSL leaves TLS 1.3's out under `maxVersion: 'TLSv1.2'`), so a
+    /// server can tell the versions a client offers from them.
+    fn suites(&self) -> Vec<rustls::SupportedCipherSuite> {
+        NODE_ORDER
+            .iter()
+            .copied()
+            .filter(|s| self.versions.iter().any(|v| v.version == s.version().version))
+            .collect()
+    }
+
     /// The trusted roots (`ca`).
     pub(crate) fn root_certificates(&self) -> Vec<Certificate> {
         self.roots.certs.clone()
@@ -177,7 +188,7 @@ impl SecureContext {
         session: Option<&[u8]>,
     ) -> Result<rustls::ClientConfig, Error> {
         let builder = rustls::ClientConfig::builder()
-            .with_cipher_suites(NODE_ORDER)
+            .with_cipher_suites(&self.suites())
             .with_safe_default_kx_groups()
             .with_protocol_versions(&self.versions)
             .map_err(tls_config_error)?
@@ -216,7 +227,7 @@ impl SecureContext {
             ));
         };
         let builder = rustls::ServerConfig::builder()
-            .with_cipher_suites(NODE_ORDER)
+            .with_cipher_suites(&self.suites())
             .with_safe_default_kx_groups()
             .with_protocol_versions(&self.versions)
             .map_err(tls_config_error)?;
