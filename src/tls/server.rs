@@ -8,7 +8,7 @@
 //! before then is `'tlsClientError'`, never the socket's `'error'`.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};
 
 use rustls::server::ServerSessionMemoryCache;
@@ -88,6 +88,8 @@ pub(crate) struct ServerInner {
     net: net::Server,
     emitter: Emitter<Server, ServerEvent>,
     context: Mutex<SecureContext>,
+    /// `addContext`'s, in the order added.
+    contexts: Mutex<Vec<(String, SecureContext)>>,
     tls: ServerTls,
     sni_callback: Option<SniCallback>,
     handshake_timeout: u64,
@@ -134,6 +136,7 @@ impl Server {
                 ),
                 emitter: Emitter::default(),
                 context: Mutex::new(options.context.clone()),
+                contexts: Mutex::new(Vec::new()),
                 tls: ServerTls {
                     request_cert: options.request_cert,
                     reject_unauthorized: options.reject_unauthorized,
@@ -171,6 +174,17 @@ impl Server {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
+    /// `server.addContext(hostname, context)`: the context for clients
+    /// asking for `hostname` (`*` matches one label); the most recently
+    /// added match wins.
+    pub fn add_context(&self, hostname: &str, context: SecureContext) {
+        self.inner
+            .contexts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((hostname.to_ascii_lowercase(), context));
+    }
+
     /// `server.setSecureContext(options)`: later connections use it.
     pub fn set_secure_context(&self, context: SecureContext) {
         *self.inner.context.lock().unwrap_or_else(|p| p.into_inner()) = context;
@@ -205,7 +219,7 @@ impl ServerInner {
         socket.set_extension(shared.clone());
         let tls = TlsSocket::new(socket.clone(), shared.clone());
         let raw = Socket::new_in(&self.event_loop, SocketOptions::default());
-        let reported = Arc::new(AtomicBool::new(false));
+        let reported = shared.error_reported.clone();
         let (weak, t, r) = (Arc::downgrade(self), tls.clone(), reported.clone());
         socket.once(SocketEventKind::Error, move |_, e| {
             if let (Some(server), crate::net::SocketEvent::Error(err)) = (weak.upgrade(), e)
@@ -272,7 +286,16 @@ impl ServerInner {
                 let context = match result {
                     Ok(Some(c)) => c,
                     Ok(None) => server.context(),
+                    // The callback's error: `tlsClientError`, then the
+                    // socket's own 'error' (observed, unlike a protocol
+                    // error's: the socket is known by then).
                     Err(e) => {
+                        if !shared.error_reported.swap(true, Ordering::AcqRel) {
+                            server.server().emit(&ServerEvent::TlsClientError(
+                                e.clone(),
+                                TlsSocket::new(socket.clone(), shared.clone()),
+                            ));
+                        }
                         socket.destroy(Some(e));
                         return;
                     }
@@ -294,8 +317,24 @@ impl ServerInner {
         };
         match (&self.sni_callback, servername) {
             (Some(sni), Some(name)) => sni(&name, Box::new(configure)),
+            // Node's default SNICallback: the contexts added.
+            (None, Some(name)) => {
+                let found = self.added_context(&name);
+                configure(Ok(found))
+            }
             _ => configure(Ok(None)),
         }
+    }
+
+    /// The most recent `addContext` context whose name matches.
+    fn added_context(&self, servername: &str) -> Option<SecureContext> {
+        let name = servername.to_ascii_lowercase();
+        let contexts = self.contexts.lock().unwrap_or_else(|p| p.into_inner());
+        contexts
+            .iter()
+            .rev()
+            .find(|(pattern, _)| wildcard_match(pattern, &name))
+            .map(|(_, c)| c.clone())
     }
 
     /// The handshake of a connection is done and accepted.
@@ -310,6 +349,29 @@ impl ServerInner {
         self.server()
             .emit(&ServerEvent::Keylog(line.to_vec(), tls.clone()));
     }
+}
+
+/// `addContext`'s names: `*` stands for one label's characters (Node
+/// turns the name into `^…$` with `*` as `[^.]*`).
+fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let pieces: Vec<&str> = pattern.split('*').collect();
+    if pieces.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if !name.starts_with(first) || !name.ends_with(last) || name.len() < first.len() + last.len() {
+        return false;
+    }
+    // Each `*` matches no dot.
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for (i, piece) in pieces[1..pieces.len() - 1].iter().enumerate() {
+        let _ = i;
+        match rest.find(piece) {
+            Some(at) if !rest[..at].contains('.') => rest = &rest[at + piece.len()..],
+            _ => return false,
+        }
+    }
+    !rest.contains('.')
 }
 
 impl Emits for Server {

@@ -128,6 +128,9 @@ pub(crate) struct Shared {
     pending: Mutex<VecDeque<Notice>>,
     pub(crate) verdict: VerdictSlot,
     waker: Mutex<Option<Waker>>,
+    /// A server's `tlsClientError` was emitted for it (Node's
+    /// `kErrorEmitted`).
+    pub(crate) error_reported: Arc<AtomicBool>,
 }
 
 impl Shared {
@@ -143,6 +146,7 @@ impl Shared {
             pending: Mutex::new(VecDeque::new()),
             verdict: VerdictSlot::default(),
             waker: Mutex::new(None),
+            error_reported: Arc::default(),
         })
     }
 

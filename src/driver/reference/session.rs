@@ -622,6 +622,9 @@ impl Session {
                 _ => object.call(self, target, method, args),
             },
             JsVal::Module(m) => m.call(self, method, args),
+            // `f.call(thisArg, ...args)`: the implementation's functions
+            // have no `this`.
+            JsVal::Native(f) if method == "call" => (f.call)(args.into_iter().skip(1).collect()),
             other => Err(Failure::unsupported(format!(
                 "the method '{method}' on {}",
                 other.describe()

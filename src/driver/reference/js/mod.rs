@@ -40,6 +40,10 @@ pub enum JsVal {
     /// A method or module function read as a value (`typeof
     /// socket.write`), by name; scripts call methods directly.
     Function(String),
+    /// A function of the implementation handed to a script (an
+    /// `SNICallback`'s callback), which scripts call as
+    /// `f.call(thisArg, ...args)`.
+    Native(NativeFn),
     /// An object of the implementation (a socket, a server).
     Host(Arc<dyn HostObject>),
     /// A module (`net`) or a global namespace (`Object`).
@@ -60,6 +64,14 @@ impl std::fmt::Debug for JsVal {
 }
 
 /// An object's properties in insertion order, as JavaScript keeps them.
+/// See [`JsVal::Native`].
+#[derive(Clone)]
+pub struct NativeFn {
+    /// The function's `name` (what a trace shows).
+    pub name: &'static str,
+    pub call: Arc<dyn Fn(Vec<JsVal>) -> Result<JsVal, super::host::Failure> + Send + Sync>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Props(Vec<(String, JsVal)>);
 
@@ -248,7 +260,9 @@ impl JsVal {
             JsVal::Bool(_) => "boolean",
             JsVal::Number(_) => "number",
             JsVal::String(_) => "string",
-            JsVal::Callback(_) | JsVal::Function(_) | JsVal::Class(_) => "function",
+            JsVal::Callback(_) | JsVal::Function(_) | JsVal::Class(_) | JsVal::Native(_) => {
+                "function"
+            }
             _ => "object",
         }
     }
@@ -306,6 +320,7 @@ impl JsVal {
             JsVal::Undefined => "undefined".into(),
             JsVal::Null => "null".into(),
             JsVal::Callback(n) | JsVal::Function(n) => format!("function {n}"),
+            JsVal::Native(f) => format!("function {}", f.name),
             JsVal::Class(c) => format!("function {}", c.rsplit('.').next().unwrap_or(c)),
             JsVal::String(s) => {
                 let shown: String = s.chars().take(25).collect();
@@ -383,6 +398,7 @@ pub fn plain_value(v: &JsVal) -> Value {
             Value::Error(p.iter().map(|(k, v)| (k.clone(), plain_value(v))).collect())
         }
         JsVal::Callback(n) | JsVal::Function(n) => Value::Function(n.clone()),
+        JsVal::Native(f) => Value::Function(f.name.to_string()),
         JsVal::Class(c) => Value::Function(c.rsplit('.').next().unwrap_or(c).to_string()),
         JsVal::Host(_) | JsVal::Module(_) => Value::Object(Default::default()),
     }

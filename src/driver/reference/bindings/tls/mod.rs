@@ -2,6 +2,7 @@
 //! file per class. `tls.TLSSocket` and `tls.Server` delegate what they
 //! inherit to the net bindings.
 
+mod context;
 pub(super) mod server;
 pub(super) mod socket;
 
@@ -59,6 +60,10 @@ fn version(options: &JsVal, key: &str, which: &str) -> Result<Option<Version>, F
 
 /// `tls.createSecureContext(options)`'s reading of its options.
 pub(super) fn secure_context(options: &JsVal) -> Result<SecureContext, Failure> {
+    // `options.secureContext || tls.createSecureContext(options)`.
+    if let Some(ctx) = options.opt("secureContext").filter(|c| c.truthy()) {
+        return context::context_of(ctx);
+    }
     let key = pem_list(options.opt("key").unwrap_or(&JsVal::Undefined), "key")?;
     let cert = pem_list(options.opt("cert").unwrap_or(&JsVal::Undefined), "cert")?;
     if options.opt("pfx").is_some_and(|p| !p.is_nullish()) {
@@ -96,6 +101,10 @@ impl HostModule for TlsModule {
     fn call(&self, cx: &Session, function: &str, args: Vec<JsVal>) -> Eval {
         match function {
             "connect" => connect(cx, &args),
+            "createSecureContext" => {
+                let options = args.first().cloned().unwrap_or(JsVal::Undefined);
+                Ok(context::context_value(secure_context(&options)?))
+            }
             "createServer" => create_server(cx, &args),
             "checkServerIdentity" => {
                 let host = args.first().map(JsVal::to_js_string).unwrap_or_default();
@@ -225,10 +234,52 @@ pub(super) fn client_tls(
     })
 }
 
+/// `SNICallback(servername, callback)`: a script callback, given a
+/// function to call back with `(err, context)`.
+fn sni_callback(cx: &Session, options: &JsVal) -> Option<t::SniCallback> {
+    let Some(JsVal::Callback(name)) = options.opt("SNICallback") else {
+        return None;
+    };
+    let (s, name) = (cx.clone(), name.clone());
+    Some(Arc::new(move |servername: &str, done| {
+        let done = std::sync::Mutex::new(Some(done));
+        let f = crate::driver::reference::js::NativeFn {
+            name: "",
+            call: Arc::new(move |args: Vec<JsVal>| {
+                let Some(done) = done.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+                    return Ok(JsVal::Undefined);
+                };
+                let err = args.first().cloned().unwrap_or(JsVal::Undefined);
+                if err.truthy() {
+                    let text = |k: &str| match err.get(k) {
+                        Some(JsVal::String(s)) => s.clone(),
+                        _ => String::new(),
+                    };
+                    done(Err(Error::with_payload(
+                        &text("code"),
+                        text("message"),
+                        Arc::new(err.clone()),
+                    )));
+                    return Ok(JsVal::Undefined);
+                }
+                match args.get(1).filter(|c| c.truthy()) {
+                    Some(ctx) => done(Ok(Some(context::context_of(ctx)?))),
+                    None => done(Ok(None)),
+                }
+                Ok(JsVal::Undefined)
+            }),
+        };
+        s.callback(
+            &name,
+            vec![JsVal::String(servername.to_string()), JsVal::Native(f)],
+        );
+    }))
+}
+
 /// `tls.createServer`'s options (https's servers read theirs the same
 /// way).
 pub(super) fn server_tls_options(
-    _cx: &Session,
+    cx: &Session,
     options: &JsVal,
 ) -> Result<t::ServerOptions, Failure> {
     let context = secure_context(options)?;
@@ -243,7 +294,7 @@ pub(super) fn server_tls_options(
         request_cert: options.opt("requestCert").is_some_and(JsVal::truthy),
         reject_unauthorized: !matches!(options.opt("rejectUnauthorized"), Some(JsVal::Bool(false))),
         alpn_protocols: alpn(options),
-        sni_callback: None,
+        sni_callback: sni_callback(cx, options),
         handshake_timeout,
         net: net::ServerOptions {
             allow_half_open: sock.allow_half_open,

@@ -71,6 +71,12 @@ impl HostObject for TlsServerHost {
 
     fn call(&self, cx: &Session, this: &JsVal, method: &str, args: Vec<JsVal>) -> Eval {
         match method {
+            "addContext" => {
+                let host = args.first().map(JsVal::to_js_string).unwrap_or_default();
+                let context = args.get(1).cloned().unwrap_or(JsVal::Undefined);
+                self.tls.add_context(&host, super::context::context_of(&context)?);
+                Ok(JsVal::Undefined)
+            }
             "setSecureContext" => {
                 let options = args.first().cloned().unwrap_or(JsVal::Undefined);
                 let context = super::secure_context(&options)?;
