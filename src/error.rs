@@ -109,6 +109,13 @@ impl Error {
         self
     }
 
+    /// The same error with another message (an OpenSSL reason appended to
+    /// a system error's).
+    pub fn with_message(mut self, message: impl Into<String>) -> Error {
+        self.0.message = message.into();
+        self
+    }
+
     /// The properties given with [`Error::with_props`].
     pub fn props(&self) -> &[(&'static str, ErrorProp)] {
         self.payload()

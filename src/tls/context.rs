@@ -170,7 +170,11 @@ impl SecureContext {
         NODE_ORDER
             .iter()
             .copied()
-            .filter(|s| self.versions.iter().any(|v| v.version == s.version().version))
+            .filter(|s| {
+                self.versions
+                    .iter()
+                    .any(|v| v.version == s.version().version)
+            })
             .collect()
     }
 

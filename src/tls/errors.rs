@@ -2,6 +2,8 @@
 //! (`ERR_SSL_<REASON>`, with `library` and `reason`) for what rustls
 //! reports, and OpenSSL's names of the cipher suites.
 
+use std::io;
+
 use crate::error::{Error, ErrorProp};
 
 use super::transport::TlsFailure;
@@ -55,7 +57,16 @@ fn alert_reason(alert: rustls::AlertDescription) -> String {
 pub(crate) fn failure_error(failure: TlsFailure, server: bool) -> Error {
     match failure {
         TlsFailure::Io(e) => Error::system(e, "read", None, None, false),
-        TlsFailure::Protocol(e, first) => protocol_error(&e, &first, server),
+        TlsFailure::Protocol(e, first, true) => {
+            // A write waiting for the handshake fails with the SSL error
+            // as `EPROTO` (uv's code for it), syscall `write`.
+            let ssl = protocol_error(&e, &first, server);
+            let mut err =
+                Error::system(io::Error::from_raw_os_error(71), "write", None, None, false);
+            err = err.with_message(format!("write EPROTO {}", ssl.message()));
+            err
+        }
+        TlsFailure::Protocol(e, first, false) => protocol_error(&e, &first, server),
         TlsFailure::Refused(reason) => ssl_error(reason),
     }
 }

@@ -337,6 +337,10 @@ impl Shared {
                         info.authorization_error = Some(error.clone());
                     }
                     if *reject_unauthorized {
+                        // Writes waiting for the handshake are in flight in
+                        // Node (TLSWrap holds them) and fail after 'error':
+                        // their users see `_hadError` set, as here.
+                        socket.set_had_error();
                         socket.destroy(Some(error));
                         tls.emit(&TlsEvent::Secure);
                         return;

@@ -55,6 +55,8 @@ pub(crate) struct TlsTransport {
     first_bytes: Vec<u8>,
     /// The peer's end of stream was read.
     eof: bool,
+    /// A write waited for the handshake.
+    wrote_early: bool,
 }
 
 impl TlsTransport {
@@ -72,6 +74,7 @@ impl TlsTransport {
             phase: Phase::Handshaking,
             first_bytes: Vec::new(),
             eof: false,
+            wrote_early: false,
         }
     }
 
@@ -86,6 +89,7 @@ impl TlsTransport {
             phase: Phase::Handshaking,
             first_bytes: Vec::new(),
             eof: false,
+            wrote_early: false,
         }
     }
 
@@ -283,6 +287,7 @@ impl TlsTransport {
                 TlsFailure::Protocol(
                     rustls::Error::NoCertificatesPresented,
                     self.first_bytes.clone(),
+                    false,
                 )
             }
             Failure::Tls(e) => {
@@ -293,7 +298,7 @@ impl TlsTransport {
                     let mut cx = Context::from_waker(std::task::Waker::noop());
                     let _ = self.flush(&mut cx);
                 }
-                TlsFailure::Protocol(e, self.first_bytes.clone())
+                TlsFailure::Protocol(e, self.first_bytes.clone(), self.wrote_early && !was_open)
             }
             Failure::Refused(reason) => TlsFailure::Refused(reason),
             Failure::Io(e) => TlsFailure::Io(e),
@@ -347,8 +352,10 @@ enum Failure {
 /// What the TLS socket reports when its connection failed.
 #[derive(Debug)]
 pub(crate) enum TlsFailure {
-    /// A TLS error, and the first bytes the peer sent.
-    Protocol(rustls::Error, Vec<u8>),
+    /// A TLS error, the first bytes the peer sent, and whether writes
+    /// were waiting for the handshake (Node then reports `EPROTO` from
+    /// the write).
+    Protocol(rustls::Error, Vec<u8>, bool),
     /// A hello refused with OpenSSL's reason.
     Refused(&'static str),
     /// The transport failed.
@@ -410,8 +417,15 @@ impl Transport for TlsTransport {
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if self.phase != Phase::Open {
-            return Poll::Pending;
+        match self.phase {
+            Phase::Open => {}
+            // Writes wait for the handshake (TLSWrap holds them in
+            // flight); one waiting when it fails fails as `EPROTO`.
+            Phase::Handshaking | Phase::Judging => {
+                self.wrote_early = true;
+                return Poll::Pending;
+            }
+            _ => return Poll::Pending,
         }
         // One batch in flight at a time: the kernel's back-pressure is
         // the socket's.

@@ -551,11 +551,9 @@ impl ClientRequest {
             st.core.take_output()
         };
         let me = self.clone();
-        let finish: WriteCallback = Box::new(move |e| {
-            if e.is_none() {
-                me.finish();
-            }
-        });
+        // Node's onFinish ignores the write's error: 'finish' comes
+        // unless the socket reported one already (`_hadError`).
+        let finish: WriteCallback = Box::new(move |_| me.finish());
         let attached = self.state().socket.is_some();
         self.send(out, Some(finish));
         // `_finish` at the end of `end()` when the request has its socket,
@@ -596,7 +594,8 @@ impl ClientRequest {
     fn finish(&self) {
         let emit = {
             let mut st = self.state();
-            let emit = !st.had_error && !st.finished;
+            let socket_failed = st.socket.as_ref().is_some_and(|s| s.had_error());
+            let emit = !st.had_error && !socket_failed && !st.finished;
             st.finished = true;
             emit
         };

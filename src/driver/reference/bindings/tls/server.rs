@@ -74,7 +74,8 @@ impl HostObject for TlsServerHost {
             "addContext" => {
                 let host = args.first().map(JsVal::to_js_string).unwrap_or_default();
                 let context = args.get(1).cloned().unwrap_or(JsVal::Undefined);
-                self.tls.add_context(&host, super::context::context_of(&context)?);
+                self.tls
+                    .add_context(&host, super::context::context_of(&context)?);
                 Ok(JsVal::Undefined)
             }
             "setSecureContext" => {
