@@ -5,7 +5,11 @@
 //! percent-encoded (each with its own set), the default port dropped.
 //! No IDNA, no IPv4 number forms, no relative URLs.
 
+use std::any::Any;
+
+use crate::driver::reference::host::{Eval, Failure, HostListener, HostObject};
 use crate::driver::reference::js::{JsVal, Props};
+use crate::driver::reference::session::Session;
 use crate::error::Error;
 
 /// A parsed URL's parts, as a `URL` object's properties show them.
@@ -182,6 +186,11 @@ impl Url {
 
     /// A `URL` object a script made, read back.
     pub fn from_value(v: &JsVal) -> Option<Url> {
+        if let JsVal::Host(h) = v
+            && let Some(u) = h.as_any().downcast_ref::<UrlHost>()
+        {
+            return Some(u.url());
+        }
         let is_url = v.has("href") && v.has("protocol") && !v.has("auth") && !v.has("path");
         if !is_url {
             return None;
@@ -190,10 +199,78 @@ impl Url {
     }
 }
 
-/// `new URL(input)`.
+/// `new URL(input)`: an object scripts can change (`url.port = …`).
 pub fn construct(args: &[JsVal]) -> Result<JsVal, Error> {
     let input = args.first().map(JsVal::to_js_string).unwrap_or_default();
-    Ok(Url::parse(&input)?.to_value())
+    Ok(JsVal::Host(std::sync::Arc::new(UrlHost(
+        std::sync::Mutex::new(Url::parse(&input)?),
+    ))))
+}
+
+/// A `URL` object: its properties read from the parsed URL; `port` can
+/// be set (the WHATWG setter: the leading digits, the scheme's default
+/// port as none, anything else ignored).
+pub struct UrlHost(std::sync::Mutex<Url>);
+
+impl UrlHost {
+    fn url(&self) -> Url {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl HostObject for UrlHost {
+    fn class(&self) -> &'static str {
+        "URL"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn same(&self, other: &dyn HostObject) -> bool {
+        std::ptr::eq(self.as_any(), other.as_any())
+    }
+
+    fn get(&self, _cx: &Session, property: &str) -> Result<Option<JsVal>, Failure> {
+        Ok(self.url().to_value().get(property).cloned())
+    }
+
+    fn set(&self, _cx: &Session, property: &str, value: &JsVal) -> Result<bool, Failure> {
+        if property != "port" {
+            return Err(Failure::unsupported(format!("setting URL's {property}")));
+        }
+        let text = value.to_js_string();
+        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+        let mut url = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if text.is_empty() {
+            url.port = String::new();
+        } else if let Ok(n) = digits.parse::<u16>() {
+            let n = n.to_string();
+            url.port = if Some(n.as_str()) == default_port(&url.protocol) {
+                String::new()
+            } else {
+                n
+            };
+        }
+        Ok(true)
+    }
+
+    fn call(&self, _cx: &Session, _this: &JsVal, method: &str, _args: Vec<JsVal>) -> Eval {
+        match method {
+            "toString" | "toJSON" => Ok(JsVal::String(self.url().href())),
+            other => Err(Failure::unsupported(format!("URL.{other}"))),
+        }
+    }
+
+    fn subscribe(&self, event: &str, _once: bool, _listener: HostListener) -> Result<(), String> {
+        Err(format!("no event '{event}' here"))
+    }
+
+    fn listener_count(&self, _event: &str) -> Option<usize> {
+        None
+    }
+
+    fn teardown(&self) {}
 }
 
 /// A special URL's path: `\\` is `/`, `.` and `..` segments (also as
