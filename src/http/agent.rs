@@ -84,7 +84,10 @@ pub struct AgentOptions {
 /// What prepares an agent's new socket for an origin (see
 /// [`AgentOptions::connector`]); an error destroys the socket.
 #[derive(Clone)]
-pub struct Connector(pub Arc<dyn Fn(&Socket, &Origin) -> Result<(), crate::Error> + Send + Sync>);
+pub struct Connector(pub Arc<Connect>);
+
+/// The function of a [`Connector`].
+pub type Connect = dyn Fn(&Socket, &Origin) -> Result<(), crate::Error> + Send + Sync;
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -114,21 +114,35 @@ impl Socket {
         on_destroy: Box<dyn FnOnce() + Send>,
     ) -> Socket {
         let socket = Socket::new_in(event_loop, options);
+        socket.state().on_destroy = Some(on_destroy);
+        socket.attach(transport, paused);
+        socket
+    }
+
+    /// Gives a new socket a connection that is already there (accepted,
+    /// or taken over from another socket).
+    pub(crate) fn attach(&self, transport: BoxTransport, paused: bool) {
         {
-            let mut st = socket.state();
+            let mut st = self.state();
             st.pending = false;
             st.has_handle = true;
             st.local = transport.local();
             st.remote = transport.remote();
             st.unix = transport.is_unix();
-            st.on_destroy = Some(on_destroy);
             if paused {
                 // net's pauseOnCreate: `this.readableFlowing = false`.
                 st.readable.set_flowing(Some(false));
             }
         }
-        socket.send(Command::Attach(transport, paused));
-        socket
+        self.send(Command::Attach(transport, paused));
+    }
+
+    /// Hands this socket's connection, with what it read and nobody
+    /// consumed, to `take` (a TLS socket wrapping it: `new
+    /// tls.TLSSocket(socket)`); this socket then only closes, with
+    /// [`Socket::close_taken_over`].
+    pub(crate) fn surrender(&self, take: Box<dyn FnOnce(BoxTransport, Vec<u8>) + Send>) {
+        self.send(Command::Surrender(take));
     }
 
     /// Puts `layer` over the connection this socket makes next (TLS over
@@ -164,7 +178,7 @@ impl Socket {
     /// whose handle another socket took over (the TCP socket under a
     /// server's TLS socket).
     pub(crate) fn close_taken_over(&self) {
-        {
+        let on_destroy = {
             let mut st = self.state();
             if st.close_emitted {
                 return;
@@ -173,6 +187,11 @@ impl Socket {
             st.has_handle = false;
             st.readable.destroy(None);
             st.writable.destroy(None);
+            st.on_destroy.take()
+        };
+        // The connection it had is gone: a server counts it no more.
+        if let Some(f) = on_destroy {
+            f();
         }
         self.emit(SocketEvent::Close {
             had_error: Some(false),

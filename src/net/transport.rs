@@ -90,6 +90,57 @@ pub(crate) trait Transport: Send + 'static {
 /// A transport of any kind, as the socket task owns it.
 pub(crate) type BoxTransport = Box<dyn Transport>;
 
+/// A transport whose first reads return bytes another socket read from it
+/// already (a connection taken over).
+pub(crate) struct Prefixed {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) inner: BoxTransport,
+}
+
+impl Transport for Prefixed {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        if self.bytes.is_empty() {
+            return self.inner.poll_read(cx, buf);
+        }
+        let n = buf.len().min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes.drain(..n);
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.inner.poll_write(cx, buf)
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.inner.shutdown_write()
+    }
+
+    fn reset(&mut self) {
+        self.inner.reset()
+    }
+
+    fn set_no_delay(&self, on: bool) {
+        self.inner.set_no_delay(on)
+    }
+
+    fn set_keep_alive(&self, on: bool, delay_ms: u64) {
+        self.inner.set_keep_alive(on, delay_ms)
+    }
+
+    fn local(&self) -> Option<Endpoint> {
+        self.inner.local()
+    }
+
+    fn remote(&self) -> Option<Endpoint> {
+        self.inner.remote()
+    }
+
+    fn is_unix(&self) -> bool {
+        self.inner.is_unix()
+    }
+}
+
 /// Something a transport reports (see [`Transport::poll_notice`]): run
 /// with the socket in the socket's turn.
 pub(crate) type Notice = Box<dyn FnOnce(&super::Socket) + Send>;

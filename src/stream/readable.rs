@@ -300,6 +300,18 @@ impl Readable {
         }
     }
 
+    /// Everything buffered, as bytes, without events (a connection taken
+    /// over by another stream takes what this one read).
+    pub fn drain_bytes(&mut self) -> Vec<u8> {
+        if self.length == 0 {
+            return Vec::new();
+        }
+        match self.take_front(self.length) {
+            Chunk::Bytes(b) => b,
+            Chunk::Text(t) => t.into_bytes(),
+        }
+    }
+
     /// `readable.read([size])` (Node's `Readable.prototype.read`): the
     /// first `size` units (all buffered data with `None`), or `None`
     /// (null) when not that much is buffered and the stream has not

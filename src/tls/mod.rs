@@ -150,6 +150,60 @@ pub fn secure(socket: &Socket, options: &ClientTls) -> Result<TlsSocket, Error> 
     Ok(TlsSocket::new(socket.clone(), shared))
 }
 
+/// `new tls.TLSSocket(socket, {isServer: true, secureContext,
+/// requestCert, rejectUnauthorized, ALPNProtocols})`: a server's TLS
+/// socket over a connected net socket of no `tls.Server`. The net
+/// socket's connection, and what it read unconsumed, go to the TLS
+/// socket; the net socket then only closes, just before it.
+pub fn wrap_server(
+    raw: &Socket,
+    context: SecureContext,
+    request_cert: bool,
+    reject_unauthorized: bool,
+    alpn_protocols: Vec<Vec<u8>>,
+) -> TlsSocket {
+    let event_loop = raw.event_loop();
+    let peer = Socket::new_in(event_loop, SocketOptions::default());
+    let shared = Shared::new(
+        Role::Server {
+            server: std::sync::Weak::new(),
+            request_cert,
+            reject_unauthorized,
+        },
+        event_loop,
+    );
+    {
+        let mut info = shared.info();
+        info.local_cert = context.leaf.clone();
+        info.standalone = Some((
+            context,
+            context::ServerTls {
+                request_cert,
+                reject_unauthorized,
+                alpn: alpn_protocols,
+                sessions: rustls::server::ServerSessionMemoryCache::new(256),
+            },
+        ));
+    }
+    peer.set_extension(shared.clone());
+    let tcp = raw.clone();
+    peer.once(net::SocketEventKind::Close, move |_, _| {
+        tcp.close_taken_over()
+    });
+    let (taker, layer_shared) = (peer.clone(), shared.clone());
+    raw.surrender(Box::new(move |transport, buffered| {
+        let transport = Box::new(net::transport::Prefixed {
+            bytes: buffered,
+            inner: transport,
+        });
+        taker.attach(
+            Box::new(TlsTransport::server(transport, layer_shared)),
+            false,
+        );
+    }));
+    TlsSocket::new(peer, shared)
+}
+
 /// `tls.connect(options)` in the global event loop.
 pub fn connect(options: ConnectOptions) -> Result<TlsSocket, Error> {
     connect_in(&EventLoop::global(), options)

@@ -103,6 +103,9 @@ pub(crate) struct Info {
     pub(crate) last_session: Option<Vec<u8>>,
     /// The versions a server's configuration allows (TLS 1.2, TLS 1.3).
     pub(crate) server_versions: (bool, bool),
+    /// A server-side socket of no `tls.Server` (`new tls.TLSSocket(socket,
+    /// {isServer: true})`): its context and options.
+    pub(crate) standalone: Option<(super::SecureContext, super::context::ServerTls)>,
     pub(crate) peer_chain: Vec<Certificate>,
     pub(crate) local_cert: Option<Certificate>,
     pub(crate) session_reused: bool,
@@ -269,10 +272,27 @@ impl Shared {
         let shared = self.clone();
         Box::new(move |socket| {
             shared.info().servername = Some(servername.clone());
-            if let Role::Server { server, .. } = &shared.role
-                && let Some(server) = server.upgrade()
-            {
+            let Role::Server { server, .. } = &shared.role else {
+                return;
+            };
+            if let Some(server) = server.upgrade() {
                 server.client_hello(&shared, servername, socket);
+                return;
+            }
+            let standalone = shared.info().standalone.clone();
+            if let Some((context, options)) = standalone {
+                match context.server_config(&shared, &options) {
+                    Ok(config) => {
+                        let versions = (
+                            context.allows(super::Version::Tls12),
+                            context.allows(super::Version::Tls13),
+                        );
+                        shared.set_server_config(Arc::new(config), versions);
+                    }
+                    Err(e) => {
+                        socket.destroy(Some(e));
+                    }
+                }
             }
         })
     }
@@ -527,13 +547,13 @@ impl TlsSocket {
     }
 
     /// `tlsSocket.getCipher()`: Node's `{name, standardName, version}`;
-    /// `Err` once the connection is gone (`null`), `Ok(None)` before the
-    /// handshake (`undefined`).
-    pub fn cipher(&self) -> Result<Option<(&'static str, &'static str, &'static str)>, ()> {
+    /// `None` once the connection is gone (`null`), `Some(None)` before
+    /// the handshake (`undefined`).
+    pub fn cipher(&self) -> Option<Option<(&'static str, &'static str, &'static str)>> {
         if self.socket.destroyed() {
-            return Err(());
+            return None;
         }
-        Ok(self.shared.info().cipher.map(super::errors::cipher_names))
+        Some(self.shared.info().cipher.map(super::errors::cipher_names))
     }
 
     /// `tlsSocket.isSessionReused()`: `None` once the connection is gone.

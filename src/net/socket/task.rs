@@ -174,6 +174,8 @@ pub(super) enum Command {
     SetKeepAlive(bool, u64),
     /// An accepted connection, handed over by the server.
     Attach(BoxTransport, bool),
+    /// Give the connection, and the bytes read and not consumed, away.
+    Surrender(Box<dyn FnOnce(BoxTransport, Vec<u8>) + Send>),
 }
 
 /// What woke the socket task.
@@ -374,6 +376,13 @@ impl Task {
                 self.touch();
             }
             Command::Call(f) => f(),
+            Command::Surrender(take) => {
+                if let Some(transport) = self.transport.take() {
+                    let buffered = self.socket.state().readable.drain_bytes();
+                    self.deadline.clear();
+                    take(transport, buffered);
+                }
+            }
             Command::Destroy(error, had_handle) => {
                 self.write_through();
                 self.close(error, had_handle)
@@ -681,6 +690,11 @@ impl Task {
     /// `'close'` (with no argument if there never was a connection).
     fn close(&mut self, error: Option<Error>, had_handle: bool) {
         if self.closed {
+            return;
+        }
+        if self.transport.is_none() && self.socket.state().close_emitted {
+            // Closed already, for a connection another socket took over.
+            self.closed = true;
             return;
         }
         self.closed = true;

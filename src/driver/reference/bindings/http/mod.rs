@@ -156,6 +156,10 @@ impl HostModule for HttpModule {
     }
 }
 
+/// Reads a request's TLS options (https) from its merged options.
+pub(super) type SecureOptions<'a> =
+    dyn Fn(&JsVal, &h::RequestOptions) -> Result<Option<h::Secure>, Failure> + 'a;
+
 /// What differs between http's `request`/`get` and https's: the
 /// protocol, the agents, and the TLS options a request carries.
 pub(super) struct Flavor<'a> {
@@ -165,7 +169,7 @@ pub(super) struct Flavor<'a> {
     /// A new agent of the module's class (`agent: false`).
     pub fresh: &'a dyn Fn() -> h::Agent,
     /// The request's TLS options, from its merged options.
-    pub secure: &'a dyn Fn(&JsVal, &h::RequestOptions) -> Result<Option<h::Secure>, Failure>,
+    pub secure: &'a SecureOptions<'a>,
 }
 
 /// `request(url[, options][, callback])` and `get(…)`.

@@ -140,6 +140,31 @@ impl HostModule for TlsModule {
     fn construct(&self, cx: &Session, class: &str, args: Vec<JsVal>) -> Eval {
         match class {
             "Server" => create_server(cx, &args),
+            "TLSSocket" => {
+                let socket = match args.first() {
+                    Some(JsVal::Host(h)) => h
+                        .as_any()
+                        .downcast_ref::<super::net::socket::SocketHost>()
+                        .map(|s| s.0.clone()),
+                    _ => None,
+                };
+                let options = args.get(1).cloned().unwrap_or(JsVal::Undefined);
+                match socket {
+                    Some(raw) if options.opt("isServer").is_some_and(JsVal::truthy) => {
+                        let tls = t::wrap_server(
+                            &raw,
+                            secure_context(&options)?,
+                            options.opt("requestCert").is_some_and(JsVal::truthy),
+                            !matches!(options.opt("rejectUnauthorized"), Some(JsVal::Bool(false))),
+                            alpn(&options),
+                        );
+                        Ok(tracked(cx, tls_socket_value(tls)))
+                    }
+                    _ => Err(Failure::unsupported(
+                        "new tls.TLSSocket() other than a server's over a net.Socket",
+                    )),
+                }
+            }
             other => Err(Failure::unsupported(format!("new tls.{other}"))),
         }
     }

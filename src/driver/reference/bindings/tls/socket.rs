@@ -107,9 +107,9 @@ impl HostObject for TlsSocketHost {
                 .protocol()
                 .map_or(JsVal::Null, |p| JsVal::String(p.into()))),
             "getCipher" => Ok(match t.cipher() {
-                Err(()) => JsVal::Null,
-                Ok(None) => JsVal::Undefined,
-                Ok(Some((name, standard, version))) => JsVal::Object(
+                None => JsVal::Null,
+                Some(None) => JsVal::Undefined,
+                Some(Some((name, standard, version))) => JsVal::Object(
                     Props::new()
                         .with("name", JsVal::String(name.into()))
                         .with("standardName", JsVal::String(standard.into()))
