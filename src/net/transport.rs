@@ -116,30 +116,39 @@ impl Transport for Prefixed {
         self.inner.shutdown_write()
     }
 
-    fn reset(&mut self) {
-        self.inner.reset()
-    }
-
-    fn set_no_delay(&self, on: bool) {
-        self.inner.set_no_delay(on)
-    }
-
-    fn set_keep_alive(&self, on: bool, delay_ms: u64) {
-        self.inner.set_keep_alive(on, delay_ms)
-    }
-
-    fn local(&self) -> Option<Endpoint> {
-        self.inner.local()
-    }
-
-    fn remote(&self) -> Option<Endpoint> {
-        self.inner.remote()
-    }
-
-    fn is_unix(&self) -> bool {
-        self.inner.is_unix()
-    }
+    crate::net::transport::delegate_to_inner!();
 }
+
+/// The methods of a transport over another (`self.inner`) that are the
+/// inner one's: the socket options, the addresses, the reset.
+macro_rules! delegate_to_inner {
+    () => {
+        fn reset(&mut self) {
+            self.inner.reset()
+        }
+
+        fn set_no_delay(&self, on: bool) {
+            self.inner.set_no_delay(on)
+        }
+
+        fn set_keep_alive(&self, on: bool, delay_ms: u64) {
+            self.inner.set_keep_alive(on, delay_ms)
+        }
+
+        fn local(&self) -> Option<$crate::net::transport::Endpoint> {
+            self.inner.local()
+        }
+
+        fn remote(&self) -> Option<$crate::net::transport::Endpoint> {
+            self.inner.remote()
+        }
+
+        fn is_unix(&self) -> bool {
+            self.inner.is_unix()
+        }
+    };
+}
+pub(crate) use delegate_to_inner;
 
 /// Something a transport reports (see [`Transport::poll_notice`]): run
 /// with the socket in the socket's turn.

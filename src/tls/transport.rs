@@ -16,7 +16,7 @@ use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::net::transport::{BoxTransport, Endpoint, Notice, Transport};
+use crate::net::transport::{BoxTransport, Notice, Transport};
 
 use super::socket::Shared;
 
@@ -131,15 +131,10 @@ impl TlsTransport {
                     }
                 }
                 Some(Hello::Reading(mut acceptor)) => {
-                    let mut io = Io {
-                        inner: &mut *self.inner,
-                        cx,
-                    };
-                    let mut record = Recording {
-                        io: &mut io,
-                        first: &mut self.first_bytes,
-                    };
-                    match acceptor.read_tls(&mut record) {
+                    let read = read_recorded(&mut *self.inner, &mut self.first_bytes, cx, |r| {
+                        acceptor.read_tls(r)
+                    });
+                    match read {
                         Ok(0) => return self.end(cx),
                         Ok(_) => {}
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -193,19 +188,14 @@ impl TlsTransport {
     /// it. `Ready(Ok(true))` when something was read, `Ready(Ok(false))`
     /// at the peer's end of stream.
     fn fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, Failure>> {
-        let mut io = Io {
-            inner: &mut *self.inner,
-            cx,
-        };
-        let mut record = Recording {
-            io: &mut io,
-            first: &mut self.first_bytes,
-        };
         let conn = self
             .conn
             .as_mut()
             .expect("a connection once the hello is read");
-        match conn.read_tls(&mut record) {
+        let read = read_recorded(&mut *self.inner, &mut self.first_bytes, cx, |r| {
+            conn.read_tls(r)
+        });
+        match read {
             Ok(0) => {
                 self.eof = true;
                 Poll::Ready(Ok(false))
@@ -501,29 +491,7 @@ impl Transport for TlsTransport {
         self.inner.shutdown_write()
     }
 
-    fn reset(&mut self) {
-        self.inner.reset()
-    }
-
-    fn set_no_delay(&self, on: bool) {
-        self.inner.set_no_delay(on)
-    }
-
-    fn set_keep_alive(&self, on: bool, delay_ms: u64) {
-        self.inner.set_keep_alive(on, delay_ms)
-    }
-
-    fn local(&self) -> Option<Endpoint> {
-        self.inner.local()
-    }
-
-    fn remote(&self) -> Option<Endpoint> {
-        self.inner.remote()
-    }
-
-    fn is_unix(&self) -> bool {
-        self.inner.is_unix()
-    }
+    crate::net::transport::delegate_to_inner!();
 }
 
 /// A transport polled as `std::io`: `Pending` is `WouldBlock` (the waker
@@ -561,6 +529,18 @@ impl Write for Io<'_, '_> {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// Reads from a transport through `read` (rustls's `read_tls`), keeping
+/// the first bytes the peer sent.
+fn read_recorded(
+    inner: &mut dyn Transport,
+    first: &mut Vec<u8>,
+    cx: &mut Context<'_>,
+    read: impl FnOnce(&mut dyn Read) -> io::Result<usize>,
+) -> io::Result<usize> {
+    let mut io = Io { inner, cx };
+    read(&mut Recording { io: &mut io, first })
 }
 
 /// Keeps the first few bytes read.
