@@ -286,7 +286,8 @@ fn public_key(spki: Vec<u8>) -> Result<PublicKey, Malformed> {
             let n: Vec<u8> = n.iter().copied().skip_while(|b| *b == 0).collect();
             let exponent = e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
             PublicKey::Rsa {
-                bits: n.len() as u32 * 8 - n.first().map_or(8, |b| b.leading_zeros()),
+                bits: (n.len() as u32 * 8)
+                    .saturating_sub(n.first().map_or(0, |b| b.leading_zeros())),
                 modulus: n.iter().map(|b| format!("{b:02X}")).collect(),
                 exponent: format!("0x{exponent:x}"),
                 der: key.to_vec(),
@@ -471,6 +472,20 @@ mod tests {
         let ca = fixture("ca.pem");
         assert!(ca.ca && ca.self_issued());
         assert_eq!(c.issuer_der, ca.subject_der);
+    }
+
+    proptest::proptest! {
+        /// A peer's certificate is untrusted input: any bytes, and any
+        /// corruption of a real certificate, give a value or an error.
+        #[test]
+        fn any_bytes_decode_or_fail(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+                                     at in 0usize..503, with in proptest::num::u8::ANY) {
+            let _ = Certificate::from_der(&bytes);
+            let mut real = fixture("localhost.pem").raw;
+            let at = at % real.len();
+            real[at] = with;
+            let _ = Certificate::from_der(&real);
+        }
     }
 
     #[test]
