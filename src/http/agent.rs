@@ -360,6 +360,13 @@ impl Agent {
         origin: &Origin,
         then: impl FnOnce(&Socket, bool) + Send + 'static,
     ) {
+        // A connector that failed destroyed the socket: it does not
+        // connect (connecting would revive it without the connector's
+        // layer); the request gets it and its error.
+        if socket.destroyed() {
+            then(socket, false);
+            return;
+        }
         match &origin.socket_path {
             Some(path) => {
                 let (socket, path) = (socket.clone(), path.clone());
