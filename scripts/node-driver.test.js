@@ -153,7 +153,7 @@ test('hello comes first, with the documented shape', async () => {
     assert.equal(hello.node, process.version);
     assert.ok(Array.isArray(hello.features));
     for (const f of hello.features) assert.ok(['unix-sockets', 'ipv6', 'multicast', 'dns-enotfound'].includes(f), f);
-    assert.deepEqual(hello.modules, ['net', 'dgram', 'http']);
+    assert.deepEqual(hello.modules, ['net', 'dgram', 'http', 'tls', 'https']);
     assert.equal(hello.features.includes('unix-sockets'), process.platform !== 'win32');
   });
 });

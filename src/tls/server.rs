@@ -256,7 +256,9 @@ impl ServerInner {
         if self.handshake_timeout > 0 {
             socket.set_timeout(self.handshake_timeout);
             let (weak, t, r) = (Arc::downgrade(self), tls.clone(), timeout_reported);
-            socket.once(SocketEventKind::Timeout, move |s, _| {
+            // Node's `_handleTimeout`: `tlsClientError` only; the
+            // connection stays open.
+            socket.once(SocketEventKind::Timeout, move |_, _| {
                 if let Some(server) = weak.upgrade()
                     && !t.secure()
                     && !r.swap(true, Ordering::AcqRel)
@@ -265,7 +267,6 @@ impl ServerInner {
                     server
                         .server()
                         .emit(&ServerEvent::TlsClientError(err, t.clone()));
-                    let _ = s;
                 }
             });
         }
@@ -364,8 +365,7 @@ fn wildcard_match(pattern: &str, name: &str) -> bool {
     }
     // Each `*` matches no dot.
     let mut rest = &name[first.len()..name.len() - last.len()];
-    for (i, piece) in pieces[1..pieces.len() - 1].iter().enumerate() {
-        let _ = i;
+    for piece in &pieces[1..pieces.len() - 1] {
         match rest.find(piece) {
             Some(at) if !rest[..at].contains('.') => rest = &rest[at + piece.len()..],
             _ => return false,

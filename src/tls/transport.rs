@@ -424,7 +424,10 @@ impl Transport for TlsTransport {
             other => return other.map(|r| r.map(|()| 0)),
         }
         let n = self.conn().writer().write(buf)?;
-        let _ = self.flush(cx)?;
+        // What the kernel does not take now goes with the next poll.
+        if let Poll::Ready(Err(e)) = self.flush(cx) {
+            return Poll::Ready(Err(e));
+        }
         Poll::Ready(Ok(n))
     }
 

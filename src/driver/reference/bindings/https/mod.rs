@@ -119,9 +119,6 @@ impl HostModule for HttpsModule {
             "createServer" => create_server(cx, &args),
             "request" | "get" => {
                 let global = self.global_agent(cx)?;
-                // `agent: false`: a new https.Agent with no options,
-                // which cannot fail.
-                let fresh = new_agent(cx, None)?;
                 make_request(
                     cx,
                     function,
@@ -129,7 +126,9 @@ impl HostModule for HttpsModule {
                     &Flavor {
                         protocol: "https:",
                         global: &|| global.clone(),
-                        fresh: &|| fresh.clone(),
+                        // `agent: false`: a new https.Agent with no
+                        // options (which cannot be refused).
+                        fresh: &|| new_agent(cx, None).unwrap_or_else(|_| global.clone()),
                         secure: &|options, request| secure(cx, options, request),
                     },
                 )
