@@ -43,6 +43,7 @@ mod inbox;
 pub mod net;
 pub mod number;
 pub mod protocol;
+pub mod site;
 pub mod spec;
 pub mod stream;
 pub mod string_decoder;

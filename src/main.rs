@@ -119,6 +119,18 @@ enum Command {
     /// What changed between two runs: each a report of `run --format json`
     /// or a matrix.json. Exit 1 when a case regressed.
     Diff { old: PathBuf, new: PathBuf },
+    /// Build the suite as a static site (one folder, relative links, opens
+    /// from the file system): a page per spec file with each case's
+    /// statuses and sequence diagram, an index and a search.
+    Docs {
+        /// The folder to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The matrix JSON whose statuses the pages show (default:
+        /// docs/matrix.json beside the spec directory, if there is one).
+        #[arg(long)]
+        matrix: Option<PathBuf>,
+    },
     /// Serve the reference implementation over the driver protocol on stdin/stdout.
     Driver,
     /// List the implementations `--impl` knows by name.
@@ -207,6 +219,7 @@ fn main() -> ExitCode {
             out,
         } => cli::matrix::matrix(&root, registry, &ids.filter(), &imps, jobs, out.as_deref()),
         Command::Diff { old, new } => cli::matrix::diff(&old, &new),
+        Command::Docs { out, matrix } => cli::docs(&root, &out, matrix.as_deref()),
         Command::Impls => cli::impls(&root, registry),
         Command::Expectations { command } => cli::expectations::command(&root, registry, command),
     }

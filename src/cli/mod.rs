@@ -344,3 +344,39 @@ pub fn record_file(
         }
     }
 }
+
+/// `nodecompat docs --out DIR [--matrix FILE]`.
+pub fn docs(root: &Path, out: &Path, matrix: Option<&Path>) -> ExitCode {
+    let started = std::time::Instant::now();
+    let default = root.parent().map(|p| p.join("docs/matrix.json"));
+    let statuses = match matrix
+        .map(Path::to_path_buf)
+        .or(default.filter(|p| p.exists()))
+    {
+        Some(path) => match nodecompat::site::Statuses::read(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("nodecompat: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => nodecompat::site::Statuses::default(),
+    };
+    match nodecompat::site::build(root, out, &statuses) {
+        Ok(summary) => {
+            println!(
+                "wrote {} pages ({} cases) to {} in {} ms; open {}",
+                summary.pages,
+                summary.cases,
+                out.display(),
+                started.elapsed().as_millis(),
+                out.join("index.html").display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprint!("nodecompat: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
