@@ -55,6 +55,9 @@ pub(super) const SEARCH_JS: &str = r#"(function () {
     });
   }
   input.addEventListener('input', show);
+  // `index.html?q=words` opens with that search.
+  var q = new URLSearchParams(window.location.search).get('q');
+  if (q) input.value = q;
   show();
 })();
 "#;

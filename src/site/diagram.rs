@@ -49,7 +49,8 @@ pub(super) fn svg(case: &Case) -> String {
             Some((p.next()?.to_string(), p.next()?.to_string()))
         })
         .collect();
-    let width = lanes.len() * LANE;
+    // Room on the right for the last lane's labels.
+    let width = lanes.len() * LANE + LANE;
     let height = TOP + rows.len() * ROW + 10;
     let x = |lane: &str| lanes.iter().position(|l| *l == lane).unwrap_or(0) * LANE + LANE / 2;
     let mut s = format!(

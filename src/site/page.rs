@@ -227,7 +227,7 @@ pub(super) fn search_entry(lc: &LoadedCase, page: &str, text: &str) -> serde_jso
         .collect();
     serde_json::json!({
         "id": case.id,
-        "title": case.title,
+        "title": case.title.replace('`', ""),
         "url": format!("{page}#{}", case.id),
         "prose": prose,
         "actions": case.script_block.lines.join("\n"),
