@@ -134,7 +134,7 @@ pub fn build(spec_root: &Path, out: &Path, statuses: &Statuses) -> Result<Summar
         let text = std::fs::read_to_string(file).map_err(|e| SiteError::Io(file.clone(), e))?;
         let file_cases: Vec<&LoadedCase> = by_file
             .iter()
-            .find(|(f, _)| *f == rel || f.ends_with(&format!("/{rel}")))
+            .find(|(f, _)| f.as_str() == rel || f.ends_with(&format!("/{rel}")))
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let target = page::page_path(&rel);
