@@ -353,7 +353,8 @@ impl Agent {
     /// `'connect'` after. A Unix path connects inside `createConnection`,
     /// and its `'connect'` comes after `'socket'` too: here the connection
     /// starts in that tick. A host name is looked up first: `'socket'`
-    /// comes on the next tick, before the lookup ends.
+    /// comes on the next tick, before the lookup ends; here the lookup
+    /// starts in that tick too.
     fn start(
         &self,
         socket: &Socket,
@@ -375,18 +376,29 @@ impl Agent {
                     then(&socket, true);
                 });
             }
-            None => {
+            None if origin.connects_next_tick() => {
                 socket.connect(ConnectOptions::port_host(origin.port, origin.host.clone()));
-                if origin.connects_next_tick() {
-                    let then = std::sync::Mutex::new(Some(then));
-                    socket.once(SocketEventKind::ConnectionAttempt, move |s, _| {
-                        if let Some(f) = then.lock().ok().and_then(|mut t| t.take()) {
-                            f(s, true);
-                        }
-                    });
-                } else {
-                    then(socket, false);
-                }
+                let then = std::sync::Mutex::new(Some(then));
+                socket.once(SocketEventKind::ConnectionAttempt, move |s, _| {
+                    if let Some(f) = then.lock().ok().and_then(|mut t| t.take()) {
+                        f(s, true);
+                    }
+                });
+            }
+            // A host name: Node's lookup always ends after the onSocketNT
+            // tick. Here the lookup starts in that tick, so that its
+            // `'lookup'` (and a TLS socket's whole handshake) cannot come
+            // before `'socket'` when the loop is busy (deferred functions
+            // are not ordered against the socket's task).
+            None => {
+                let (socket, target) = (
+                    socket.clone(),
+                    ConnectOptions::port_host(origin.port, origin.host.clone()),
+                );
+                self.inner.event_loop.defer(move || {
+                    socket.connect(target);
+                    then(&socket, true);
+                });
             }
         }
     }
