@@ -28,20 +28,8 @@ pub(super) fn title_of(text: &str, rel: &str) -> String {
         .unwrap_or_else(|| rel.to_string())
 }
 
-/// HTML text.
-pub(super) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// HTML text: the report's XML escaping, which HTML takes too.
+pub(super) use crate::harness::report::xml as escape;
 
 /// A page: `prefix` leads back to the site's root (`../` from a module).
 pub(super) fn document(title: &str, prefix: &str, body: &str, search: bool) -> String {

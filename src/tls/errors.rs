@@ -82,18 +82,18 @@ fn protocol_error(e: &rustls::Error, first: &[u8], server: bool) -> Error {
         _ if not_tls && server && is_http_request(first) => ssl_error("http request"),
         _ if not_tls && server && first.starts_with(b"CONNE") => ssl_error("https proxy request"),
         _ if not_tls => ssl_error("wrong version number"),
-        E::PeerIncompatible(p) => {
-            let text = format!("{p:?}");
-            if text.contains("Version") {
-                ssl_error(if server {
-                    "unsupported protocol"
-                } else {
-                    "tlsv1 alert protocol version"
-                })
-            } else {
-                ssl_error("no shared cipher")
-            }
-        }
+        E::PeerIncompatible(
+            rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13
+            | rustls::PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig
+            | rustls::PeerIncompatible::SupportedVersionsExtensionRequired
+            | rustls::PeerIncompatible::Tls12NotOffered
+            | rustls::PeerIncompatible::Tls12NotOfferedOrEnabled,
+        ) => ssl_error(if server {
+            "unsupported protocol"
+        } else {
+            "tlsv1 alert protocol version"
+        }),
+        E::PeerIncompatible(_) => ssl_error("no shared cipher"),
         E::NoApplicationProtocol => ssl_error("no application protocol"),
         E::NoCertificatesPresented => ssl_error("peer did not return a certificate"),
         E::DecryptError => ssl_error("decryption failed or bad record mac"),
