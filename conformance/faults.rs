@@ -24,6 +24,7 @@ use support::{node, root};
 
 use async_std::future::timeout;
 use libtest_mimic::{Arguments, Failed, Trial};
+use nodecompat::event_loop::EventLoop;
 use nodecompat::events::{Event as _, EventKind as _};
 use nodecompat::net::{
     self, ConnectOptions, Emits, ServerEvent, ServerEventKind, ServerOptions, Socket, SocketEvent,
@@ -121,12 +122,26 @@ async fn echo_many(conns: usize, size: usize) -> Result<(), String> {
     warm_up().await;
     let baseline = held();
     let server = backpressured_echo_server();
+    // Kept only to say where a stuck transfer stands.
+    let accepted: Arc<Mutex<Vec<Socket>>> = Arc::default();
+    let a = accepted.clone();
+    server.on(ServerEventKind::Connection, move |_, e| {
+        if let ServerEvent::Connection(socket) = e {
+            a.lock().unwrap().push(socket.clone());
+        }
+    });
     let port = listen(&server).await;
+    let mut clients = Vec::with_capacity(conns);
+    // As in Node's one synchronous stretch, no client emits before its
+    // listeners are on: without the turn, a client whose 'connect' came
+    // before its listener never wrote (CI saw one hang for 10 min).
+    let turn = EventLoop::global().turn().await;
     let (done_tx, done) = async_std::channel::unbounded();
     for i in 0..conns {
         let transfer = Arc::new(Mutex::new(Transfer::default()));
         let rng = Arc::new(Mutex::new(Rng::new(i as u64 + 1)));
         let client = net::connect(ConnectOptions::port_host(port, "127.0.0.1"));
+        clients.push((client.clone(), transfer.clone()));
         let pump = {
             let (transfer, rng) = (transfer.clone(), rng.clone());
             move |this: &Socket, _: &SocketEvent| {
@@ -166,10 +181,15 @@ async fn echo_many(conns: usize, size: usize) -> Result<(), String> {
             let _ = done_tx.try_send((i, transfer.clone()));
         });
     }
+    drop(turn);
     let mut problems = Vec::new();
-    for _ in 0..conns {
-        let Ok(Ok((i, t))) = timeout(Duration::from_secs(600), done.recv()).await else {
-            return Err("a client never closed (10 min)".into());
+    for closed in 0..conns {
+        // A slow machine may take long; one that makes no progress for a
+        // minute is stuck.
+        let Ok(Ok((i, t))) = timeout(STALL, done.recv()).await else {
+            let report = stuck(closed, &clients, &accepted.lock().unwrap());
+            // What is left runs on: the later scenarios say so.
+            return Err(report);
         };
         let t = t.lock().unwrap();
         if t.sent != size || t.received != size || t.sent_sum.value() != t.received_sum.value() {
@@ -188,6 +208,8 @@ async fn echo_many(conns: usize, size: usize) -> Result<(), String> {
             problems.push(format!("client {i}: errors {:?}", t.errors));
         }
     }
+    drop(clients);
+    accepted.lock().unwrap().clear();
     close(&server).await;
     drop(server);
     nothing_left(baseline).await?;
@@ -196,6 +218,41 @@ async fn echo_many(conns: usize, size: usize) -> Result<(), String> {
     } else {
         Err(problems.join("\n"))
     }
+}
+
+/// How long the echo scenario waits for the next client to close.
+const STALL: Duration = Duration::from_secs(60);
+
+/// What a stuck echo run says: how far it got, and where the first open
+/// clients and server sockets stand (bytes each way, queues, flow).
+fn stuck(closed: usize, clients: &[(Socket, Arc<Mutex<Transfer>>)], accepted: &[Socket]) -> String {
+    let mut report = format!(
+        "no client closed for {} s: {closed} of {} closed, {} accepted",
+        STALL.as_secs(),
+        clients.len(),
+        accepted.len()
+    );
+    let open_clients = clients.iter().enumerate().filter(|(_, (c, _))| !c.closed());
+    for (i, (client, t)) in open_clients.take(5) {
+        let t = t.lock().unwrap();
+        report += &format!(
+            "\nclient {i}: sent {} got {} ended {} errors {:?}; {}",
+            t.sent,
+            t.received,
+            t.ended,
+            t.errors,
+            describe(client)
+        );
+    }
+    let open = accepted.iter().filter(|s| !s.closed());
+    for socket in open.take(5) {
+        report += &format!(
+            "\nserver socket for :{}: {}",
+            socket.remote_port().unwrap_or(0),
+            describe(socket)
+        );
+    }
+    report
 }
 
 // --- faults ----------------------------------------------------------------

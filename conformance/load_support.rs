@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use nodecompat::net::{
-    self, Emits, ListenOptions, Server, ServerAddress, ServerEventKind, ServerOptions,
+    self, Emits, ListenOptions, Server, ServerAddress, ServerEventKind, ServerOptions, Socket,
     SocketEventKind,
 };
 
@@ -111,6 +111,26 @@ impl Rng {
             chunk.copy_from_slice(&v[..chunk.len()]);
         }
     }
+}
+
+/// A socket's state in one line, for a test that has to say where a
+/// transfer stopped.
+pub fn describe(s: &Socket) -> String {
+    format!(
+        "connecting {} destroyed {} bytesRead {} bytesWritten {} writableLength {} \
+         readableLength {} flowing {:?} paused {} ended (r/w) {}/{} finished {}",
+        s.connecting(),
+        s.destroyed(),
+        s.bytes_read(),
+        s.bytes_written(),
+        s.writable_length(),
+        s.readable_length(),
+        s.readable_flowing(),
+        s.is_paused(),
+        s.readable_ended(),
+        s.writable_ended(),
+        s.writable_finished(),
+    )
 }
 
 /// Descriptors a process holds, from `/proc`.

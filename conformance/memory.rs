@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use nodecompat::event_loop::EventLoop;
 use nodecompat::net::{
     self, ConnectOptions, Emits, Server, ServerOptions, Socket, SocketEventKind,
 };
@@ -248,6 +249,8 @@ async fn idle_client_side(n: usize) -> Result<(), String> {
     let warm = net::connect(ConnectOptions::port_host(port, "127.0.0.1"));
     warm.next(SocketEventKind::Connect).await;
     let before = live();
+    // Listeners go on before the socket can emit (see EventLoop::turn).
+    let turn = EventLoop::global().turn().await;
     for _ in 0..n {
         let socket = net::connect(ConnectOptions::port_host(port, "127.0.0.1"));
         let tx = tx.clone();
@@ -256,6 +259,7 @@ async fn idle_client_side(n: usize) -> Result<(), String> {
         });
         sockets.push(socket);
     }
+    drop(turn);
     for _ in 0..n {
         async_std::future::timeout(Duration::from_secs(30), rx.recv())
             .await
