@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub mod calendar;
+pub mod catalogue;
 pub mod dgram;
 pub mod dns;
 pub mod driver;

@@ -131,6 +131,17 @@ enum Command {
         #[arg(long)]
         matrix: Option<PathBuf>,
     },
+    /// How the suite covers Node's documented API (`catalogue/node-api.md`):
+    /// items covered per module and priority, the P0/P1 items without a
+    /// case with the reason, and what went stale (exit 2).
+    Coverage {
+        /// Only this module (net, dgram, http, https, tls).
+        #[arg(long)]
+        module: Option<String>,
+        /// Also list every item with the cases that cover it.
+        #[arg(long)]
+        all: bool,
+    },
     /// Serve the reference implementation over the driver protocol on stdin/stdout.
     Driver,
     /// List the implementations `--impl` knows by name.
@@ -220,6 +231,7 @@ fn main() -> ExitCode {
         } => cli::matrix::matrix(&root, registry, &ids.filter(), &imps, jobs, out.as_deref()),
         Command::Diff { old, new } => cli::matrix::diff(&old, &new),
         Command::Docs { out, matrix } => cli::docs(&root, &out, matrix.as_deref()),
+        Command::Coverage { module, all } => cli::coverage::command(&root, module.as_deref(), all),
         Command::Impls => cli::impls(&root, registry),
         Command::Expectations { command } => cli::expectations::command(&root, registry, command),
     }

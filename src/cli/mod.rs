@@ -4,11 +4,13 @@
 //!   small commands (`list`, `check`, `record`, `impls`);
 //! - [`run`]: running a suite against an implementation, with progress and
 //!   a report;
+//! - [`coverage`]: the catalogue's items against the cases naming them;
 //! - [`expectations`]: linting and updating expectation manifests;
 //! - [`matrix`]: the suite on several implementations, and `diff`;
 //! - [`mutants`]: the mutation check of the suite;
 //! - [`output`]: stdout, where a closed pipe ends the process quietly.
 
+pub mod coverage;
 pub mod expectations;
 pub mod matrix;
 pub mod mutants;

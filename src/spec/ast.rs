@@ -174,6 +174,9 @@ pub struct Meta {
     pub requires: Vec<String>,
     pub timeout: Option<Duration>,
     pub chunks: Chunks,
+    /// The catalogue items (`catalogue/node-api.md`) the case pins down,
+    /// by id: `net.connect(options)`, `net.Socket 'close'`.
+    pub covers: Vec<String>,
 }
 
 /// A fenced block's content with the file line of its first content line.

@@ -239,6 +239,21 @@ fn parse_meta(json: &str) -> Result<Meta, String> {
                     meta.requires.push(f.to_string());
                 }
             }
+            "covers" => {
+                let items = v
+                    .as_array()
+                    .ok_or("metadata `covers` must be an array of catalogue item ids")?;
+                for item in items {
+                    match item.as_str() {
+                        Some(id) if !id.trim().is_empty() => meta.covers.push(id.to_string()),
+                        _ => {
+                            return Err(
+                                "metadata `covers` must be an array of catalogue item ids".into()
+                            );
+                        }
+                    }
+                }
+            }
             "timeout" => {
                 let ms = v
                     .as_u64()
@@ -254,7 +269,7 @@ fn parse_meta(json: &str) -> Result<Meta, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown metadata key `{other}` (known: id, docs, node, requires, timeout, chunks)"
+                    "unknown metadata key `{other}` (known: id, docs, node, requires, timeout, chunks, covers)"
                 ));
             }
         }
