@@ -87,12 +87,40 @@ fn site_in_browser(browser: &Path) -> Result<(), Failed> {
     if !errors.is_empty() {
         return Err(format!("console errors on a spec page: {errors:?}").into());
     }
+    // A click on a failing cell's summary shows its diff: a page of the
+    // test's own (not the site's) loads the spec page in a frame, clicks,
+    // and writes down what the diff's visibility was before and after.
+    std::fs::write(out.join("click-test.html"), CLICK_TEST).map_err(|e| e.to_string())?;
+    let (dom, _) = run(
+        browser,
+        &url("click-test.html"),
+        &["--dump-dom", "--allow-file-access-from-files"],
+    )?;
+    let result = dom
+        .split("data-result=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .ok_or("the click test wrote no result")?
+        .replace("&quot;", "\"");
+    if !result.starts_with("{\"before\":false,\"open\":true,\"after\":true,") {
+        return Err(format!("clicking a failing cell did not open its diff: {result}").into());
+    }
+    // The coverage page: the numbers, and every module's items.
+    let (dom, log) = run(browser, &url("coverage.html"), &["--dump-dom"])?;
+    if !dom.contains("<table class=\"tally\">") || !dom.contains("id=\"module-http\"") {
+        return Err("the coverage page has no tallies or no http section".into());
+    }
+    let errors = console_errors(&log);
+    if !errors.is_empty() {
+        return Err(format!("console errors on the coverage page: {errors:?}").into());
+    }
     for (page, file) in [
         ("index.html?q=keylog", "index.png"),
         (
             "tls/handshake.html#tls/handshake/authorized-exchange",
             "case.png",
         ),
+        ("coverage.html#module-net", "coverage.png"),
     ] {
         let shot = shots.join(file);
         let _ = std::fs::remove_file(&shot);
@@ -104,6 +132,29 @@ fn site_in_browser(browser: &Path) -> Result<(), Failed> {
     }
     Ok(())
 }
+
+/// Loads a spec page in a frame, clicks the summary of its first xfail
+/// cell, and records whether the diff was visible before and after.
+const CLICK_TEST: &str = r#"<!doctype html>
+<html><body>
+<iframe id="f" src="tls/handshake.html" width="1200" height="800"></iframe>
+<script>
+document.getElementById('f').addEventListener('load', function () {
+  var out = {};
+  try {
+    var details = this.contentDocument.querySelector('td.st-xfail details');
+    var diff = details.querySelector('pre');
+    out.before = diff.checkVisibility();
+    details.querySelector('summary').click();
+    out.open = details.open;
+    out.after = diff.checkVisibility();
+    out.diff = diff.textContent.slice(0, 60);
+  } catch (e) { out.error = String(e); }
+  document.body.setAttribute('data-result', JSON.stringify(out));
+});
+</script>
+</body></html>
+"#;
 
 fn main() {
     let args = Arguments::from_args();

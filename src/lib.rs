@@ -27,6 +27,8 @@
 //!   program that speaks the protocol).
 //! - [`spec`]: the spec model: literate Markdown spec files parsed into cases.
 //! - [`harness`]: replays cases against a driver, matches traces, reports.
+//! - [`catalogue`]: Node's documented API as data, and which cases cover it.
+//! - [`site`]: the suite as a static site.
 #![forbid(unsafe_code)]
 
 pub mod calendar;

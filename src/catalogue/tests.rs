@@ -104,6 +104,30 @@ fn the_project_catalogue_matches_its_counts() {
     assert_eq!(c.modules(), ["net", "dgram", "http", "https", "tls"]);
 }
 
+/// Every id a case covers is an item, every P0/P1 item is covered or says
+/// why not, and no reason outlived the case that came to cover it.
+#[test]
+fn the_suite_covers_the_catalogue_without_stale_names() {
+    let catalogue = Catalogue::load(&root().join(PATH)).expect("the catalogue parses");
+    let spec_root = root().join("spec");
+    let cases = spec::load_suite(&spec_root, LoadOptions::default()).expect("the suite loads");
+    let coverage = Coverage::of(&catalogue, cases.iter().map(|c| &c.case));
+    let problems: Vec<String> = coverage.problems.iter().map(ToString::to_string).collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for t in coverage.tallies() {
+        assert_eq!(
+            t.uncovered_required,
+            coverage
+                .items()
+                .filter(|(i, c)| i.module == t.module && i.priority.required() && c.is_empty())
+                .filter(|(i, _)| i.uncovered.is_some())
+                .count(),
+            "{}: every uncovered P0/P1 item says why",
+            t.module
+        );
+    }
+}
+
 #[test]
 fn stale_names_are_reported_where_they_are() {
     let c = Catalogue::parse(SMALL, "c.md").expect("parses");

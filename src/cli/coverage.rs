@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use nodecompat::catalogue::coverage::Coverage;
 use nodecompat::catalogue::{self, Catalogue, Problem};
+use nodecompat::spec::LoadedCase;
 
 use super::output::outln;
 
@@ -15,6 +16,20 @@ use super::output::outln;
 pub fn catalogue_of(root: &Path) -> Option<Result<Catalogue, Vec<Problem>>> {
     let path = catalogue::path_for(root);
     path.exists().then(|| Catalogue::load(&path))
+}
+
+/// The problems between the suite and its catalogue, printed to stderr;
+/// returns how many.
+pub fn report_problems(root: &Path, cases: &[LoadedCase]) -> usize {
+    let problems = match catalogue_of(root) {
+        None => return 0,
+        Some(Err(problems)) => problems,
+        Some(Ok(catalogue)) => Coverage::of(&catalogue, cases.iter().map(|c| &c.case)).problems,
+    };
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    problems.len()
 }
 
 /// The command. `module` limits the listing; `all` lists every item.

@@ -299,11 +299,18 @@ pub fn list(root: &Path, select_args: &SelectArgs) -> ExitCode {
 
 pub fn check(root: &Path, files: &[PathBuf]) -> ExitCode {
     if files.is_empty() {
+        // The whole suite: its cases, and what they say they cover.
         return match load(root, &[]) {
-            Ok(cases) => {
-                outln!("{} case(s), no problems", cases.len());
-                ExitCode::SUCCESS
-            }
+            Ok(cases) => match coverage::report_problems(root, &cases) {
+                0 => {
+                    outln!("{} case(s), no problems", cases.len());
+                    ExitCode::SUCCESS
+                }
+                n => {
+                    eprintln!("{n} problem(s)");
+                    ExitCode::from(2)
+                }
+            },
             Err(code) => code,
         };
     }

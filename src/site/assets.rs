@@ -21,15 +21,31 @@ th, td { border: 1px solid #d0d0d7; padding: .2em .5em; vertical-align: top; }
 .diagram .event circle { fill: #5b7bd5; }
 .diagram .error circle { fill: #c62828; }
 .diagram text { font: 12px ui-monospace, monospace; }
-.diagram .wait { stroke: #888; }
+.diagram .wait { stroke: #888; stroke-dasharray: 3 2; }
+.diagram .action line { stroke: #2b2f36; }
+.diagram .action text { fill: #2b2f36; font-size: 11px; }
+.diagram .pause text { fill: #777; font-style: italic; }
 .diagram .arrowhead { fill: #888; }
 .count { color: #777; font-size: .9em; }
+.tally td, .tally th { text-align: right; }
+.tally td:first-child { text-align: left; }
+.tally .total { font-weight: 600; }
+.items { width: 100%; }
+.items td:first-child { width: 55%; }
+.item-id { color: #555; font-size: .85em; }
+.prio { display: inline-block; min-width: 2.2em; font-size: .8em; font-weight: 600; text-align: center; border-radius: 3px; color: #fff; }
+.prio-p0 { background: #2e7d32; }
+.prio-p1 { background: #5b7bd5; }
+.prio-p2 { background: #8e8e99; }
+.none { color: #9a4b00; }
+.note { color: #555; font-size: .9em; margin-top: .2em; }
 #search { width: 100%; font-size: 1.1em; padding: .3em; }
 #results li { margin: .3em 0; }
 "#;
 
 /// `search.js` after the index (`window.NODECOMPAT_SEARCH`): every word
-/// of the query in a case's title, prose, actions or event names.
+/// of the query in a case's title, prose, actions, event names or the
+/// catalogue items it covers.
 pub(super) const SEARCH_JS: &str = r#"(function () {
   var input = document.getElementById('search');
   var out = document.getElementById('results');
@@ -39,7 +55,7 @@ pub(super) const SEARCH_JS: &str = r#"(function () {
     out.textContent = '';
     if (!words.length) return;
     var hits = window.NODECOMPAT_SEARCH.filter(function (c) {
-      var text = (c.id + ' ' + c.title + ' ' + c.prose + ' ' + c.actions + ' ' + c.events).toLowerCase();
+      var text = (c.id + ' ' + c.title + ' ' + c.prose + ' ' + c.actions + ' ' + c.events + ' ' + c.covers).toLowerCase();
       return words.every(function (w) { return text.indexOf(w) >= 0; });
     }).slice(0, 100);
     hits.forEach(function (c) {

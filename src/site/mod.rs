@@ -8,9 +8,12 @@
 //! - `page.rs`: a spec file's page (Markdown → HTML with pulldown-cmark,
 //!   the case panels put in after each case's `events` block).
 //! - `diagram.rs`: a case's sequence diagram as inline SVG.
+//! - `coverage.rs`: the coverage page (the catalogue's items and the
+//!   cases that cover them).
 //! - `assets.rs`: the style sheet and the search script.
 
 mod assets;
+mod coverage;
 mod diagram;
 mod page;
 
@@ -18,6 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::catalogue::{self, Catalogue};
 use crate::spec::{self, LoadOptions, LoadedCase};
 
 /// What went wrong building the site.
@@ -29,6 +33,9 @@ pub enum SiteError {
     Io(PathBuf, std::io::Error),
     /// The matrix JSON given could not be read.
     Matrix(PathBuf, String),
+    /// The catalogue did not load, or the cases name items it does not
+    /// have, or an item is neither covered nor explained.
+    Coverage(Vec<catalogue::Problem>),
 }
 
 impl std::fmt::Display for SiteError {
@@ -37,6 +44,12 @@ impl std::fmt::Display for SiteError {
             SiteError::Spec(errors) => {
                 for e in errors {
                     writeln!(f, "{e}")?;
+                }
+                Ok(())
+            }
+            SiteError::Coverage(problems) => {
+                for p in problems {
+                    writeln!(f, "{p}")?;
                 }
                 Ok(())
             }
@@ -102,6 +115,21 @@ pub struct Summary {
 /// Builds the site of the suite under `spec_root` into `out`.
 pub fn build(spec_root: &Path, out: &Path, statuses: &Statuses) -> Result<Summary, SiteError> {
     let cases = spec::load_suite(spec_root, LoadOptions::default()).map_err(SiteError::Spec)?;
+    // The coverage page, if the project keeps a catalogue (a third
+    // party's suite may not): stale names stop the build.
+    let catalogue_path = catalogue::path_for(spec_root);
+    let catalogue = match catalogue_path.exists() {
+        true => Some(Catalogue::load(&catalogue_path).map_err(SiteError::Coverage)?),
+        false => None,
+    };
+    let coverage = catalogue
+        .as_ref()
+        .map(|c| catalogue::coverage::Coverage::of(c, cases.iter().map(|lc| &lc.case)));
+    if let Some(c) = &coverage
+        && !c.problems.is_empty()
+    {
+        return Err(SiteError::Coverage(c.problems.clone()));
+    }
     let mut by_file: BTreeMap<String, Vec<&LoadedCase>> = BTreeMap::new();
     for lc in &cases {
         by_file.entry(lc.case.file.clone()).or_default().push(lc);
@@ -138,7 +166,7 @@ pub fn build(spec_root: &Path, out: &Path, statuses: &Statuses) -> Result<Summar
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let target = page::page_path(&rel);
-        let html = page::render(&rel, &text, &file_cases, statuses);
+        let html = page::render(&rel, &text, &file_cases, statuses, coverage.is_some());
         write(out.join(&target), &html)?;
         pages += 1;
         let module = match rel.split_once('/') {
@@ -154,10 +182,15 @@ pub fn build(spec_root: &Path, out: &Path, statuses: &Statuses) -> Result<Summar
             search.push(page::search_entry(lc, &target, &text));
         }
     }
+    let tallies = coverage.as_ref().map(|c| c.tallies());
     write(
         out.join("index.html"),
-        &index_page(&index, cases.len(), statuses),
+        &index_page(&index, cases.len(), statuses, tallies.as_deref()),
     )?;
+    if let Some(c) = &coverage {
+        write(out.join(coverage::PAGE), &coverage::render(c))?;
+        pages += 1;
+    }
     write(out.join("style.css"), assets::STYLE)?;
     let mut js = String::from("window.NODECOMPAT_SEARCH = ");
     js.push_str(&serde_json::Value::Array(search).to_string());
@@ -176,6 +209,7 @@ fn index_page(
     index: &BTreeMap<String, Vec<(String, String, usize)>>,
     cases: usize,
     statuses: &Statuses,
+    tallies: Option<&[catalogue::coverage::ModuleTally]>,
 ) -> String {
     let mut body = String::new();
     let _ = write!(
@@ -200,6 +234,19 @@ fn index_page(
             );
         }
         body.push_str("</table>\n");
+    }
+    if let Some(tallies) = tallies {
+        let (mut covered, mut total, mut unexplained) = (0, 0, 0);
+        for t in tallies {
+            covered += t.p0.covered + t.p1.covered;
+            total += t.p0.total + t.p1.total;
+            unexplained += t.uncovered_required;
+        }
+        let _ = writeln!(
+            body,
+            "<h2>Coverage</h2>\n<p>{covered} of the {total} P0 and P1 items of Node's documented API have a case; the {unexplained} others say why not. <a href=\"{}\">Every item, with its cases</a>.</p>",
+            coverage::PAGE
+        );
     }
     for (module, files) in index {
         let _ = writeln!(body, "<h2>{}</h2>\n<ul>", page::escape(module));

@@ -45,7 +45,14 @@ pub(super) fn document(title: &str, prefix: &str, body: &str, search: bool) -> S
 }
 
 /// The page of spec file `rel` (relative to the spec root).
-pub(super) fn render(rel: &str, text: &str, cases: &[&LoadedCase], statuses: &Statuses) -> String {
+/// With `coverage`, a case's covered items link to the coverage page.
+pub(super) fn render(
+    rel: &str,
+    text: &str,
+    cases: &[&LoadedCase],
+    statuses: &Statuses,
+    coverage: bool,
+) -> String {
     let depth = rel.matches('/').count();
     let prefix = "../".repeat(depth);
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
@@ -64,7 +71,8 @@ pub(super) fn render(rel: &str, text: &str, cases: &[&LoadedCase], statuses: &St
             .events_block
             .as_ref()
             .map_or(case.script_block.fence.1, |b| b.fence.1);
-        edits.push((after, format!("\n{}\n", panel(lc, statuses))));
+        let covers = coverage.then_some(prefix.as_str());
+        edits.push((after, format!("\n{}\n", panel(lc, statuses, covers))));
     }
     edits.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
     for (at, html) in edits {
@@ -148,8 +156,10 @@ fn inside(dir: &[String], path: &str) -> bool {
     true
 }
 
-/// A case's panel: docs, versions, requirements, statuses, diagram.
-fn panel(lc: &LoadedCase, statuses: &Statuses) -> String {
+/// A case's panel: docs, versions, requirements, the catalogue items it
+/// covers (linked to the coverage page, `covers` leading back to the
+/// site's root, when there is one), statuses, diagram.
+fn panel(lc: &LoadedCase, statuses: &Statuses, covers: Option<&str>) -> String {
     let case = &lc.case;
     let mut p = String::from("<div class=\"case-panel\">\n<p class=\"case-meta\">");
     let _ = write!(p, "<code class=\"case-id\">{}</code>", escape(&case.id));
@@ -163,6 +173,26 @@ fn panel(lc: &LoadedCase, statuses: &Statuses) -> String {
         let _ = write!(p, " · requires {}", escape(&case.meta.requires.join(", ")));
     }
     p.push_str("</p>\n");
+    if let (Some(prefix), false) = (covers, case.meta.covers.is_empty()) {
+        let links: Vec<String> = case
+            .meta
+            .covers
+            .iter()
+            .map(|id| {
+                format!(
+                    "<a href=\"{prefix}{}#{}\"><code>{}</code></a>",
+                    super::coverage::PAGE,
+                    escape(&super::coverage::anchor(id)),
+                    escape(id)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            p,
+            "<p class=\"case-covers\">covers {}</p>",
+            links.join(", ")
+        );
+    }
     if let Some(per) = statuses.cases.get(&case.id) {
         p.push_str("<table class=\"statuses\"><tr>");
         for imp in &statuses.implementations {
@@ -220,5 +250,6 @@ pub(super) fn search_entry(lc: &LoadedCase, page: &str, text: &str) -> serde_jso
         "prose": prose,
         "actions": case.script_block.lines.join("\n"),
         "events": events.join(" "),
+        "covers": case.meta.covers.join(" "),
     })
 }

@@ -35,6 +35,30 @@ fn the_suite_builds_into_a_self_contained_site() {
         assert!(!text.contains("href=\"/"), "an absolute link");
         assert!(!text.contains(".md\""), "a link to Markdown");
     }
+    // The coverage page anchors every catalogue item, and every covered
+    // item a case's panel links to is one of them.
+    let coverage_page = std::fs::read_to_string(out.join(super::coverage::PAGE)).unwrap();
+    let catalogue =
+        crate::catalogue::Catalogue::load(&crate::catalogue::path_for(&root().join("spec")))
+            .unwrap();
+    let mut anchors = std::collections::HashSet::new();
+    for item in &catalogue.items {
+        let anchor = super::coverage::anchor(&item.id);
+        assert!(anchors.insert(anchor.clone()), "two items share {anchor}");
+        assert!(
+            coverage_page.contains(&format!("<tr id=\"{anchor}\">")),
+            "{} has no row",
+            item.id
+        );
+    }
+    for lc in &cases {
+        for id in &lc.case.meta.covers {
+            assert!(anchors.contains(&super::coverage::anchor(id)), "{id}");
+        }
+    }
+    assert!(coverage_page.contains("<table class=\"tally\">"));
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("href=\"coverage.html\""));
     let search = std::fs::read_to_string(out.join("search.js")).unwrap();
     assert!(search.contains("\"tls/handshake/authorized-exchange\""));
     assert!(search.contains("secureConnect"));
