@@ -43,7 +43,10 @@ fn inline(markdown: &str) -> String {
 }
 
 fn cell(t: Tally) -> String {
-    format!("{}/{}", t.covered, t.total)
+    match t.total {
+        0 => "–".to_string(),
+        _ => format!("{}/{}", t.covered, t.total),
+    }
 }
 
 /// The page.
@@ -96,29 +99,28 @@ fn module_section(body: &mut String, coverage: &Coverage, module: &str) {
         .items()
         .filter(|(i, _)| i.module == module)
         .collect();
-    let mut uncovered: Vec<&Item> = items
+    // The required items without a case first, each with its reason;
+    // the P2 ones folded, as most of them are.
+    let without: Vec<&Item> = items
         .iter()
         .filter(|(_, cases)| cases.is_empty())
         .map(|(i, _)| *i)
         .collect();
-    uncovered.sort_by_key(|i| (i.priority == Priority::P2, i.line));
-    if !uncovered.is_empty() {
-        body.push_str("<h3>Without a case</h3>\n<ul class=\"uncovered\">\n");
-        for item in uncovered {
-            let _ = write!(
-                body,
-                "<li><span class=\"prio prio-{}\">{}</span> <a href=\"#{}\"><code>{}</code></a>",
-                prio_class(item.priority),
-                escape(item.priority.label()),
-                escape(&anchor(&item.id)),
-                escape(&item.id)
-            );
-            if let Some(why) = &item.uncovered {
-                let _ = write!(body, ": {}", escape(why));
-            }
-            body.push_str("</li>\n");
-        }
-        body.push_str("</ul>\n");
+    let (required, rare): (Vec<&Item>, Vec<&Item>) =
+        without.into_iter().partition(|i| i.priority.required());
+    if !required.is_empty() {
+        body.push_str("<h3>P0 and P1 items without a case</h3>\n");
+        uncovered_list(body, &required);
+    }
+    if !rare.is_empty() {
+        let _ = writeln!(
+            body,
+            "<details class=\"rare\"><summary>{} P2 item{} without a case</summary>",
+            rare.len(),
+            if rare.len() == 1 { "" } else { "s" }
+        );
+        uncovered_list(body, &rare);
+        body.push_str("</details>\n");
     }
     let mut section = None;
     for (item, cases) in items {
@@ -177,6 +179,27 @@ fn module_section(body: &mut String, coverage: &Coverage, module: &str) {
     if section.is_some() {
         body.push_str("</table>\n");
     }
+}
+
+/// A list of items without a case, each linked to its row, with its
+/// reason if it gives one.
+fn uncovered_list(body: &mut String, items: &[&Item]) {
+    body.push_str("<ul class=\"uncovered\">\n");
+    for item in items {
+        let _ = write!(
+            body,
+            "<li><span class=\"prio prio-{}\">{}</span> <a href=\"#{}\"><code>{}</code></a>",
+            prio_class(item.priority),
+            escape(item.priority.label()),
+            escape(&anchor(&item.id)),
+            escape(&item.id)
+        );
+        if let Some(why) = &item.uncovered {
+            let _ = write!(body, ": {}", escape(why));
+        }
+        body.push_str("</li>\n");
+    }
+    body.push_str("</ul>\n");
 }
 
 fn prio_class(p: Priority) -> &'static str {
