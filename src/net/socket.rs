@@ -10,6 +10,7 @@
 //!
 //! The plain types (events, options, addresses) are in `socket/options.rs`.
 
+mod idle;
 mod layering;
 mod options;
 mod properties;

@@ -27,6 +27,9 @@ mod transport;
 mod verify;
 pub mod x509;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 
 pub use context::{SecureContext, SecureContextOptions, Version};

@@ -4,13 +4,13 @@
 //! closing). It emits the socket's events during turns of its
 //! [`EventLoop`](crate::event_loop::EventLoop).
 
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::inbox::Receiver;
+
+use super::idle::IdleTimer;
 
 use super::{ConnectOptions, Socket, SocketEvent, SocketOptions};
 use crate::error::Error;
@@ -21,58 +21,6 @@ use std::sync::Arc;
 
 /// The most bytes of small queued writes joined into one system call.
 const WRITE_BATCH: usize = 64 * 1024;
-
-/// The idle timeout's clock. Activity only moves the deadline; one timer
-/// is armed for it and, when it fires early, re-armed for the deadline as
-/// it is then (Node's timers re-check `_idleStart` the same way), so a
-/// busy socket does not make a timer per read and per write.
-#[derive(Default)]
-struct IdleTimer {
-    due: Option<Instant>,
-    /// The timer, and the deadline it was armed for.
-    armed: Option<(Instant, Sleep)>,
-}
-
-/// A pinned timer.
-type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-impl IdleTimer {
-    /// The deadline is now `due` (none: no timeout).
-    fn set(&mut self, due: Option<Instant>) {
-        self.due = due;
-        match (due, &self.armed) {
-            (None, _) => self.armed = None,
-            // Sooner than the timer: it would fire too late.
-            (Some(due), Some((at, _))) if due < *at => self.armed = None,
-            _ => {}
-        }
-    }
-
-    fn clear(&mut self) {
-        self.set(None);
-    }
-
-    /// Ready once the deadline passed (and then cleared).
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            let Some(due) = self.due else {
-                return Poll::Pending;
-            };
-            let (_, timer) = self.armed.get_or_insert_with(|| {
-                let left = due.saturating_duration_since(Instant::now());
-                (due, Box::pin(async_std::task::sleep(left)))
-            });
-            if timer.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            self.armed = None;
-            if Instant::now() >= due {
-                self.due = None;
-                return Poll::Ready(());
-            }
-        }
-    }
-}
 
 /// What the handle sees synchronously (Node's `_readableState`,
 /// `_writableState` and net's own fields), shared with the task.
