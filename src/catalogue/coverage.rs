@@ -142,46 +142,9 @@ impl<'a> Coverage<'a> {
 
 /// ", did you mean `…`?" when an id is close to one the catalogue has.
 fn did_you_mean(catalogue: &Catalogue, id: &str) -> String {
-    let best = catalogue
-        .items
-        .iter()
-        .map(|i| (edit_distance(&i.id, id), &i.id))
-        .min();
-    match best {
-        Some((d, near)) if d <= 3.max(id.len() / 4) => format!(", did you mean `{near}`?"),
-        _ => String::new(),
-    }
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(cur)
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("net.connect()", "net.conect()"), 1);
-        assert_eq!(edit_distance("abc", "abc"), 0);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    let ids = catalogue.items.iter().map(|i| i.id.as_str());
+    match crate::harness::selection::closest(id, ids) {
+        Some(near) => format!(", did you mean `{near}`?"),
+        None => String::new(),
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::handle::sockaddr;
 use super::options::{ConnectCallback, Datagram, SendCallback, SocketEvent, SocketEventKind};
-use super::socket::{BindState, ConnectState, Once, Queued, Socket, take};
+use super::socket::{ConnectState, Once, Queued, Socket, take};
 use super::task::{self, Command};
 use crate::error::Error;
 use crate::events::{Emits, ListenerId};
@@ -81,16 +81,15 @@ impl Socket {
         } else {
             msg
         };
-        if self.state().bind_state != BindState::Bound {
-            self.enqueue(Queued::Send(
-                msg,
-                port,
-                address.map(str::to_string),
-                callback,
-            ));
-            return Ok(());
-        }
-        let address = address.map(str::to_string);
+        let queued = self.enqueue(Queued::Send(
+            msg,
+            port,
+            address.map(str::to_string),
+            callback,
+        ));
+        let Err(Queued::Send(msg, port, address, callback)) = queued else {
+            return Ok(()); // it waits for 'listening'
+        };
         if connected {
             self.send_now(Ok(None), msg, address, port, callback);
         } else {
@@ -207,10 +206,10 @@ impl Socket {
             st.connect_state = ConnectState::Connecting;
         }
         self.bind_implicitly()?;
-        if self.state().bind_state != BindState::Bound {
-            self.enqueue(Queued::Connect(port, address, callback));
-            return Ok(());
-        }
+        let queued = self.enqueue(Queued::Connect(port, address, callback));
+        let Err(Queued::Connect(port, address, callback)) = queued else {
+            return Ok(()); // it waits for 'listening'
+        };
         self.connect_now(port, address, callback)
     }
 

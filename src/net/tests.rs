@@ -235,11 +235,12 @@ async fn write_returns_false_at_the_high_water_mark_then_drains() {
     assert!(c.write(vec![0u8; HIGH_WATER_MARK - 1]));
     assert!(!c.write(vec![0u8; 1]));
     assert_eq!(c.writable_length(), HIGH_WATER_MARK);
-    drop(_turn);
+    // Listened to before the turn ends: the drain may come right after.
     let (tx, rx) = async_std::channel::unbounded();
     c.once(SocketEventKind::Drain, move |_, _| {
         let _ = tx.try_send(());
     });
+    drop(_turn);
     timeout(Duration::from_secs(5), rx.recv())
         .await
         .unwrap()
