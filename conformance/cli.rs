@@ -1,6 +1,6 @@
 //! The command line as a person uses it: selecting cases (`--exact`,
-//! `--failed-from`), `run --repeat`, what a closed pipe does, and the help
-//! text (snapshotted). A test that needs `node` (for the fake driver) is
+//! `--failed-from`), `run --repeat`, what a closed pipe does, the help
+//! text and the coverage report (snapshotted). A test that needs `node` (for the fake driver) is
 //! reported as ignored, with the reason, when it is not on PATH.
 
 use std::process::{Command, Stdio};
@@ -235,6 +235,46 @@ fn help_says_how_to_select_cases() {
     }
 }
 
+/// `coverage` prints the numbers per module (snapshotted: they change
+/// only when cases start or stop covering items) and exits 0 on the suite;
+/// a case naming an id the catalogue lacks makes `check` and `coverage`
+/// fail, naming the file, the case and the nearest id.
+fn coverage_reports_numbers_and_stale_names() {
+    let (code, out, err) = cli(&["coverage"]);
+    assert_eq!(code, 0, "{err}");
+    settings().bind(|| insta::assert_snapshot!("cli__coverage", out));
+    let dir = std::env::temp_dir().join(format!("nc-coverage-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("spec/net")).expect("a scratch project");
+    std::fs::create_dir_all(dir.join("catalogue")).expect("a scratch project");
+    std::fs::copy(
+        root().join("catalogue/node-api.md"),
+        dir.join("catalogue/node-api.md"),
+    )
+    .expect("the catalogue");
+    let spec = std::fs::read_to_string(root().join("spec/net/is-ip.md")).expect("a spec");
+    let spec = spec.replacen("\"net.isIPv6()\"", "\"net.isIPV6()\"", 1);
+    std::fs::write(dir.join("spec/net/is-ip.md"), spec).expect("the spec");
+    let spec_dir = dir.join("spec");
+    let spec_dir = spec_dir.to_str().expect("a UTF-8 path");
+    for command in ["check", "coverage"] {
+        let (code, _, err) = cli(&["--spec-dir", spec_dir, command]);
+        assert_eq!(code, 2, "{command}: {err}");
+        assert!(
+            err.contains(
+                "is-ip.md:13:1: case `net/is-ip/ipv4` covers `net.isIPV6()`, which is no item of"
+            ) && err.contains("did you mean `net.isIPv6()`?"),
+            "{command}: {err}"
+        );
+        // The rest of the catalogue has no case in this one-file suite.
+        assert!(
+            err.contains("P0 item `net.createServer()` has no case"),
+            "{err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn main() {
     let args = Arguments::from_args();
     let trials = vec![
@@ -272,6 +312,10 @@ fn main() {
         }),
         Trial::test("help_says_how_to_select_cases", || {
             help_says_how_to_select_cases();
+            Ok(())
+        }),
+        Trial::test("coverage_reports_numbers_and_stale_names", || {
+            coverage_reports_numbers_and_stale_names();
             Ok(())
         }),
     ];

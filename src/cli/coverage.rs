@@ -67,7 +67,10 @@ pub fn command(root: &Path, module: Option<&str>, all: bool) -> ExitCode {
     let shown = |m: &str| module.is_none_or(|want| want == m);
     outln!("{:<8} {:>9} {:>9} {:>9}", "module", "P0", "P1", "P2");
     for t in coverage.tallies().iter().filter(|t| shown(&t.module)) {
-        let cell = |t: nodecompat::catalogue::coverage::Tally| format!("{}/{}", t.covered, t.total);
+        let cell = |t: nodecompat::catalogue::coverage::Tally| match t.total {
+            0 => "–".to_string(),
+            _ => format!("{}/{}", t.covered, t.total),
+        };
         outln!(
             "{:<8} {:>9} {:>9} {:>9}",
             t.module,

@@ -242,9 +242,13 @@ fn index_page(
             total += t.p0.total + t.p1.total;
             unexplained += t.uncovered_required;
         }
+        let others = match unexplained {
+            0 => String::new(),
+            n => format!("; the {n} others say why not"),
+        };
         let _ = writeln!(
             body,
-            "<h2>Coverage</h2>\n<p>{covered} of the {total} P0 and P1 items of Node's documented API have a case; the {unexplained} others say why not. <a href=\"{}\">Every item, with its cases</a>.</p>",
+            "<h2>Coverage</h2>\n<p>{covered} of the {total} P0 and P1 items of Node's documented API have a case{others}. <a href=\"{}\">Every item, with its cases</a>.</p>",
             coverage::PAGE
         );
     }
