@@ -29,11 +29,6 @@ enum Row<'a> {
     Pause(&'a str),
 }
 
-/// What the script does between two waits, in order.
-struct Segment<'a> {
-    rows: Vec<Row<'a>>,
-}
-
 /// The diagram of `case`, or nothing for an empty `events` block.
 pub(super) fn svg(case: &Case) -> String {
     let Some(block) = &case.events_block else {
@@ -156,13 +151,14 @@ fn interleave<'a>(
     events: &'a [(&'a str, &'a str, String)],
     lanes: &[&'a str],
 ) -> Vec<Row<'a>> {
-    let mut first = Segment { rows: Vec::new() };
+    // The actions before the first wait, and after each wait.
+    let mut first: Vec<Row> = Vec::new();
     // Each wait: (object, event) and the actions after it.
-    let mut waits: Vec<((&str, &str), Segment)> = Vec::new();
+    let mut waits: Vec<((&str, &str), Vec<Row>)> = Vec::new();
     for stmt in script {
         let row = match &stmt.kind {
             StmtKind::Wait { object, event, .. } => {
-                waits.push(((object, event), Segment { rows: Vec::new() }));
+                waits.push(((object, event), Vec::new()));
                 continue;
             }
             StmtKind::Eval { .. } => match acted_on(&stmt.text, lanes) {
@@ -173,8 +169,8 @@ fn interleave<'a>(
             StmtKind::On { .. } | StmtKind::Observe { .. } => continue,
         };
         match waits.last_mut() {
-            Some((_, segment)) => segment.rows.push(row),
-            None => first.rows.push(row),
+            Some((_, actions)) => actions.push(row),
+            None => first.push(row),
         }
     }
     // Which event row each wait is satisfied by: the first one not taken,
@@ -199,19 +195,19 @@ fn interleave<'a>(
         after.push(at);
         last = at;
     }
-    let mut rows = first.rows;
-    let mut segments: Vec<(Option<usize>, Segment)> = after
+    let mut rows = first;
+    let mut segments: Vec<(Option<usize>, Vec<Row>)> = after
         .into_iter()
         .zip(waits.into_iter().map(|(_, s)| s))
         .collect();
     // Runs placed nowhere (their wait found no event) open the diagram.
-    for (_, segment) in segments.iter_mut().filter(|(at, _)| at.is_none()) {
-        rows.append(&mut segment.rows);
+    for (_, actions) in segments.iter_mut().filter(|(at, _)| at.is_none()) {
+        rows.append(actions);
     }
     for (i, (object, event, args)) in events.iter().enumerate() {
         rows.push(Row::Event(object, event, args.clone(), taken[i]));
-        for (_, segment) in segments.iter_mut().filter(|(at, _)| *at == Some(i)) {
-            rows.append(&mut segment.rows);
+        for (_, actions) in segments.iter_mut().filter(|(at, _)| *at == Some(i)) {
+            rows.append(actions);
         }
     }
     rows

@@ -187,8 +187,8 @@ pub fn build(spec_root: &Path, out: &Path, statuses: &Statuses) -> Result<Summar
         out.join("index.html"),
         &index_page(&index, cases.len(), statuses, tallies.as_deref()),
     )?;
-    if let Some(c) = &coverage {
-        write(out.join(coverage::PAGE), &coverage::render(c))?;
+    if let (Some(c), Some(tallies)) = (&coverage, &tallies) {
+        write(out.join(coverage::PAGE), &coverage::render(c, tallies))?;
         pages += 1;
     }
     write(out.join("style.css"), assets::STYLE)?;

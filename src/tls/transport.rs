@@ -367,15 +367,9 @@ impl Transport for TlsTransport {
         }
         loop {
             match self.conn().reader().read(buf) {
-                Ok(n) => {
-                    if n > 0 && !self.eof {
-                        // What already arrived is processed, so a
-                        // close_notify right behind the data is known
-                        // with it (`eof_pending`).
-                        let _ = self.fill(cx);
-                    }
-                    return Poll::Ready(Ok(n));
-                }
+                // A close_notify right behind the data is looked for when
+                // the socket handles the data (`eof_pending`).
+                Ok(n) => return Poll::Ready(Ok(n)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 // The peer closed without close_notify: Node reads that
                 // as the end of the stream too.
@@ -447,10 +441,7 @@ impl Transport for TlsTransport {
             let mut cx = Context::from_waker(std::task::Waker::noop());
             let _ = self.fill(&mut cx);
         }
-        let Some(conn) = self.conn.as_mut() else {
-            return false;
-        };
-        match conn.process_new_packets() {
+        match self.conn().process_new_packets() {
             Ok(io) => io.plaintext_bytes_to_read() == 0 && (io.peer_has_closed() || self.eof),
             Err(_) => false,
         }
